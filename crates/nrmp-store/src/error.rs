@@ -1,0 +1,45 @@
+//! Storage errors: what went wrong, in terms the service and CLI layers can map to a status.
+
+use nrmp_domain::ValidationErrors;
+
+/// Everything a [`crate::Store`] call can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The URL's scheme names no backend this build has.
+    #[error("unsupported database URL `{0}`: use sqlite://PATH or postgres://HOST/DB")]
+    UnknownScheme(String),
+    /// No record of that kind with that id.
+    #[error("no {kind} with id {id}")]
+    NotFound {
+        /// Record kind.
+        kind: &'static str,
+        /// The id looked for.
+        id: String,
+    },
+    /// The change conflicts with what is stored (duplicate id, stale version).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The record breaks a domain rule (e.g. overlapping incidents) or references something
+    /// that does not exist.
+    #[error("invalid: {0}")]
+    Invalid(#[from] ValidationErrors),
+    /// Stored data could not be decoded (a bug or a damaged database).
+    #[error("stored {kind} {id} cannot be read: {source}")]
+    Corrupt {
+        /// Record kind.
+        kind: &'static str,
+        /// Record id.
+        id: String,
+        /// Decoding error.
+        source: serde_json::Error,
+    },
+    /// Applying migrations failed.
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The database reported an error.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// Result with [`StoreError`].
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -1,0 +1,324 @@
+//! # nrmp-store
+//!
+//! Storage for the register: the [`Store`] trait, which the CLI and server program against, and
+//! its implementation on SQL databases — SQLite (embedded, the default; WAL journal,
+//! `synchronous=FULL`, foreign keys on) and PostgreSQL (for real deployments and several server
+//! nodes). The backend is chosen from the URL scheme by [`open`].
+//!
+//! Every mutation runs in one transaction that also writes its audit event (who, for which
+//! organisation, what, which records, when, why) and an outbox event for alerting; domain
+//! invariants that span records (incidents of one person never overlap, profile versions follow
+//! on) are checked inside that transaction.
+//!
+//! ```no_run
+//! # async fn demo() -> nrmp_store::Result<()> {
+//! let store = nrmp_store::open("sqlite://nrmp.db").await?;
+//! store.migrate().await?;
+//! println!("{:?}", store.counts().await?);
+//! # Ok(()) }
+//! ```
+#![deny(missing_docs)]
+
+mod error;
+pub mod records;
+mod sql;
+#[cfg(feature = "test-support")]
+pub mod test_support;
+
+pub use error::{Result, StoreError};
+pub use records::{RecordKind, Stored};
+pub use sql::SqlStore;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use nrmp_domain::audit::{Actor, AuditAction, AuditEvent};
+use nrmp_domain::found::FoundPerson;
+use nrmp_domain::ids::{FoundPersonId, IncidentId, PersonId, ProfileId};
+use nrmp_domain::incident::Incident;
+use nrmp_domain::nrm::NrmReferral;
+use nrmp_domain::organisation::Organisation;
+use nrmp_domain::person::Person;
+use nrmp_domain::placement::Placement;
+use nrmp_domain::profile::PrefilledProfile;
+use std::collections::HashSet;
+use std::sync::Arc;
+
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite file.
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+impl Backend {
+    /// Chooses the backend from a URL's scheme.
+    pub fn from_url(url: &str) -> Result<Self> {
+        let scheme = url.split_once("://").map(|(s, _)| s);
+        match scheme {
+            Some("sqlite") => Ok(Self::Sqlite),
+            Some("postgres" | "postgresql") => Ok(Self::Postgres),
+            _ => Err(StoreError::UnknownScheme(redact_url(url))),
+        }
+    }
+
+    /// `sqlite` or `postgres`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
+}
+
+/// A database URL with any password replaced by `***`, safe to print or log.
+pub fn redact_url(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://")
+        && let Some((userinfo, host)) = rest.split_once('@')
+        && let Some((user, _password)) = userinfo.split_once(':')
+    {
+        return format!("{scheme}://{user}:***@{host}");
+    }
+    url.to_owned()
+}
+
+/// Opens the store a URL names (`sqlite://PATH` or `postgres://…`), creating a SQLite file if
+/// needed. Does not apply migrations: call [`Store::migrate`].
+pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
+    Ok(Arc::new(SqlStore::connect(url).await?))
+}
+
+/// Who is acting, why, and when: every store call that touches personal data takes one, and
+/// the audit event it writes is made from it.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    /// The user and the organisation they act for.
+    pub actor: Actor,
+    /// The stated reason.
+    pub reason: String,
+    /// The time of the action (from the injected clock).
+    pub at: DateTime<Utc>,
+}
+
+impl Ctx {
+    /// A context.
+    pub fn new(actor: Actor, reason: impl Into<String>, at: DateTime<Utc>) -> Self {
+        Self {
+            actor,
+            reason: reason.into(),
+            at,
+        }
+    }
+}
+
+/// How many records of each kind are stored.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Counts {
+    /// Organisations.
+    pub organisations: u64,
+    /// Persons.
+    pub persons: u64,
+    /// Incidents.
+    pub incidents: u64,
+    /// Incidents still open.
+    pub open_incidents: u64,
+    /// NRM referrals.
+    pub referrals: u64,
+    /// Placements.
+    pub placements: u64,
+    /// Profile versions.
+    pub profiles: u64,
+    /// Found persons.
+    pub found_persons: u64,
+    /// Audit events.
+    pub audit_events: u64,
+}
+
+/// A person and everything linked to them.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PersonHistory {
+    /// The person.
+    pub person: Person,
+    /// Their incidents, oldest first.
+    pub incidents: Vec<Incident>,
+    /// Their NRM referrals.
+    pub referrals: Vec<NrmReferral>,
+    /// Their placements.
+    pub placements: Vec<Placement>,
+    /// The latest version of each of their profiles.
+    pub profiles: Vec<PrefilledProfile>,
+}
+
+/// Position in a key-ordered scan: the last key seen (text key, and version for profiles).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanKey(pub String, pub i64);
+
+/// The register's storage. Implementations are transactional: every mutation and its audit
+/// event commit together or not at all.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Which database this is.
+    fn backend(&self) -> Backend;
+
+    /// Applies pending migrations; returns how many were applied.
+    async fn migrate(&self) -> Result<usize>;
+
+    /// Creates or updates organisations (reference data).
+    async fn put_organisations(&self, ctx: &Ctx, orgs: &[Organisation]) -> Result<()>;
+    /// All organisations, by code.
+    async fn organisations(&self) -> Result<Vec<Organisation>>;
+
+    /// Adds a person.
+    async fn create_person(&self, ctx: &Ctx, person: &Person) -> Result<()>;
+    /// Replaces a person's record.
+    async fn update_person(&self, ctx: &Ctx, person: &Person) -> Result<()>;
+    /// Reads a person (audited as a consultation).
+    async fn person(&self, ctx: &Ctx, id: PersonId) -> Result<Person>;
+    /// Reads a person with their incidents, referrals, placements and profiles (audited).
+    async fn person_history(&self, ctx: &Ctx, id: PersonId) -> Result<PersonHistory>;
+
+    /// Adds an incident; refused if it overlaps another incident of the same person.
+    async fn create_incident(&self, ctx: &Ctx, incident: &Incident) -> Result<()>;
+    /// Replaces an incident (grade change, sighting, return, interview); the same checks apply,
+    /// and the risk-grade history may only grow.
+    async fn update_incident(&self, ctx: &Ctx, incident: &Incident) -> Result<()>;
+    /// Reads an incident (audited).
+    async fn incident(&self, ctx: &Ctx, id: IncidentId) -> Result<Incident>;
+
+    /// Adds an NRM referral.
+    async fn create_referral(&self, ctx: &Ctx, referral: &NrmReferral) -> Result<()>;
+    /// Replaces an NRM referral (e.g. a grounds decision).
+    async fn update_referral(&self, ctx: &Ctx, referral: &NrmReferral) -> Result<()>;
+    /// Adds a placement.
+    async fn create_placement(&self, ctx: &Ctx, placement: &Placement) -> Result<()>;
+    /// Replaces a placement (e.g. its end).
+    async fn update_placement(&self, ctx: &Ctx, placement: &Placement) -> Result<()>;
+
+    /// Saves a profile version; it must be version 1 of a new profile or the next version of
+    /// an existing one. Old versions are never changed.
+    async fn save_profile(&self, ctx: &Ctx, profile: &PrefilledProfile) -> Result<()>;
+    /// Reads a profile: the given version, or the latest (audited).
+    async fn profile(
+        &self,
+        ctx: &Ctx,
+        id: ProfileId,
+        version: Option<u32>,
+    ) -> Result<PrefilledProfile>;
+
+    /// Adds a found / unidentified person.
+    async fn create_found_person(&self, ctx: &Ctx, found: &FoundPerson) -> Result<()>;
+    /// Replaces a found-person record (e.g. once identified).
+    async fn update_found_person(&self, ctx: &Ctx, found: &FoundPerson) -> Result<()>;
+    /// Reads a found-person record (audited).
+    async fn found_person(&self, ctx: &Ctx, id: FoundPersonId) -> Result<FoundPerson>;
+
+    /// Starts an all-or-nothing bulk load.
+    async fn begin_import(&self, ctx: &Ctx) -> Result<Box<dyn ImportSession>>;
+
+    /// Reads up to `limit` records of `kind` after `after`, in key order, as their stored JSON.
+    /// Not audited by itself: callers that disclose what they read (export) audit that.
+    async fn scan(
+        &self,
+        kind: RecordKind,
+        after: Option<ScanKey>,
+        limit: u32,
+    ) -> Result<Vec<(ScanKey, String)>>;
+
+    /// Record counts.
+    async fn counts(&self) -> Result<Counts>;
+
+    /// Writes an audit event for an action that changes nothing (a search, a disclosure).
+    async fn record_audit(
+        &self,
+        ctx: &Ctx,
+        action: AuditAction,
+        record_kind: &str,
+        record_ids: &[String],
+        detail: &str,
+    ) -> Result<()>;
+
+    /// Audit events after `after_seq`, oldest first.
+    async fn audit_events(&self, after_seq: i64, limit: u32) -> Result<Vec<AuditEvent>>;
+}
+
+/// A bulk load in one transaction: nothing is visible until [`ImportSession::commit`], and
+/// dropping or rolling back leaves the register unchanged.
+#[async_trait]
+pub trait ImportSession: Send {
+    /// Inserts or updates organisations.
+    async fn organisations(&mut self, rows: &[Organisation]) -> Result<()>;
+    /// Inserts persons.
+    async fn persons(&mut self, rows: &[Person]) -> Result<()>;
+    /// Inserts incidents (the caller has checked overlaps, see [`ImportSession::incidents_of`]).
+    async fn incidents(&mut self, rows: &[Incident]) -> Result<()>;
+    /// Inserts NRM referrals.
+    async fn referrals(&mut self, rows: &[NrmReferral]) -> Result<()>;
+    /// Inserts placements.
+    async fn placements(&mut self, rows: &[Placement]) -> Result<()>;
+    /// Inserts profile versions.
+    async fn profiles(&mut self, rows: &[PrefilledProfile]) -> Result<()>;
+    /// Inserts found persons.
+    async fn found_persons(&mut self, rows: &[FoundPerson]) -> Result<()>;
+    /// Which of `ids` are already stored persons.
+    async fn existing_persons(&mut self, ids: &[PersonId]) -> Result<HashSet<PersonId>>;
+    /// Which organisation codes exist.
+    async fn existing_organisations(&mut self) -> Result<HashSet<String>>;
+    /// Stored incidents of these persons.
+    async fn incidents_of(&mut self, ids: &[PersonId]) -> Result<Vec<Incident>>;
+    /// Commits, with one audit event describing the import.
+    async fn commit(self: Box<Self>, detail: &str) -> Result<()>;
+    /// Abandons the import.
+    async fn rollback(self: Box<Self>) -> Result<()>;
+}
+
+/// Reads every record of type `T`, `page` at a time, calling `f` on each page.
+pub async fn scan_all<T: Stored>(
+    store: &dyn Store,
+    page: u32,
+    mut f: impl FnMut(Vec<T>) -> Result<()> + Send,
+) -> Result<()> {
+    let mut after = None;
+    loop {
+        let rows = store.scan(T::RECORD, after.clone(), page).await?;
+        let Some((last, _)) = rows.last() else {
+            return Ok(());
+        };
+        after = Some(last.clone());
+        let n = rows.len();
+        let items = rows
+            .into_iter()
+            .map(|(k, json)| {
+                serde_json::from_str(&json).map_err(|source| StoreError::Corrupt {
+                    kind: T::KIND,
+                    id: k.0,
+                    source,
+                })
+            })
+            .collect::<Result<Vec<T>>>()?;
+        f(items)?;
+        if n < page as usize {
+            return Ok(());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_from_scheme() {
+        assert_eq!(Backend::from_url("sqlite://x.db").unwrap(), Backend::Sqlite);
+        assert_eq!(
+            Backend::from_url("postgresql://h/db").unwrap(),
+            Backend::Postgres
+        );
+        let e = Backend::from_url("mysql://root:hunter2@h/db")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("mysql://root:***@h/db"), "{e}");
+        assert!(!e.contains("hunter2"));
+        assert!(Backend::from_url("nrmp.db").is_err());
+    }
+}

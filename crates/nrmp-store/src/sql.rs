@@ -1,0 +1,897 @@
+//! The SQL implementation of [`Store`], shared by SQLite and PostgreSQL through sqlx's `Any`
+//! driver. The two backends differ only in their migrations and connection set-up; every query
+//! is written once, in the SQL both understand (`$n` parameters, `ON CONFLICT`, row values).
+
+use crate::records::{Stored, Val, ts};
+use crate::{
+    Backend, Counts, Ctx, ImportSession, PersonHistory, RecordKind, Result, ScanKey, Store,
+    StoreError,
+};
+use async_trait::async_trait;
+use nrmp_domain::audit::{Actor, AuditAction, AuditEvent};
+use nrmp_domain::error::ValidationErrors;
+use nrmp_domain::found::FoundPerson;
+use nrmp_domain::ids::{FoundPersonId, IncidentId, PersonId, ProfileId};
+use nrmp_domain::incident::{Incident, check_no_overlap};
+use nrmp_domain::nrm::NrmReferral;
+use nrmp_domain::organisation::{OrgCode, Organisation};
+use nrmp_domain::person::Person;
+use nrmp_domain::placement::Placement;
+use nrmp_domain::profile::PrefilledProfile;
+use sqlx::any::{AnyArguments, AnyPoolOptions};
+use sqlx::migrate::Migrator;
+use sqlx::query::Query;
+use sqlx::{Any, AnyConnection, AnyPool, Row, Transaction};
+use std::collections::HashSet;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Settings applied to every SQLite connection: durability over speed, referential integrity.
+const SQLITE_PRAGMAS: &[&str] = &[
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = FULL",
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA busy_timeout = 30000",
+];
+
+/// Largest number of bound parameters in one statement (below SQLite's and PostgreSQL's limits).
+const MAX_PARAMS: usize = 30_000;
+
+/// A [`Store`] on SQLite or PostgreSQL.
+#[derive(Debug, Clone)]
+pub struct SqlStore {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl SqlStore {
+    /// Connects to the database `url` names (see [`crate::open`]).
+    pub async fn connect(url: &str) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::from_url(url)?;
+        let pool = match backend {
+            Backend::Sqlite => {
+                let url = if url.contains('?') {
+                    url.to_owned()
+                } else {
+                    format!("{url}?mode=rwc")
+                };
+                AnyPoolOptions::new()
+                    .max_connections(4)
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            for pragma in SQLITE_PRAGMAS {
+                                sqlx::query(pragma).execute(&mut *conn).await?;
+                            }
+                            Ok(())
+                        })
+                    })
+                    .connect(&url)
+                    .await?
+            }
+            Backend::Postgres => {
+                AnyPoolOptions::new()
+                    .max_connections(10)
+                    .connect(url)
+                    .await?
+            }
+        };
+        tracing::debug!(backend = backend.name(), "connected");
+        Ok(Self { pool, backend })
+    }
+
+    /// The connection pool (for backend-specific tests and tools).
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Closes every connection.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn begin(&self) -> Result<Transaction<'static, Any>> {
+        Ok(self.pool.begin().await?)
+    }
+
+    /// Runs `f` in a transaction that also records the audit event; commits only if both succeed.
+    async fn mutate<T: Stored>(
+        &self,
+        ctx: &Ctx,
+        action: AuditAction,
+        item: &T,
+        write: Write,
+    ) -> Result<()> {
+        item.check()?;
+        let mut tx = self.begin().await?;
+        write_one(&mut tx, item, write).await?;
+        audit(&mut tx, ctx, action, T::KIND, &[item.key()], "").await?;
+        outbox(
+            &mut tx,
+            ctx,
+            &format!("{}.{}", T::KIND, action.as_str()),
+            T::KIND,
+            &item.key(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn read<T: Stored>(&self, ctx: &Ctx, key: &[Val]) -> Result<T> {
+        let mut tx = self.begin().await?;
+        let item = fetch::<T>(&mut tx, key).await?;
+        audit(&mut tx, ctx, AuditAction::Read, T::KIND, &[item.key()], "").await?;
+        tx.commit().await?;
+        Ok(item)
+    }
+
+    /// Writes an incident after locking its person and checking it against their other
+    /// incidents.
+    async fn write_incident(&self, ctx: &Ctx, incident: &Incident, write: Write) -> Result<()> {
+        incident.validate()?;
+        let mut tx = self.begin().await?;
+        lock_person(&mut tx, incident.person_id).await?;
+        let existing: Vec<Incident> =
+            fetch_where(&mut tx, "person_id", &incident.person_id.to_string()).await?;
+        if write == Write::Update {
+            let old = existing
+                .iter()
+                .find(|i| i.id == incident.id)
+                .ok_or_else(|| not_found::<Incident>(&incident.id.to_string()))?;
+            let kept = incident.risk_history.get(..old.risk_history.len());
+            if kept != Some(old.risk_history.as_slice()) {
+                return Err(invalid(
+                    "risk_history",
+                    "earlier grade changes cannot be altered or removed",
+                ));
+            }
+            if incident.person_id != old.person_id {
+                return Err(invalid(
+                    "person_id",
+                    "an incident cannot move to another person",
+                ));
+            }
+        }
+        check_no_overlap(incident, &existing).map_err(ValidationErrors::from)?;
+        write_one(&mut tx, incident, write).await?;
+        let action = if write == Write::Insert {
+            AuditAction::Create
+        } else {
+            AuditAction::Update
+        };
+        let key = incident.id.to_string();
+        audit(
+            &mut tx,
+            ctx,
+            action,
+            Incident::KIND,
+            std::slice::from_ref(&key),
+            "",
+        )
+        .await?;
+        outbox(
+            &mut tx,
+            ctx,
+            &format!("incident.{}", action.as_str()),
+            Incident::KIND,
+            &key,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Insert a new row, or update an existing one (which must exist).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Write {
+    Insert,
+    Update,
+}
+
+fn invalid(field: &str, problem: &str) -> StoreError {
+    StoreError::Invalid(ValidationErrors::one(field, problem))
+}
+
+fn not_found<T: Stored>(id: &str) -> StoreError {
+    StoreError::NotFound {
+        kind: T::KIND,
+        id: id.to_owned(),
+    }
+}
+
+fn bind<'q>(q: Query<'q, Any, AnyArguments<'q>>, v: &Val) -> Query<'q, Any, AnyArguments<'q>> {
+    match v {
+        Val::Text(s) => q.bind(s.clone()),
+        Val::OptText(s) => q.bind(s.clone()),
+        Val::Int(i) => q.bind(*i),
+    }
+}
+
+/// Turns database constraint violations into domain-level errors.
+fn classify<T: Stored>(e: sqlx::Error, what: &str) -> StoreError {
+    if let sqlx::Error::Database(db) = &e {
+        match db.kind() {
+            sqlx::error::ErrorKind::UniqueViolation => {
+                return StoreError::Conflict(format!("{} {what} already exists", T::KIND));
+            }
+            sqlx::error::ErrorKind::ForeignKeyViolation => {
+                return StoreError::Invalid(ValidationErrors::one(
+                    T::KIND,
+                    format!(
+                        "{what} refers to a person or organisation that is not in the register"
+                    ),
+                ));
+            }
+            _ => {}
+        }
+    }
+    StoreError::Database(e)
+}
+
+fn key_clause<T: Stored>(first_param: usize) -> String {
+    T::COLUMNS[..T::KEY_COLUMNS]
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("{c} = ${}", first_param + i))
+        .collect::<Vec<_>>()
+        .join(" AND ")
+}
+
+async fn write_one<T: Stored>(conn: &mut AnyConnection, item: &T, write: Write) -> Result<()> {
+    match write {
+        Write::Insert => insert_many(conn, std::slice::from_ref(item)).await,
+        Write::Update => {
+            let cols = item.columns();
+            let sets: Vec<String> = T::COLUMNS[T::KEY_COLUMNS..]
+                .iter()
+                .chain(std::iter::once(&"data"))
+                .enumerate()
+                .map(|(i, c)| format!("{c} = ${}", i + 1))
+                .collect();
+            let n_set = sets.len();
+            let sql = format!(
+                "UPDATE {} SET {} WHERE {}",
+                T::TABLE,
+                sets.join(", "),
+                key_clause::<T>(n_set + 1)
+            );
+            let data =
+                Val::Text(
+                    serde_json::to_string(item).map_err(|source| StoreError::Corrupt {
+                        kind: T::KIND,
+                        id: item.key(),
+                        source,
+                    })?,
+                );
+            let mut q = sqlx::query(&sql);
+            for v in cols[T::KEY_COLUMNS..].iter().chain([&data]) {
+                q = bind(q, v);
+            }
+            for v in &cols[..T::KEY_COLUMNS] {
+                q = bind(q, v);
+            }
+            let done = q
+                .execute(&mut *conn)
+                .await
+                .map_err(|e| classify::<T>(e, &item.key()))?;
+            if done.rows_affected() == 0 {
+                return Err(not_found::<T>(&item.key()));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Inserts many rows with multi-row `INSERT` statements, as few as the parameter limit allows.
+async fn insert_many<T: Stored>(conn: &mut AnyConnection, items: &[T]) -> Result<()> {
+    let width = T::COLUMNS.len() + 1;
+    let per_statement = (MAX_PARAMS / width).max(1);
+    for chunk in items.chunks(per_statement) {
+        let mut sql = format!(
+            "INSERT INTO {} ({}, data) VALUES ",
+            T::TABLE,
+            T::COLUMNS.join(", ")
+        );
+        for r in 0..chunk.len() {
+            if r > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('(');
+            for c in 0..width {
+                if c > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!("${}", r * width + c + 1));
+            }
+            sql.push(')');
+        }
+        let mut q = sqlx::query(&sql);
+        for item in chunk {
+            for v in item.columns() {
+                q = bind(q, &v);
+            }
+            let json = serde_json::to_string(item).map_err(|source| StoreError::Corrupt {
+                kind: T::KIND,
+                id: item.key(),
+                source,
+            })?;
+            q = q.bind(json);
+        }
+        let what = if chunk.len() == 1 {
+            chunk[0].key()
+        } else {
+            format!("(one of {} in a batch)", chunk.len())
+        };
+        q.execute(&mut *conn)
+            .await
+            .map_err(|e| classify::<T>(e, &what))?;
+    }
+    Ok(())
+}
+
+fn decode<T: Stored>(id: &str, json: &str) -> Result<T> {
+    serde_json::from_str(json).map_err(|source| StoreError::Corrupt {
+        kind: T::KIND,
+        id: id.to_owned(),
+        source,
+    })
+}
+
+async fn fetch<T: Stored>(conn: &mut AnyConnection, key: &[Val]) -> Result<T> {
+    let sql = format!("SELECT data FROM {} WHERE {}", T::TABLE, key_clause::<T>(1));
+    let mut q = sqlx::query(&sql);
+    for v in key {
+        q = bind(q, v);
+    }
+    let id = key
+        .iter()
+        .map(|v| match v {
+            Val::Text(s) => s.clone(),
+            Val::OptText(s) => s.clone().unwrap_or_default(),
+            Val::Int(i) => i.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("@");
+    let row = q
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| not_found::<T>(&id))?;
+    decode(&id, &row.try_get::<String, _>(0)?)
+}
+
+async fn fetch_where<T: Stored>(
+    conn: &mut AnyConnection,
+    column: &str,
+    value: &str,
+) -> Result<Vec<T>> {
+    let order = T::COLUMNS[..T::KEY_COLUMNS].join(", ");
+    let sql = format!(
+        "SELECT {}, data FROM {} WHERE {column} = $1 ORDER BY {order}",
+        T::COLUMNS[0],
+        T::TABLE
+    );
+    let rows = sqlx::query(&sql)
+        .bind(value.to_owned())
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter()
+        .map(|r| decode(&r.try_get::<String, _>(0)?, &r.try_get::<String, _>(1)?))
+        .collect()
+}
+
+async fn lock_person(conn: &mut AnyConnection, id: PersonId) -> Result<()> {
+    // A no-op write takes the person's row lock (PostgreSQL) or the write lock (SQLite) before
+    // anything is read, so two writers cannot both pass the overlap check.
+    let done = sqlx::query("UPDATE persons SET updated_at = updated_at WHERE id = $1")
+        .bind(id.to_string())
+        .execute(&mut *conn)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::Invalid(ValidationErrors::one(
+            "person_id",
+            format!("no person with id {id}"),
+        )));
+    }
+    Ok(())
+}
+
+async fn audit(
+    conn: &mut AnyConnection,
+    ctx: &Ctx,
+    action: AuditAction,
+    kind: &str,
+    ids: &[String],
+    detail: &str,
+) -> Result<()> {
+    if ctx.actor.user.trim().is_empty() {
+        return Err(invalid("actor", "every change needs a named actor"));
+    }
+    sqlx::query(
+        "INSERT INTO audit_events (at, actor_user, actor_org, action, record_kind, record_ids, reason, detail) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(ts(ctx.at))
+    .bind(ctx.actor.user.clone())
+    .bind(ctx.actor.org.to_string())
+    .bind(action.as_str())
+    .bind(kind.to_owned())
+    .bind(ids.join(","))
+    .bind(ctx.reason.clone())
+    .bind(detail.to_owned())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+async fn outbox(
+    conn: &mut AnyConnection,
+    ctx: &Ctx,
+    event: &str,
+    kind: &str,
+    id: &str,
+) -> Result<()> {
+    sqlx::query("INSERT INTO outbox (at, event, record_kind, record_id) VALUES ($1, $2, $3, $4)")
+        .bind(ts(ctx.at))
+        .bind(event.to_owned())
+        .bind(kind.to_owned())
+        .bind(id.to_owned())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+fn parse_audit_row(r: &sqlx::any::AnyRow) -> Result<AuditEvent> {
+    let at: String = r.try_get("at")?;
+    let org: String = r.try_get("actor_org")?;
+    let action: String = r.try_get("action")?;
+    let corrupt = |what: String| StoreError::Database(sqlx::Error::Decode(what.into()));
+    let action = match action.as_str() {
+        "create" => AuditAction::Create,
+        "update" => AuditAction::Update,
+        "read" => AuditAction::Read,
+        "search" => AuditAction::Search,
+        "disclose" => AuditAction::Disclose,
+        "merge" => AuditAction::Merge,
+        "erase" => AuditAction::Erase,
+        "import" => AuditAction::Import,
+        other => return Err(corrupt(format!("unknown audit action {other}"))),
+    };
+    let ids: String = r.try_get("record_ids")?;
+    Ok(AuditEvent {
+        seq: r.try_get("seq")?,
+        at: chrono::DateTime::parse_from_rfc3339(&at)
+            .map_err(|e| corrupt(format!("audit time {at}: {e}")))?
+            .to_utc(),
+        actor: Actor::new(
+            r.try_get::<String, _>("actor_user")?,
+            OrgCode::parse("actor_org", &org).map_err(|e| corrupt(e.to_string()))?,
+        ),
+        action,
+        record_kind: r.try_get("record_kind")?,
+        record_ids: ids
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        reason: r.try_get("reason")?,
+        detail: r.try_get("detail")?,
+    })
+}
+
+async fn count(pool: &AnyPool, sql: &str) -> Result<u64> {
+    let n: i64 = sqlx::query_scalar(sql).fetch_one(pool).await?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    async fn migrate(&self) -> Result<usize> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        // Before the first migration the bookkeeping table does not exist: nothing applied.
+        let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations")
+            .fetch_one(&self.pool)
+            .await
+            .unwrap_or_default();
+        migrator.run(&self.pool).await?;
+        let after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(usize::try_from(after - before).unwrap_or(0))
+    }
+
+    async fn put_organisations(&self, ctx: &Ctx, orgs: &[Organisation]) -> Result<()> {
+        let mut tx = self.begin().await?;
+        put_organisations(&mut tx, orgs).await?;
+        let ids: Vec<String> = orgs.iter().map(|o| o.code.to_string()).collect();
+        audit(
+            &mut tx,
+            ctx,
+            AuditAction::Update,
+            Organisation::KIND,
+            &ids,
+            "",
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn organisations(&self) -> Result<Vec<Organisation>> {
+        let rows = sqlx::query("SELECT code, data FROM organisations ORDER BY code")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| decode(&r.try_get::<String, _>(0)?, &r.try_get::<String, _>(1)?))
+            .collect()
+    }
+
+    async fn create_person(&self, ctx: &Ctx, person: &Person) -> Result<()> {
+        self.mutate(ctx, AuditAction::Create, person, Write::Insert)
+            .await
+    }
+
+    async fn update_person(&self, ctx: &Ctx, person: &Person) -> Result<()> {
+        self.mutate(ctx, AuditAction::Update, person, Write::Update)
+            .await
+    }
+
+    async fn person(&self, ctx: &Ctx, id: PersonId) -> Result<Person> {
+        self.read(ctx, &[Val::Text(id.to_string())]).await
+    }
+
+    async fn person_history(&self, ctx: &Ctx, id: PersonId) -> Result<PersonHistory> {
+        let key = id.to_string();
+        let mut tx = self.begin().await?;
+        let person: Person = fetch(&mut tx, &[Val::Text(key.clone())]).await?;
+        let mut incidents: Vec<Incident> = fetch_where(&mut tx, "person_id", &key).await?;
+        incidents.sort_by_key(|i| i.last_seen_at);
+        let referrals = fetch_where(&mut tx, "person_id", &key).await?;
+        let placements = fetch_where(&mut tx, "person_id", &key).await?;
+        let all_versions: Vec<PrefilledProfile> = fetch_where(&mut tx, "person_id", &key).await?;
+        let mut profiles: Vec<PrefilledProfile> = Vec::new();
+        for p in all_versions {
+            match profiles.iter_mut().find(|q| q.id == p.id) {
+                Some(q) if q.version < p.version => *q = p,
+                Some(_) => {}
+                None => profiles.push(p),
+            }
+        }
+        audit(
+            &mut tx,
+            ctx,
+            AuditAction::Read,
+            Person::KIND,
+            &[key],
+            "with history",
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(PersonHistory {
+            person,
+            incidents,
+            referrals,
+            placements,
+            profiles,
+        })
+    }
+
+    async fn create_incident(&self, ctx: &Ctx, incident: &Incident) -> Result<()> {
+        self.write_incident(ctx, incident, Write::Insert).await
+    }
+
+    async fn update_incident(&self, ctx: &Ctx, incident: &Incident) -> Result<()> {
+        self.write_incident(ctx, incident, Write::Update).await
+    }
+
+    async fn incident(&self, ctx: &Ctx, id: IncidentId) -> Result<Incident> {
+        self.read(ctx, &[Val::Text(id.to_string())]).await
+    }
+
+    async fn create_referral(&self, ctx: &Ctx, referral: &NrmReferral) -> Result<()> {
+        self.mutate(ctx, AuditAction::Create, referral, Write::Insert)
+            .await
+    }
+
+    async fn update_referral(&self, ctx: &Ctx, referral: &NrmReferral) -> Result<()> {
+        self.mutate(ctx, AuditAction::Update, referral, Write::Update)
+            .await
+    }
+
+    async fn create_placement(&self, ctx: &Ctx, placement: &Placement) -> Result<()> {
+        self.mutate(ctx, AuditAction::Create, placement, Write::Insert)
+            .await
+    }
+
+    async fn update_placement(&self, ctx: &Ctx, placement: &Placement) -> Result<()> {
+        self.mutate(ctx, AuditAction::Update, placement, Write::Update)
+            .await
+    }
+
+    async fn save_profile(&self, ctx: &Ctx, profile: &PrefilledProfile) -> Result<()> {
+        profile.validate()?;
+        let mut tx = self.begin().await?;
+        lock_person(&mut tx, profile.person_id).await?;
+        let latest: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(version) FROM profiles WHERE id = $1")
+                .bind(profile.id.to_string())
+                .fetch_one(&mut *tx)
+                .await?;
+        let expected = latest.map_or(1, |v| v + 1);
+        if i64::from(profile.version) != expected {
+            return Err(StoreError::Conflict(format!(
+                "profile {} is at version {}; the next version is {expected}, not {}",
+                profile.id,
+                latest.unwrap_or(0),
+                profile.version
+            )));
+        }
+        insert_many(&mut tx, std::slice::from_ref(profile)).await?;
+        let action = if expected == 1 {
+            AuditAction::Create
+        } else {
+            AuditAction::Update
+        };
+        audit(
+            &mut tx,
+            ctx,
+            action,
+            PrefilledProfile::KIND,
+            &[profile.key()],
+            "",
+        )
+        .await?;
+        outbox(
+            &mut tx,
+            ctx,
+            "profile.saved",
+            PrefilledProfile::KIND,
+            &profile.key(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn profile(
+        &self,
+        ctx: &Ctx,
+        id: ProfileId,
+        version: Option<u32>,
+    ) -> Result<PrefilledProfile> {
+        let version = match version {
+            Some(v) => i64::from(v),
+            None => sqlx::query_scalar::<_, Option<i64>>(
+                "SELECT MAX(version) FROM profiles WHERE id = $1",
+            )
+            .bind(id.to_string())
+            .fetch_one(&self.pool)
+            .await?
+            .ok_or_else(|| not_found::<PrefilledProfile>(&id.to_string()))?,
+        };
+        self.read(ctx, &[Val::Text(id.to_string()), Val::Int(version)])
+            .await
+    }
+
+    async fn create_found_person(&self, ctx: &Ctx, found: &FoundPerson) -> Result<()> {
+        self.mutate(ctx, AuditAction::Create, found, Write::Insert)
+            .await
+    }
+
+    async fn update_found_person(&self, ctx: &Ctx, found: &FoundPerson) -> Result<()> {
+        self.mutate(ctx, AuditAction::Update, found, Write::Update)
+            .await
+    }
+
+    async fn found_person(&self, ctx: &Ctx, id: FoundPersonId) -> Result<FoundPerson> {
+        self.read(ctx, &[Val::Text(id.to_string())]).await
+    }
+
+    async fn begin_import(&self, ctx: &Ctx) -> Result<Box<dyn ImportSession>> {
+        Ok(Box::new(SqlImport {
+            tx: self.begin().await?,
+            ctx: ctx.clone(),
+        }))
+    }
+
+    async fn scan(
+        &self,
+        kind: RecordKind,
+        after: Option<ScanKey>,
+        limit: u32,
+    ) -> Result<Vec<(ScanKey, String)>> {
+        let keys = kind.key_columns();
+        let two = keys.len() == 2;
+        let select = if two {
+            format!("{}, {}", keys[0], keys[1])
+        } else {
+            format!("{}, 0", keys[0])
+        };
+        let filter = match (&after, two) {
+            (None, _) => String::new(),
+            (Some(_), false) => format!("WHERE {} > $2", keys[0]),
+            (Some(_), true) => format!(
+                "WHERE {k0} > $2 OR ({k0} = $2 AND {k1} > $3)",
+                k0 = keys[0],
+                k1 = keys[1]
+            ),
+        };
+        let sql = format!(
+            "SELECT {select}, data FROM {} {filter} ORDER BY {} LIMIT $1",
+            kind.table(),
+            keys.join(", ")
+        );
+        let mut q = sqlx::query(&sql).bind(i64::from(limit));
+        if let Some(ScanKey(k, v)) = after {
+            q = q.bind(k);
+            if two {
+                q = q.bind(v);
+            }
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    ScanKey(r.try_get(0)?, r.try_get(1)?),
+                    r.try_get::<String, _>(2)?,
+                ))
+            })
+            .collect()
+    }
+
+    async fn counts(&self) -> Result<Counts> {
+        let p = &self.pool;
+        Ok(Counts {
+            organisations: count(p, "SELECT COUNT(*) FROM organisations").await?,
+            persons: count(p, "SELECT COUNT(*) FROM persons").await?,
+            incidents: count(p, "SELECT COUNT(*) FROM incidents").await?,
+            open_incidents: count(p, "SELECT COUNT(*) FROM incidents WHERE found_at IS NULL")
+                .await?,
+            referrals: count(p, "SELECT COUNT(*) FROM referrals").await?,
+            placements: count(p, "SELECT COUNT(*) FROM placements").await?,
+            profiles: count(p, "SELECT COUNT(*) FROM profiles").await?,
+            found_persons: count(p, "SELECT COUNT(*) FROM found_persons").await?,
+            audit_events: count(p, "SELECT COUNT(*) FROM audit_events").await?,
+        })
+    }
+
+    async fn record_audit(
+        &self,
+        ctx: &Ctx,
+        action: AuditAction,
+        record_kind: &str,
+        record_ids: &[String],
+        detail: &str,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        audit(&mut tx, ctx, action, record_kind, record_ids, detail).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn audit_events(&self, after_seq: i64, limit: u32) -> Result<Vec<AuditEvent>> {
+        let rows = sqlx::query(
+            "SELECT seq, at, actor_user, actor_org, action, record_kind, record_ids, reason, detail \
+             FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(after_seq)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(parse_audit_row).collect()
+    }
+}
+
+async fn put_organisations(conn: &mut AnyConnection, orgs: &[Organisation]) -> Result<()> {
+    for o in orgs {
+        o.validate()?;
+        let data = serde_json::to_string(o).map_err(|source| StoreError::Corrupt {
+            kind: Organisation::KIND,
+            id: o.code.to_string(),
+            source,
+        })?;
+        sqlx::query(
+            "INSERT INTO organisations (code, kind, name, data) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (code) DO UPDATE SET kind = excluded.kind, name = excluded.name, data = excluded.data",
+        )
+        .bind(o.code.to_string())
+        .bind(o.kind.as_str())
+        .bind(o.name.clone())
+        .bind(data)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// An import in one open transaction.
+struct SqlImport {
+    tx: Transaction<'static, Any>,
+    ctx: Ctx,
+}
+
+#[async_trait]
+impl ImportSession for SqlImport {
+    async fn organisations(&mut self, rows: &[Organisation]) -> Result<()> {
+        put_organisations(&mut self.tx, rows).await
+    }
+    async fn persons(&mut self, rows: &[Person]) -> Result<()> {
+        insert_many(&mut self.tx, rows).await
+    }
+    async fn incidents(&mut self, rows: &[Incident]) -> Result<()> {
+        insert_many(&mut self.tx, rows).await
+    }
+    async fn referrals(&mut self, rows: &[NrmReferral]) -> Result<()> {
+        insert_many(&mut self.tx, rows).await
+    }
+    async fn placements(&mut self, rows: &[Placement]) -> Result<()> {
+        insert_many(&mut self.tx, rows).await
+    }
+    async fn profiles(&mut self, rows: &[PrefilledProfile]) -> Result<()> {
+        insert_many(&mut self.tx, rows).await
+    }
+    async fn found_persons(&mut self, rows: &[FoundPerson]) -> Result<()> {
+        insert_many(&mut self.tx, rows).await
+    }
+
+    async fn existing_persons(&mut self, ids: &[PersonId]) -> Result<HashSet<PersonId>> {
+        let mut found = HashSet::new();
+        for chunk in ids.chunks(1000) {
+            let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!("SELECT id FROM persons WHERE id IN ({})", params.join(", "));
+            let mut q = sqlx::query_scalar::<_, String>(&sql);
+            for id in chunk {
+                q = q.bind(id.to_string());
+            }
+            for s in q.fetch_all(&mut *self.tx).await? {
+                found.insert(PersonId::parse("id", &s).map_err(|e| {
+                    StoreError::Database(sqlx::Error::Decode(e.to_string().into()))
+                })?);
+            }
+        }
+        Ok(found)
+    }
+
+    async fn existing_organisations(&mut self) -> Result<HashSet<String>> {
+        let codes: Vec<String> = sqlx::query_scalar("SELECT code FROM organisations")
+            .fetch_all(&mut *self.tx)
+            .await?;
+        Ok(codes.into_iter().collect())
+    }
+
+    async fn incidents_of(&mut self, ids: &[PersonId]) -> Result<Vec<Incident>> {
+        let mut out = Vec::new();
+        for id in ids {
+            out.extend(fetch_where::<Incident>(&mut self.tx, "person_id", &id.to_string()).await?);
+        }
+        Ok(out)
+    }
+
+    async fn commit(mut self: Box<Self>, detail: &str) -> Result<()> {
+        audit(
+            &mut self.tx,
+            &self.ctx,
+            AuditAction::Import,
+            "dataset",
+            &[],
+            detail,
+        )
+        .await?;
+        self.tx.commit().await?;
+        Ok(())
+    }
+
+    async fn rollback(self: Box<Self>) -> Result<()> {
+        self.tx.rollback().await?;
+        Ok(())
+    }
+}

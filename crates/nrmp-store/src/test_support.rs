@@ -1,0 +1,91 @@
+//! Fresh databases for tests: a new SQLite file in a temporary directory, or a new PostgreSQL
+//! database on the server named by `NRMP_TEST_POSTGRES` (default
+//! `postgres://postgres@127.0.0.1:5432/test`), dropped again when the guard is dropped.
+
+use crate::{Backend, Result, SqlStore, Store};
+use chrono::{TimeZone, Utc};
+use nrmp_domain::audit::Actor;
+use nrmp_domain::organisation::OrgCode;
+use std::sync::Arc;
+
+/// The PostgreSQL server tests use to create their databases.
+pub fn postgres_admin_url() -> String {
+    std::env::var("NRMP_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+/// A migrated, empty store that lives as long as this value.
+pub struct TestDb {
+    /// The store.
+    pub store: Arc<SqlStore>,
+    /// Its URL.
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    drop_db: Option<String>,
+}
+
+impl TestDb {
+    /// A fresh, migrated database on `backend`.
+    pub async fn new(backend: Backend) -> Result<Self> {
+        let (url, dir, drop_db) = match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().map_err(sqlx::Error::Io)?;
+                let url = format!("sqlite://{}", dir.path().join("nrmp.db").display());
+                (url, Some(dir), None)
+            }
+            Backend::Postgres => {
+                let admin = postgres_admin_url();
+                let name = format!("nrmp_test_{}", uuid::Uuid::new_v4().simple());
+                let pool = sqlx::PgPool::connect(&admin).await?;
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&pool)
+                    .await?;
+                pool.close().await;
+                let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+                (format!("{base}/{name}"), None, Some(name))
+            }
+        };
+        let store = Arc::new(SqlStore::connect(&url).await?);
+        store.migrate().await?;
+        Ok(Self {
+            store,
+            url,
+            _dir: dir,
+            drop_db,
+        })
+    }
+
+    /// Closes the store and drops a PostgreSQL test database.
+    pub async fn cleanup(self) {
+        self.store.close().await;
+        if let Some(name) = &self.drop_db
+            && let Ok(pool) = sqlx::PgPool::connect(&postgres_admin_url()).await
+        {
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&pool)
+                .await;
+            pool.close().await;
+        }
+    }
+}
+
+/// A test actor acting for `org`.
+pub fn actor(user: &str, org: &str) -> Actor {
+    Actor::new(
+        user,
+        OrgCode::parse("org", org).unwrap_or_else(|e| panic!("{e}")),
+    )
+}
+
+/// A fixed instant: 2026-01-01T00:00:00Z plus `hours`.
+pub fn at(hours: i64) -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+        .single()
+        .unwrap_or_default()
+        + chrono::Duration::hours(hours)
+}
+
+/// The store as a trait object.
+pub fn dyn_store(db: &TestDb) -> Arc<dyn Store> {
+    db.store.clone()
+}
