@@ -381,11 +381,24 @@ impl Incident {
 
     /// True if this incident's episode overlaps `other`'s (open episodes run forever).
     pub fn overlaps(&self, other: &Incident) -> bool {
-        let end = |i: &Incident| i.ended_at();
-        let starts_before_end =
-            |a: &Incident, b: &Incident| end(b).is_none_or(|e| a.last_seen_at < e);
-        starts_before_end(self, other) && starts_before_end(other, self)
+        episodes_overlap(
+            (self.last_seen_at, self.ended_at()),
+            (other.last_seen_at, other.ended_at()),
+        )
     }
+}
+
+/// True if two episodes `(last seen, found)` overlap; an episode not yet ended runs forever.
+/// An episode that ends exactly when the next begins does not overlap it.
+pub fn episodes_overlap(
+    a: (DateTime<Utc>, Option<DateTime<Utc>>),
+    b: (DateTime<Utc>, Option<DateTime<Utc>>),
+) -> bool {
+    let starts_before_end =
+        |x: (DateTime<Utc>, Option<DateTime<Utc>>), y: (DateTime<Utc>, Option<DateTime<Utc>>)| {
+            y.1.is_none_or(|end| x.0 < end)
+        };
+    starts_before_end(a, b) && starts_before_end(b, a)
 }
 
 /// Refuses `incident` if it overlaps any other incident of the same person in `existing`
