@@ -90,6 +90,15 @@ impl<T: Record> Rows<T> {
         &self.file
     }
 
+    /// The line on which the row last yielded starts (0 before the first), so callers that
+    /// check a good row further (references, duplicates) can report `file:line` too.
+    pub fn line(&self) -> u64 {
+        match &self.source {
+            Source::Csv { record, .. } => record.position().map_or(0, csv::Position::line),
+            Source::Jsonl { line, .. } => *line,
+        }
+    }
+
     fn row_errors(&self, line: u64, errors: Vec<FieldError>) -> RowErrors {
         RowErrors(
             errors

@@ -228,6 +228,10 @@ pub trait Store: Send + Sync {
     /// Record counts.
     async fn counts(&self) -> Result<Counts>;
 
+    /// Size of the database on disk, in bytes (SQLite: the main file's pages, after a WAL
+    /// checkpoint; PostgreSQL: `pg_database_size`).
+    async fn size_bytes(&self) -> Result<u64>;
+
     /// Writes an audit event for an action that changes nothing (a search, a disclosure).
     async fn record_audit(
         &self,
@@ -260,8 +264,10 @@ pub trait ImportSession: Send {
     async fn profiles(&mut self, rows: &[PrefilledProfile]) -> Result<()>;
     /// Inserts found persons.
     async fn found_persons(&mut self, rows: &[FoundPerson]) -> Result<()>;
-    /// Which of `ids` are already stored persons.
-    async fn existing_persons(&mut self, ids: &[PersonId]) -> Result<HashSet<PersonId>>;
+    /// Which of `keys` (values of the first key column of `kind`: ids, or organisation codes)
+    /// are already stored.
+    async fn existing_keys(&mut self, kind: RecordKind, keys: &[String])
+    -> Result<HashSet<String>>;
     /// Which organisation codes exist.
     async fn existing_organisations(&mut self) -> Result<HashSet<String>>;
     /// Stored incidents of these persons.

@@ -764,6 +764,27 @@ impl Store for SqlStore {
         })
     }
 
+    async fn size_bytes(&self) -> Result<u64> {
+        let bytes: i64 = match self.backend {
+            Backend::Sqlite => {
+                sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                    .execute(&self.pool)
+                    .await?;
+                sqlx::query_scalar(
+                    "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
+                )
+                .fetch_one(&self.pool)
+                .await?
+            }
+            Backend::Postgres => {
+                sqlx::query_scalar("SELECT pg_database_size(current_database())")
+                    .fetch_one(&self.pool)
+                    .await?
+            }
+        };
+        Ok(u64::try_from(bytes).unwrap_or(0))
+    }
+
     async fn record_audit(
         &self,
         ctx: &Ctx,
@@ -843,20 +864,25 @@ impl ImportSession for SqlImport {
         insert_many(&mut self.tx, rows).await
     }
 
-    async fn existing_persons(&mut self, ids: &[PersonId]) -> Result<HashSet<PersonId>> {
+    async fn existing_keys(
+        &mut self,
+        kind: RecordKind,
+        keys: &[String],
+    ) -> Result<HashSet<String>> {
+        let column = kind.key_columns()[0];
         let mut found = HashSet::new();
-        for chunk in ids.chunks(1000) {
+        for chunk in keys.chunks(1000) {
             let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-            let sql = format!("SELECT id FROM persons WHERE id IN ({})", params.join(", "));
+            let sql = format!(
+                "SELECT DISTINCT {column} FROM {} WHERE {column} IN ({})",
+                kind.table(),
+                params.join(", ")
+            );
             let mut q = sqlx::query_scalar::<_, String>(&sql);
-            for id in chunk {
-                q = q.bind(id.to_string());
+            for k in chunk {
+                q = q.bind(k.clone());
             }
-            for s in q.fetch_all(&mut *self.tx).await? {
-                found.insert(PersonId::parse("id", &s).map_err(|e| {
-                    StoreError::Database(sqlx::Error::Decode(e.to_string().into()))
-                })?);
-            }
+            found.extend(q.fetch_all(&mut *self.tx).await?);
         }
         Ok(found)
     }

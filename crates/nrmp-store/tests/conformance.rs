@@ -528,10 +528,13 @@ async fn import_commits_with_one_audit_event(backend: Backend) {
         .collect();
     imp.incidents(&incidents).await.unwrap();
     let known = imp
-        .existing_persons(&[
-            PersonId(Uuid::from_u128(5)),
-            PersonId(Uuid::from_u128(5000)),
-        ])
+        .existing_keys(
+            RecordKind::Person,
+            &[
+                Uuid::from_u128(5).to_string(),
+                Uuid::from_u128(5000).to_string(),
+            ],
+        )
         .await
         .unwrap();
     assert_eq!(known.len(), 1);
@@ -545,6 +548,10 @@ async fn import_commits_with_one_audit_event(backend: Backend) {
     imp.commit("700 persons").await.unwrap();
     let c = db.store.counts().await.unwrap();
     assert_eq!((c.persons, c.incidents, c.organisations), (700, 700, 4));
+    assert!(
+        db.store.size_bytes().await.unwrap() > 100_000,
+        "700 persons take some room"
+    );
     let events = db.store.audit_events(0, 10).await.unwrap();
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].action, AuditAction::Import);

@@ -1,0 +1,131 @@
+//! # nrmp-cli
+//!
+//! The `nrmp` command. Each subcommand lives in [`commands`]; application services that more
+//! than one entry point needs (the importer) live beside them. The binary itself is a thin
+//! `main.rs` that parses arguments, sets up logging and prints a one-line error on failure.
+#![deny(missing_docs)]
+
+pub mod commands;
+pub mod import;
+pub mod progress;
+
+use clap::{Args, Parser, Subcommand};
+use nrmp_domain::audit::Actor;
+use nrmp_domain::clock::{Clock, SystemClock};
+use nrmp_domain::organisation::OrgCode;
+use nrmp_store::Ctx;
+
+/// The default database: a SQLite file in the default data directory.
+pub const DEFAULT_DATABASE: &str = "sqlite://nrmp-data/nrmp.db";
+
+/// nrmp — the National Register of Missing Persons.
+///
+/// Records missing incidents, connects one person's records across forces and local
+/// authorities, and gives the national picture. Start with `nrmp demo`.
+#[derive(Debug, Parser)]
+#[command(name = "nrmp", version, propagate_version = true)]
+pub struct Cli {
+    /// More log output (-v: debug, -vv: trace). `RUST_LOG` overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a demo register (SQLite, synthetic data) and show what is in it.
+    Demo(commands::demo::DemoArgs),
+    /// Apply database migrations.
+    Migrate(commands::migrate::MigrateArgs),
+    /// Generate a synthetic population (no real personal data) into files or a database.
+    Synth(commands::synth::SynthArgs),
+    /// Load a dataset directory (CSV / JSON lines, as written by `synth --out` or `export`).
+    Import(commands::import::ImportArgs),
+    /// Write the register to a dataset directory (CSV or JSON lines).
+    Export(commands::export::ExportArgs),
+    /// Measure performance and print the figures.
+    #[command(subcommand)]
+    Bench(commands::bench::BenchCommand),
+}
+
+/// Where the register is.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArg {
+    /// Database URL: `sqlite://PATH` (embedded) or `postgres://USER@HOST:PORT/DB`.
+    #[arg(long, env = "NRMP_DATABASE_URL", default_value = DEFAULT_DATABASE)]
+    pub database: String,
+}
+
+/// Who is acting, for the audit log.
+#[derive(Debug, Clone, Args)]
+pub struct ActorArgs {
+    /// User name recorded in the audit log.
+    #[arg(long = "as-user", env = "NRMP_USER", default_value = "nrmp-cli")]
+    pub user: String,
+    /// Organisation the user acts for (its code).
+    #[arg(long = "as-org", env = "NRMP_ORG", default_value = "national:nmpu")]
+    pub org: String,
+    /// Reason recorded in the audit log.
+    #[arg(long, default_value = "command-line administration")]
+    pub reason: String,
+}
+
+impl ActorArgs {
+    /// The audit context for an action now.
+    pub fn ctx(&self, clock: &dyn Clock) -> anyhow::Result<Ctx> {
+        let org = OrgCode::parse("--as-org", &self.org)?;
+        if self.user.trim().is_empty() {
+            anyhow::bail!("--as-user: is empty");
+        }
+        Ok(Ctx::new(
+            Actor::new(self.user.clone(), org),
+            self.reason.clone(),
+            clock.now(),
+        ))
+    }
+}
+
+/// Sets up structured logging to stderr (`RUST_LOG` overrides the level from `-v`).
+pub fn init_tracing(verbose: u8) {
+    let level = match verbose {
+        // sqlx reports big batched inserts as "slow statements" at WARN; that is expected here.
+        0 => "warn,sqlx=error,nrmp_cli=info,nrmp_store=info",
+        1 => "debug,sqlx=error",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// An error and its causes on one line.
+pub fn one_line(e: &anyhow::Error) -> String {
+    e.chain()
+        .map(|c| c.to_string().replace('\n', "; "))
+        .collect::<Vec<_>>()
+        .join(": ")
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let clock = SystemClock;
+    runtime.block_on(async {
+        match cli.command {
+            Command::Demo(a) => commands::demo::run(a, &clock).await,
+            Command::Migrate(a) => commands::migrate::run(a).await,
+            Command::Synth(a) => commands::synth::run(a, &clock).await,
+            Command::Import(a) => commands::import::run(a, &clock).await,
+            Command::Export(a) => commands::export::run(a, &clock).await,
+            Command::Bench(b) => commands::bench::run(b, &clock).await,
+        }
+    })
+}

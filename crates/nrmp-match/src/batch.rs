@@ -1,0 +1,689 @@
+//! Batch mode: deduplicate one set, link two sets, cluster, and train a model,
+//! all with the same blocking and model as the lookup index.
+//!
+//! Batch blocking uses the *index-role* keys on both sides (symmetric), so each
+//! candidate pair is generated once; posting lists longer than
+//! `blocking.max_posting` are skipped.
+//!
+//! **Cluster ids.** Clusters are the connected components of the pairs at or
+//! above the threshold (union-find). A cluster's id is the *smallest record id*
+//! (byte-wise string order) among its members. This is deterministic across
+//! re-runs, and adding records never changes an existing cluster's id unless a
+//! new record with a smaller id joins it or two clusters merge (then the merged
+//! cluster keeps the smaller of the two ids, i.e. one of the old ids survives).
+
+use std::collections::HashMap;
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::blocking::{BlockingConfig, KeyKind, Postings, Role, blocking_keys};
+use crate::compare::compare;
+use crate::model::{EmConfig, EmReport, Model, PatternCounts, probability};
+use crate::prepare::{Prepared, Vocab, normalise_record};
+use crate::record::MatchRecord;
+
+/// Batch settings.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct BatchConfig {
+    /// Keep pairs with match probability at or above this (also the clustering threshold).
+    pub threshold: f64,
+    /// Blocking caps (batch uses only `max_posting`).
+    pub blocking: BlockingConfig,
+}
+
+impl Default for BatchConfig {
+    fn default() -> Self {
+        Self {
+            threshold: 0.9,
+            blocking: BlockingConfig {
+                max_posting: 200,
+                max_candidates: 4000,
+            },
+        }
+    }
+}
+
+/// A scored pair.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoredPair {
+    /// Left record id (dedup: the smaller id).
+    pub left_id: String,
+    /// Right record id.
+    pub right_id: String,
+    /// Posterior match probability.
+    pub match_probability: f64,
+    /// Total match weight in bits.
+    pub match_weight: f64,
+}
+
+/// A record's cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterAssignment {
+    /// Record id.
+    pub record_id: String,
+    /// Cluster id: the smallest record id in the cluster.
+    pub cluster_id: String,
+}
+
+/// Output of [`dedup`] and [`link`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchResult {
+    /// Pairs at or above the threshold, sorted by ids.
+    pub pairs: Vec<ScoredPair>,
+    /// Cluster of every input record (input order; for link, left then right).
+    pub clusters: Vec<ClusterAssignment>,
+    /// Candidate pairs compared.
+    pub candidate_pairs: u64,
+}
+
+thread_local! {
+    /// Per-thread scratch for candidate de-duplication: (epoch, last epoch seen per slot).
+    static SEEN: std::cell::RefCell<(u32, Vec<u32>)> = const { std::cell::RefCell::new((0, Vec::new())) };
+}
+
+/// Prepared records with postings over the first `indexed` of them.
+struct Prepped {
+    vocab: Vocab,
+    records: Vec<Prepared>,
+    postings: Postings,
+}
+
+fn prepare_all(groups: &[&[MatchRecord]], indexed_groups: usize) -> Prepped {
+    let mut vocab = Vocab::new();
+    let mut records = Vec::new();
+    let mut postings = Postings::new();
+    for (g, group) in groups.iter().enumerate() {
+        let normalised: Vec<_> = group.par_iter().map(normalise_record).collect();
+        for n in normalised {
+            let p = vocab.prepare(n);
+            vocab.count(&p, 1);
+            if g < indexed_groups {
+                let slot = u32::try_from(records.len()).unwrap_or(u32::MAX);
+                for k in blocking_keys(&p, &vocab, Role::Index) {
+                    postings.insert(k.hash, slot);
+                }
+            }
+            records.push(p);
+        }
+    }
+    Prepped {
+        vocab,
+        records,
+        postings,
+    }
+}
+
+impl Prepped {
+    /// Candidate slots for record `i` with slot index > `min_exclusive` (if given).
+    fn candidates(
+        &self,
+        i: usize,
+        config: &BlockingConfig,
+        min_exclusive: Option<usize>,
+    ) -> Vec<u32> {
+        self.candidates_by(i, config, min_exclusive, None)
+    }
+
+    fn candidates_by(
+        &self,
+        i: usize,
+        config: &BlockingConfig,
+        min_exclusive: Option<usize>,
+        kinds: Option<&[KeyKind]>,
+    ) -> Vec<u32> {
+        SEEN.with(|cell| {
+            let mut scratch = cell.borrow_mut();
+            let (epoch, seen) = &mut *scratch;
+            if seen.len() < self.records.len() {
+                seen.resize(self.records.len(), 0);
+            }
+            *epoch = epoch.wrapping_add(1);
+            if *epoch == 0 {
+                seen.fill(0);
+                *epoch = 1;
+            }
+            let mark = *epoch;
+            let mut out = Vec::new();
+            for k in blocking_keys(&self.records[i], &self.vocab, Role::Index) {
+                if kinds.is_some_and(|ks| !ks.contains(&k.kind)) {
+                    continue;
+                }
+                let list = self.postings.get(k.hash);
+                if list.len() > config.max_posting {
+                    continue;
+                }
+                for s in list {
+                    let su = *s as usize;
+                    if min_exclusive.is_some_and(|m| su <= m) || seen[su] == mark {
+                        continue;
+                    }
+                    seen[su] = mark;
+                    out.push(*s);
+                }
+            }
+            out.sort_unstable();
+            out
+        })
+    }
+
+    fn score_pairs(
+        &self,
+        range: std::ops::Range<usize>,
+        config: &BatchConfig,
+        model: &Model,
+        dedup: bool,
+    ) -> (Vec<ScoredPair>, u64) {
+        let scorer = model.scorer();
+        let results: Vec<(Vec<ScoredPair>, u64)> = range
+            .into_par_iter()
+            .map(|i| {
+                let a = &self.records[i];
+                let cands = self.candidates(i, &config.blocking, dedup.then_some(i));
+                let mut pairs = Vec::new();
+                for s in &cands {
+                    let b = &self.records[*s as usize];
+                    let cv = compare(a, b, &self.vocab);
+                    let w = scorer.weight(&cv, a, &self.vocab);
+                    let p = probability(w);
+                    if p >= config.threshold {
+                        let (l, r) = if dedup && b.id < a.id { (b, a) } else { (a, b) };
+                        let (l, r) = if dedup { (l, r) } else { (b, a) };
+                        pairs.push(ScoredPair {
+                            left_id: l.id.to_string(),
+                            right_id: r.id.to_string(),
+                            match_probability: p,
+                            match_weight: w,
+                        });
+                    }
+                }
+                (pairs, cands.len() as u64)
+            })
+            .collect();
+        let mut pairs = Vec::new();
+        let mut n = 0;
+        for (p, c) in results {
+            pairs.extend(p);
+            n += c;
+        }
+        pairs.sort_by(|a, b| (&a.left_id, &a.right_id).cmp(&(&b.left_id, &b.right_id)));
+        (pairs, n)
+    }
+}
+
+/// Finds duplicates within one set of records and clusters them.
+pub fn dedup(records: &[MatchRecord], model: &Model, config: &BatchConfig) -> BatchResult {
+    let prepped = prepare_all(&[records], 1);
+    let (pairs, candidate_pairs) = prepped.score_pairs(0..records.len(), config, model, true);
+    let ids: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
+    BatchResult {
+        clusters: clusters(&ids, &pairs, config.threshold),
+        pairs,
+        candidate_pairs,
+    }
+}
+
+/// Links records of `right` to records of `left` (pairs are `left_id`, `right_id`)
+/// and clusters the union of both sets.
+pub fn link(
+    left: &[MatchRecord],
+    right: &[MatchRecord],
+    model: &Model,
+    config: &BatchConfig,
+) -> BatchResult {
+    let prepped = prepare_all(&[left, right], 1);
+    let range = left.len()..left.len() + right.len();
+    let (pairs, candidate_pairs) = prepped.score_pairs(range, config, model, false);
+    let ids: Vec<&str> = left.iter().chain(right).map(|r| r.id.as_str()).collect();
+    BatchResult {
+        clusters: clusters(&ids, &pairs, config.threshold),
+        pairs,
+        candidate_pairs,
+    }
+}
+
+/// Connected components of the pairs with probability >= `threshold`; cluster
+/// id = smallest member id. Ids not in any pair are singleton clusters.
+/// Returns one assignment per entry of `ids` (duplicated ids share a cluster).
+pub fn clusters(ids: &[&str], pairs: &[ScoredPair], threshold: f64) -> Vec<ClusterAssignment> {
+    let mut pos: HashMap<&str, usize> = HashMap::with_capacity(ids.len());
+    for id in ids {
+        let n = pos.len();
+        pos.entry(id).or_insert(n);
+    }
+    let mut names: Vec<&str> = vec![""; pos.len()];
+    for (id, i) in &pos {
+        names[*i] = id;
+    }
+    let mut parent: Vec<usize> = (0..names.len()).collect();
+    fn find(parent: &mut [usize], mut x: usize) -> usize {
+        while parent[x] != x {
+            parent[x] = parent[parent[x]];
+            x = parent[x];
+        }
+        x
+    }
+    for p in pairs.iter().filter(|p| p.match_probability >= threshold) {
+        let (Some(&a), Some(&b)) = (pos.get(p.left_id.as_str()), pos.get(p.right_id.as_str()))
+        else {
+            continue;
+        };
+        let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
+        if ra != rb {
+            // keep as root the member with the smaller id
+            if names[ra] <= names[rb] {
+                parent[rb] = ra;
+            } else {
+                parent[ra] = rb;
+            }
+        }
+    }
+    ids.iter()
+        .map(|id| {
+            let i = pos.get(id).copied().unwrap_or(0);
+            let root = find(&mut parent, i);
+            ClusterAssignment {
+                record_id: (*id).to_string(),
+                cluster_id: names[root].to_string(),
+            }
+        })
+        .collect()
+}
+
+/// Training settings.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    /// Random pairs sampled to estimate u.
+    pub u_pairs: usize,
+    /// Seed of the random pair sampler (ChaCha8).
+    pub seed: u64,
+    /// EM settings (`total_pairs` is filled in from the data).
+    pub em: EmConfig,
+    /// Blocking used to generate EM candidate pairs.
+    pub blocking: BlockingConfig,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            u_pairs: 1_000_000,
+            seed: 42,
+            em: EmConfig::default(),
+            blocking: BatchConfig::default().blocking,
+        }
+    }
+}
+
+/// What training did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainReport {
+    /// Random pairs used for u.
+    pub u_pairs: u64,
+    /// EM session blocked on exact date of birth (learns name and other fields).
+    pub em_dob_blocked: EmReport,
+    /// EM session blocked on name-token pairs (learns dob and other fields).
+    pub em_name_blocked: EmReport,
+}
+
+impl Prepped {
+    fn session_counts(&self, kinds: &[KeyKind], config: &BlockingConfig) -> PatternCounts {
+        (0..self.records.len())
+            .into_par_iter()
+            .fold(PatternCounts::new, |mut acc, i| {
+                let a = &self.records[i];
+                for s in self.candidates_by(i, config, Some(i), Some(kinds)) {
+                    let cv = compare(a, &self.records[s as usize], &self.vocab);
+                    acc.add(&cv, a);
+                }
+                acc
+            })
+            .reduce(PatternCounts::new, |mut a, b| {
+                a.merge(b);
+                a
+            })
+    }
+}
+
+/// Trains `model` on unlabelled records, as Splink does:
+///
+/// 1. u from seeded random pairs;
+/// 2. EM session blocked on the exact date of birth, with the `dob` comparison
+///    left out of the posterior (it was used to select the pairs): learns m of
+///    `name` and the other fields, and λ among those pairs;
+/// 3. EM session blocked on pairs of name tokens, with `name` left out: learns m
+///    of `dob` and the other fields;
+/// 4. m of a field used by neither session's blocking is the mean of both; u
+///    stays at the random-pair estimate; the global prior is estimated from
+///    session 2: matches ≈ λ₂·pairs₂ / m(dob exact), divided by all pairs.
+pub fn train(records: &[MatchRecord], model: &mut Model, config: &TrainConfig) -> TrainReport {
+    let prepped = prepare_all(&[records], 1);
+    let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+    let u_pairs = model.estimate_u(&prepped.records, &prepped.vocab, &mut rng, config.u_pairs);
+    let em = EmConfig {
+        fix_u: true,
+        keep_u: true,
+        total_pairs: None,
+        ..config.em
+    };
+    let dob_counts = prepped
+        .session_counts(&[KeyKind::DobDate], &config.blocking)
+        .without("dob");
+    let mut model_a = model.clone();
+    let em_dob_blocked = model_a.train_em(&dob_counts, &em);
+    let name_counts = prepped
+        .session_counts(&[KeyKind::NamePair], &config.blocking)
+        .without("name");
+    let mut model_b = model.clone();
+    let em_name_blocked = model_b.train_em(&name_counts, &em);
+
+    let before = model.clone();
+    for f in &mut model.fields {
+        let pick = |m: &Model| m.field(&f.field).cloned();
+        let (a, b, old) = (pick(&model_a), pick(&model_b), pick(&before));
+        let changed = |x: &Option<crate::model::FieldParams>| x.is_some() && *x != old;
+        let new = match f.field.as_str() {
+            "name" => a,
+            "dob" => b,
+            _ => match (changed(&a), changed(&b)) {
+                (true, true) => a.zip(b).map(|(mut x, y)| {
+                    for (lx, ly) in x.levels.iter_mut().zip(&y.levels) {
+                        lx.m = (lx.m + ly.m) / 2.0;
+                    }
+                    x
+                }),
+                (true, false) => a,
+                (false, true) => b,
+                (false, false) => old,
+            },
+        };
+        if let Some(mut new) = new {
+            new.normalise();
+            *f = new;
+        }
+    }
+    let n = records.len() as f64;
+    let total_pairs = n * (n - 1.0) / 2.0;
+    let dob_exact_m = model
+        .field("dob")
+        .and_then(|f| f.level("exact"))
+        .map_or(0.5, |l| l.m)
+        .max(0.05);
+    let matches = em_dob_blocked.lambda_candidates * em_dob_blocked.pairs as f64 / dob_exact_m;
+    if total_pairs > 0.0 && matches > 0.0 {
+        model.prior = (matches / total_pairs).clamp(1e-12, 0.5);
+    }
+    model.notes = vec![
+        format!("u from {u_pairs} random pairs (seed {})", config.seed),
+        format!(
+            "EM blocked on dob: {} pairs, lambda {:.5}, {} iterations",
+            em_dob_blocked.pairs, em_dob_blocked.lambda_candidates, em_dob_blocked.iterations
+        ),
+        format!(
+            "EM blocked on name pairs: {} pairs, lambda {:.5}, {} iterations",
+            em_name_blocked.pairs, em_name_blocked.lambda_candidates, em_name_blocked.iterations
+        ),
+    ];
+    TrainReport {
+        u_pairs,
+        em_dob_blocked,
+        em_name_blocked,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compare::{DobLevel, Level, NameLevel, compare};
+    use crate::testdata::generate;
+
+    fn truth_rate(
+        records: &[MatchRecord],
+        truth: &[(String, String)],
+        f: impl Fn(&crate::compare::ComparisonVector) -> Option<bool>,
+    ) -> f64 {
+        let prepped = prepare_all(&[records], 0);
+        let pos: HashMap<&str, usize> = records
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id.as_str(), i))
+            .collect();
+        let (mut hit, mut n) = (0.0, 0.0);
+        for (a, b) in truth {
+            let (pa, pb) = (
+                &prepped.records[pos[a.as_str()]],
+                &prepped.records[pos[b.as_str()]],
+            );
+            if let Some(x) = f(&compare(pa, pb, &prepped.vocab)) {
+                n += 1.0;
+                if x {
+                    hit += 1.0;
+                }
+            }
+        }
+        hit / n
+    }
+
+    #[test]
+    fn em_recovers_m_probabilities() {
+        let (records, truth) = generate(7, 4000, 0.4);
+        let mut model = Model::default_untrained();
+        let config = TrainConfig {
+            u_pairs: 200_000,
+            ..TrainConfig::default()
+        };
+        let report = train(&records, &mut model, &config);
+        assert!(report.em_dob_blocked.converged, "{report:?}");
+        assert!(report.em_name_blocked.converged, "{report:?}");
+        let m = |field: &str, level: &str| model.field(field).unwrap().level(level).unwrap().m;
+        let dob_exact = truth_rate(&records, &truth, |cv| {
+            (!cv.dob.is_missing()).then_some(cv.dob == DobLevel::Exact)
+        });
+        let name_exact = truth_rate(&records, &truth, |cv| {
+            (!cv.name.level.is_missing()).then_some(cv.name.level == NameLevel::Exact)
+        });
+        assert!(
+            (m("dob", "exact") - dob_exact).abs() < 0.06,
+            "{} vs {dob_exact}",
+            m("dob", "exact")
+        );
+        assert!(
+            (m("name", "exact") - name_exact).abs() < 0.06,
+            "{} vs {name_exact}",
+            m("name", "exact")
+        );
+        // EM's lambda among candidates should be close to the true share
+        let json = model.to_json().unwrap();
+        assert!(Model::from_json(&json).is_ok());
+    }
+
+    #[test]
+    fn dedup_finds_generated_duplicates() {
+        let (records, truth) = generate(11, 3000, 0.3);
+        let mut model = Model::default_untrained();
+        train(
+            &records,
+            &mut model,
+            &TrainConfig {
+                u_pairs: 100_000,
+                ..TrainConfig::default()
+            },
+        );
+        let config = BatchConfig {
+            threshold: 0.5,
+            ..BatchConfig::default()
+        };
+        let result = dedup(&records, &model, &config);
+        let found: std::collections::HashSet<(String, String)> = result
+            .pairs
+            .iter()
+            .map(|p| (p.left_id.clone(), p.right_id.clone()))
+            .collect();
+        let tp = truth.iter().filter(|t| found.contains(*t)).count();
+        let recall = tp as f64 / truth.len() as f64;
+        let precision = tp as f64 / found.len().max(1) as f64;
+        // Some generated duplicates lose their DOB and share a common full name:
+        // the data cannot support them, so recall is well below 1 by design.
+        assert!(recall > 0.75, "recall {recall}");
+        assert!(precision > 0.9, "precision {precision}");
+        let by_id: HashMap<&str, &str> = result
+            .clusters
+            .iter()
+            .map(|c| (c.record_id.as_str(), c.cluster_id.as_str()))
+            .collect();
+        for (a, b) in truth.iter().filter(|t| found.contains(*t)) {
+            assert_eq!(by_id[a.as_str()], by_id[b.as_str()]);
+        }
+        let mut smallest: HashMap<&str, &str> = HashMap::new();
+        for c in &result.clusters {
+            let e = smallest
+                .entry(c.cluster_id.as_str())
+                .or_insert(c.record_id.as_str());
+            *e = (*e).min(c.record_id.as_str());
+        }
+        for (cluster, min_member) in smallest {
+            assert_eq!(cluster, min_member, "smallest id names the cluster");
+        }
+    }
+
+    #[test]
+    fn cluster_ids_stable_when_records_added() {
+        let (records, _) = generate(3, 400, 0.3);
+        let model = Model::default_untrained();
+        let config = BatchConfig {
+            threshold: 0.5,
+            ..BatchConfig::default()
+        };
+        let first = dedup(&records, &model, &config);
+        let again = dedup(&records, &model, &config);
+        assert_eq!(first, again, "re-runs are identical");
+        let (more, _) = generate(99, 100, 0.3);
+        let more: Vec<MatchRecord> = more
+            .into_iter()
+            .map(|mut r| {
+                r.id = format!("z{}", r.id);
+                r
+            })
+            .collect();
+        let mut all = records.clone();
+        all.extend(more);
+        let second = dedup(&all, &model, &config);
+        let before: HashMap<&str, &str> = first
+            .clusters
+            .iter()
+            .map(|c| (c.record_id.as_str(), c.cluster_id.as_str()))
+            .collect();
+        for c in &second.clusters {
+            if let Some(old) = before.get(c.record_id.as_str()) {
+                assert_eq!(*old, c.cluster_id, "cluster of {} changed", c.record_id);
+            }
+        }
+    }
+
+    #[test]
+    fn clusters_are_connected_components() {
+        let pair = |a: &str, b: &str, p: f64| ScoredPair {
+            left_id: a.into(),
+            right_id: b.into(),
+            match_probability: p,
+            match_weight: 0.0,
+        };
+        let pairs = vec![
+            pair("c", "d", 0.99),
+            pair("d", "b", 0.95),
+            pair("e", "f", 0.2),
+        ];
+        let got = clusters(&["c", "d", "b", "e", "f"], &pairs, 0.9);
+        let ids: Vec<&str> = got.iter().map(|c| c.cluster_id.as_str()).collect();
+        assert_eq!(ids, ["b", "b", "b", "e", "f"]);
+    }
+
+    #[test]
+    fn link_two_sets() {
+        let (records, truth) = generate(5, 500, 1.0);
+        let (left, right): (Vec<MatchRecord>, Vec<MatchRecord>) =
+            records.into_iter().partition(|r| r.id.ends_with('a'));
+        let mut model = Model::default_untrained();
+        let mut all = left.clone();
+        all.extend(right.iter().cloned());
+        train(
+            &all,
+            &mut model,
+            &TrainConfig {
+                u_pairs: 50_000,
+                ..TrainConfig::default()
+            },
+        );
+        let config = BatchConfig {
+            threshold: 0.5,
+            ..BatchConfig::default()
+        };
+        let result = link(&left, &right, &model, &config);
+        let found: std::collections::HashSet<(String, String)> = result
+            .pairs
+            .iter()
+            .map(|p| (p.left_id.clone(), p.right_id.clone()))
+            .collect();
+        let tp = truth.iter().filter(|t| found.contains(*t)).count();
+        assert!(
+            tp as f64 / truth.len() as f64 > 0.75,
+            "{tp}/{}",
+            truth.len()
+        );
+        assert!(
+            result
+                .pairs
+                .iter()
+                .all(|p| p.left_id.ends_with('a') && p.right_id.ends_with('b'))
+        );
+        assert_eq!(result.clusters.len(), left.len() + right.len());
+    }
+}
+
+#[cfg(test)]
+mod perf {
+    use super::*;
+    use crate::index::Index;
+    use crate::testdata::generate;
+    use std::time::Instant;
+
+    /// `NRMP_PERF_N=2000000 cargo test --release -p nrmp-match perf -- --ignored --nocapture`
+    #[test]
+    #[ignore = "performance measurement; run explicitly in release mode"]
+    fn perf_index_and_dedup() {
+        let n: usize = std::env::var("NRMP_PERF_N")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(200_000);
+        let (records, _) = generate(1, n * 10 / 13, 0.3);
+        let model = Model::default_untrained();
+        let t = Instant::now();
+        let index = Index::build(model.clone(), BlockingConfig::default(), &records);
+        eprintln!(
+            "build {} records: {:?} {:?}",
+            records.len(),
+            t.elapsed(),
+            index.stats()
+        );
+        let mut times = Vec::new();
+        for r in records.iter().step_by((records.len() / 2000).max(1)) {
+            let t = Instant::now();
+            let c = index.lookup(r, 10);
+            times.push(t.elapsed());
+            assert!(!c.is_empty());
+        }
+        times.sort();
+        let p = |q: f64| times[((times.len() as f64 * q) as usize).min(times.len() - 1)];
+        eprintln!("lookup p50 {:?} p99 {:?} max {:?}", p(0.5), p(0.99), p(1.0));
+        let t = Instant::now();
+        let result = dedup(&records, &model, &BatchConfig::default());
+        eprintln!(
+            "dedup {} records: {:?}, {} candidate pairs, {} pairs",
+            records.len(),
+            t.elapsed(),
+            result.candidate_pairs,
+            result.pairs.len()
+        );
+    }
+}

@@ -1,0 +1,476 @@
+//! Blocking: cheap keys that bring candidate pairs together.
+//!
+//! Several independent key families, so that one wrong field does not hide a
+//! true match:
+//!
+//! | kind            | key                                                           |
+//! |-----------------|---------------------------------------------------------------|
+//! | `name_dob`      | Double Metaphone of each name token (its variant key) + 5-year DOB band |
+//! | `skeleton_dob`  | consonant skeleton of each name token + DOB band (abjad scripts) |
+//! | `name_pair`     | sorted phonetic codes of every pair of tokens in a name (no DOB) |
+//! | `skeleton_pair` | sorted skeletons of every pair of tokens in a name            |
+//! | `token`         | the variant key of each token (useful only while rare: capped) |
+//! | `dob_date`      | the exact date of birth (queries also try day/month swapped)  |
+//! | `identifier`    | kind + value, and kind + each half of the value (one typo)    |
+//!
+//! DOB bands: records are indexed under the bands touched by
+//! `[earliest - 1y, latest + 1y]`, queries use `[earliest, latest]`, so any pair
+//! within a year shares a band. Records without DOB (or with a range touching more
+//! than 3 bands) use a "no DOB" band, which every query also tries.
+//!
+//! Posting lists longer than a cap are skipped at query time (other keys carry
+//! the pair); if every key is over the cap the smallest list is sampled.
+
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use crate::prepare::{Prepared, Tokens, Vocab, hash64, normalise_record};
+use crate::record::{DobKind, MatchRecord};
+
+/// Family of a blocking key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyKind {
+    /// Phonetic token + DOB band.
+    NameDob,
+    /// Consonant skeleton + DOB band.
+    SkeletonDob,
+    /// Pair of phonetic codes within a name.
+    NamePair,
+    /// Pair of skeletons within a name.
+    SkeletonPair,
+    /// A name token's variant key.
+    Token,
+    /// Exact date of birth.
+    DobDate,
+    /// Identifier value or half value.
+    Identifier,
+}
+
+/// One blocking key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BlockKey {
+    /// Key family.
+    pub kind: KeyKind,
+    /// Hash of the key content (family included).
+    pub hash: u64,
+}
+
+impl BlockKey {
+    fn new<T: std::hash::Hash>(kind: KeyKind, content: T) -> Self {
+        Self {
+            kind,
+            hash: hash64(&(kind, content)),
+        }
+    }
+}
+
+/// Whether keys are generated for storing a record or for querying.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Keys under which a record is stored (DOB bands widened by a year).
+    Index,
+    /// Keys a query probes (adds the no-DOB band and day/month-swapped date).
+    Query,
+}
+
+/// Blocking settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockingConfig {
+    /// Posting lists longer than this are skipped.
+    pub max_posting: usize,
+    /// Maximum candidates scored per query (the smallest lists are used first).
+    pub max_candidates: usize,
+}
+
+impl Default for BlockingConfig {
+    fn default() -> Self {
+        Self {
+            max_posting: 1000,
+            max_candidates: 4000,
+        }
+    }
+}
+
+const NO_DOB_BAND: i32 = i32::MIN;
+const BAND_YEARS: i32 = 5;
+const MAX_BANDS: usize = 3;
+const MAX_PAIR_TOKENS: usize = 5;
+
+fn bands(p: &Prepared, role: Role) -> Vec<i32> {
+    let Some(dob) = p.dob else {
+        return vec![NO_DOB_BAND];
+    };
+    let widen = i32::from(role == Role::Index);
+    let lo = (dob.earliest.year() - widen).div_euclid(BAND_YEARS);
+    let hi = (dob.latest.year() + widen).div_euclid(BAND_YEARS);
+    let mut out: Vec<i32> = if (hi - lo) as usize >= MAX_BANDS {
+        vec![NO_DOB_BAND]
+    } else {
+        (lo..=hi).collect()
+    };
+    if role == Role::Query && !out.contains(&NO_DOB_BAND) {
+        out.push(NO_DOB_BAND);
+    }
+    out
+}
+
+fn swapped(d: NaiveDate) -> Option<NaiveDate> {
+    if d.day() <= 12 && d.day() != d.month() {
+        NaiveDate::from_ymd_opt(d.year(), d.day(), d.month())
+    } else {
+        None
+    }
+}
+
+/// All blocking keys of a prepared record (sorted, deduplicated).
+pub fn blocking_keys<T: Tokens + ?Sized>(p: &Prepared, tokens: &T, role: Role) -> Vec<BlockKey> {
+    let mut keys = Vec::with_capacity(24);
+    let bands = bands(p, role);
+    for name in &p.names {
+        let mut phon: Vec<u64> = Vec::with_capacity(name.tokens.len());
+        let mut skel: Vec<u64> = Vec::with_capacity(name.tokens.len());
+        for t in &name.tokens {
+            let info = tokens.info(t.id);
+            let key_info = tokens.info(info.key);
+            let code = if key_info.phon[0] != 0 {
+                key_info.phon[0]
+            } else {
+                hash64(&*key_info.text)
+            };
+            phon.push(code);
+            skel.push(info.skel);
+            keys.push(BlockKey::new(KeyKind::Token, &*key_info.text));
+            for b in &bands {
+                keys.push(BlockKey::new(KeyKind::NameDob, (code, *b)));
+                keys.push(BlockKey::new(KeyKind::SkeletonDob, (info.skel, *b)));
+            }
+        }
+        let n = phon.len().min(MAX_PAIR_TOKENS);
+        for i in 0..n {
+            for j in (i + 1)..n {
+                let (a, b) = (phon[i].min(phon[j]), phon[i].max(phon[j]));
+                keys.push(BlockKey::new(KeyKind::NamePair, (a, b)));
+                let (a, b) = (skel[i].min(skel[j]), skel[i].max(skel[j]));
+                keys.push(BlockKey::new(KeyKind::SkeletonPair, (a, b)));
+            }
+        }
+    }
+    if let Some(dob) = p.dob.filter(|d| d.kind == DobKind::Exact && d.is_point()) {
+        keys.push(BlockKey::new(KeyKind::DobDate, dob.earliest));
+        if role == Role::Query
+            && let Some(s) = swapped(dob.earliest)
+        {
+            keys.push(BlockKey::new(KeyKind::DobDate, s));
+        }
+    }
+    for (kind, value) in &p.identifiers {
+        keys.push(BlockKey::new(KeyKind::Identifier, (&**kind, &**value, 0u8)));
+        if value.len() >= 6 {
+            let half = value.len() / 2;
+            keys.push(BlockKey::new(
+                KeyKind::Identifier,
+                (&**kind, &value[..half], 1u8),
+            ));
+            keys.push(BlockKey::new(
+                KeyKind::Identifier,
+                (&**kind, &value[half..], 2u8),
+            ));
+        }
+    }
+    keys.sort_unstable_by_key(|k| k.hash);
+    keys.dedup_by_key(|k| k.hash);
+    keys
+}
+
+/// Hasher for keys that are already 64-bit hashes.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct IdentityHasher(u64);
+
+impl Hasher for IdentityHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Posting {
+    One(u32),
+    Many(Vec<u32>),
+}
+
+impl Posting {
+    fn as_slice(&self) -> &[u32] {
+        match self {
+            Posting::One(x) => std::slice::from_ref(x),
+            Posting::Many(v) => v,
+        }
+    }
+}
+
+/// Inverted index from blocking key hash to record slots.
+#[derive(Debug, Clone, Default)]
+pub struct Postings {
+    map: HashMap<u64, Posting, BuildHasherDefault<IdentityHasher>>,
+}
+
+impl Postings {
+    /// Empty postings.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of distinct keys.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// True if there are no keys.
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// Adds `slot` under `key`.
+    pub fn insert(&mut self, key: u64, slot: u32) {
+        match self.map.get_mut(&key) {
+            None => {
+                self.map.insert(key, Posting::One(slot));
+            }
+            Some(p) => match p {
+                Posting::One(x) => *p = Posting::Many(vec![*x, slot]),
+                Posting::Many(v) => v.push(slot),
+            },
+        }
+    }
+
+    /// Removes `slot` from `key`.
+    pub fn remove(&mut self, key: u64, slot: u32) {
+        let empty = match self.map.get_mut(&key) {
+            None => false,
+            Some(Posting::One(x)) => *x == slot,
+            Some(p @ Posting::Many(_)) => {
+                if let Posting::Many(v) = p {
+                    if let Some(pos) = v.iter().position(|s| *s == slot) {
+                        v.swap_remove(pos);
+                    }
+                    if let [only] = v.as_slice() {
+                        *p = Posting::One(*only);
+                    }
+                }
+                false
+            }
+        };
+        if empty {
+            self.map.remove(&key);
+        }
+    }
+
+    /// Slots stored under `key`.
+    pub fn get(&self, key: u64) -> &[u32] {
+        self.map.get(&key).map_or(&[], Posting::as_slice)
+    }
+
+    /// Candidate slots for `keys`: lists longer than `max_posting` are skipped
+    /// (if all are, the smallest is sampled up to the cap); at most
+    /// `max_candidates` distinct slots, smallest lists first. Sorted, distinct.
+    pub fn candidates(&self, keys: &[BlockKey], config: &BlockingConfig) -> Vec<u32> {
+        let mut lists: Vec<&[u32]> = keys
+            .iter()
+            .map(|k| self.get(k.hash))
+            .filter(|l| !l.is_empty())
+            .collect();
+        lists.sort_by_key(|l| l.len());
+        let mut out: Vec<u32> = Vec::new();
+        let usable = lists.iter().take_while(|l| l.len() <= config.max_posting);
+        let mut any = false;
+        for l in usable {
+            any = true;
+            if out.len() + l.len() > config.max_candidates * 2 {
+                out.sort_unstable();
+                out.dedup();
+                if out.len() + l.len() > config.max_candidates * 2 {
+                    break;
+                }
+            }
+            out.extend_from_slice(l);
+        }
+        if !any && let Some(smallest) = lists.first() {
+            out.extend_from_slice(&smallest[..smallest.len().min(config.max_posting)]);
+        }
+        out.sort_unstable();
+        out.dedup();
+        out.truncate(config.max_candidates);
+        out
+    }
+}
+
+/// Result of [`blocking_recall`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecallReport {
+    /// Truth pairs whose both ids were present.
+    pub truth_pairs: usize,
+    /// Pairs brought together by blocking (either direction).
+    pub found: usize,
+    /// `found / truth_pairs`.
+    pub recall: f64,
+    /// Pairs found by each key family (a pair can count for several).
+    pub by_kind: BTreeMap<String, usize>,
+    /// Mean number of candidates per record.
+    pub mean_candidates: f64,
+}
+
+/// Measures blocking recall: the share of known true pairs `(id, id)` that
+/// blocking brings together, with the same caps the lookup index uses.
+pub fn blocking_recall(
+    records: &[MatchRecord],
+    truth: &[(String, String)],
+    config: &BlockingConfig,
+) -> RecallReport {
+    let mut vocab = Vocab::new();
+    let prepared: Vec<Prepared> = records
+        .iter()
+        .map(|r| vocab.prepare(normalise_record(r)))
+        .collect();
+    let mut postings = Postings::new();
+    let mut slot_of: HashMap<&str, u32> = HashMap::new();
+    for (i, p) in prepared.iter().enumerate() {
+        let slot = u32::try_from(i).unwrap_or(u32::MAX);
+        slot_of.insert(&p.id, slot);
+        for k in blocking_keys(p, &vocab, Role::Index) {
+            postings.insert(k.hash, slot);
+        }
+    }
+    let mut total_candidates = 0usize;
+    for p in &prepared {
+        total_candidates += postings
+            .candidates(&blocking_keys(p, &vocab, Role::Query), config)
+            .len();
+    }
+    let mut found = 0;
+    let mut n = 0;
+    let mut by_kind: BTreeMap<String, usize> = BTreeMap::new();
+    for (a, b) in truth {
+        let (Some(&sa), Some(&sb)) = (slot_of.get(a.as_str()), slot_of.get(b.as_str())) else {
+            continue;
+        };
+        n += 1;
+        let (pa, pb) = (&prepared[sa as usize], &prepared[sb as usize]);
+        let ka = blocking_keys(pa, &vocab, Role::Query);
+        let kb = blocking_keys(pb, &vocab, Role::Query);
+        let hit = postings.candidates(&ka, config).binary_search(&sb).is_ok()
+            || postings.candidates(&kb, config).binary_search(&sa).is_ok();
+        if hit {
+            found += 1;
+        }
+        let ia = blocking_keys(pa, &vocab, Role::Index);
+        let mut kinds: Vec<KeyKind> = kb
+            .iter()
+            .filter(|k| ia.iter().any(|x| x.hash == k.hash))
+            .filter(|k| postings.get(k.hash).len() <= config.max_posting)
+            .map(|k| k.kind)
+            .collect();
+        kinds.sort();
+        kinds.dedup();
+        for k in kinds {
+            let label = serde_json::to_value(k)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            *by_kind.entry(label).or_insert(0) += 1;
+        }
+    }
+    RecallReport {
+        truth_pairs: n,
+        found,
+        recall: if n == 0 { 1.0 } else { found as f64 / n as f64 },
+        by_kind,
+        mean_candidates: total_candidates as f64 / prepared.len().max(1) as f64,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::{DobRange, PersonName, Sex};
+
+    fn rec(id: &str, given: &str, family: &str, y: i32) -> MatchRecord {
+        MatchRecord::new(id)
+            .with_name(PersonName::new(given, family))
+            .with_dob(DobRange::exact(NaiveDate::from_ymd_opt(y, 5, 17).unwrap()))
+            .with_sex(Sex::Male)
+    }
+
+    #[test]
+    fn true_pair_survives_wrong_surname() {
+        let mut records = vec![
+            rec("a", "Tesfay", "Mehari", 2006),
+            // same person, surname recorded wrongly (father's name instead)
+            rec("b", "Tesfaye", "Gebremedhin", 2006),
+        ];
+        for i in 0..50 {
+            records.push(rec(
+                &format!("x{i}"),
+                "John",
+                &format!("Filler{i}"),
+                1950 + i,
+            ));
+        }
+        let truth = vec![("a".to_string(), "b".to_string())];
+        let r = blocking_recall(&records, &truth, &BlockingConfig::default());
+        assert_eq!(r.found, 1, "{r:?}");
+        assert!(r.by_kind.contains_key("name_dob"));
+        assert!(r.by_kind.contains_key("dob_date"));
+    }
+
+    #[test]
+    fn true_pair_survives_wrong_dob_and_reordered_name() {
+        let records = vec![
+            rec("a", "Duc", "Nguyen", 2001),
+            rec("b", "Nguyen", "Duc", 1985),
+        ];
+        let truth = vec![("a".to_string(), "b".to_string())];
+        let r = blocking_recall(&records, &truth, &BlockingConfig::default());
+        assert_eq!(r.found, 1);
+        assert!(r.by_kind.contains_key("name_pair"));
+    }
+
+    #[test]
+    fn identifier_halves_catch_one_typo() {
+        let a = MatchRecord::new("a").with_identifier("passport", "X1234567");
+        let b = MatchRecord::new("b").with_identifier("Passport", "x1234568");
+        let truth = vec![("a".to_string(), "b".to_string())];
+        let r = blocking_recall(&[a, b], &truth, &BlockingConfig::default());
+        assert_eq!(r.found, 1);
+    }
+
+    #[test]
+    fn oversized_postings_are_skipped() {
+        let mut p = Postings::new();
+        let cfg = BlockingConfig {
+            max_posting: 3,
+            max_candidates: 100,
+        };
+        let big = BlockKey::new(KeyKind::Token, "big");
+        let small = BlockKey::new(KeyKind::Token, "small");
+        for s in 0..10 {
+            p.insert(big.hash, s);
+        }
+        p.insert(small.hash, 42);
+        assert_eq!(p.candidates(&[big, small], &cfg), vec![42]);
+        // all keys oversized: sample the smallest up to the cap
+        assert_eq!(p.candidates(&[big], &cfg).len(), 3);
+        p.remove(small.hash, 42);
+        assert!(p.get(small.hash).is_empty());
+    }
+}

@@ -1,0 +1,363 @@
+//! Comparators for the non-name fields.
+
+use chrono::{Datelike, NaiveDate};
+
+use crate::compare::{
+    DobLevel, HeightLevel, IdentifierLevel, MarksLevel, NationalityLevel, SexLevel, TextLevel,
+};
+use crate::record::{DobKind, DobRange, Sex};
+
+/// Width in days below which an overlapping range counts as narrow.
+const NARROW_DAYS: i64 = 366;
+
+fn swapped(d: NaiveDate) -> Option<NaiveDate> {
+    if d.day() <= 12 && d.day() != d.month() {
+        NaiveDate::from_ymd_opt(d.year(), d.day(), d.month())
+    } else {
+        None
+    }
+}
+
+/// Compares dates of birth as ranges.
+pub fn compare_dob(a: Option<&DobRange>, b: Option<&DobRange>) -> DobLevel {
+    let (Some(a), Some(b)) = (a, b) else {
+        return DobLevel::Missing;
+    };
+    let exact = |r: &DobRange| r.kind == DobKind::Exact && r.is_point();
+    if exact(a) && exact(b) {
+        let (da, db) = (a.earliest, b.earliest);
+        return if da == db {
+            DobLevel::Exact
+        } else if swapped(da) == Some(db) {
+            DobLevel::DayMonthSwapped
+        } else if da.year() == db.year() {
+            DobLevel::SameYear
+        } else if (da - db).num_days().abs() <= NARROW_DAYS {
+            DobLevel::WithinOneYear
+        } else {
+            DobLevel::Different
+        };
+    }
+    let overlap = a.earliest <= b.latest && b.earliest <= a.latest;
+    if overlap {
+        let width = |r: &DobRange| (r.latest - r.earliest).num_days();
+        return if width(a).max(width(b)) <= NARROW_DAYS {
+            DobLevel::OverlapNarrow
+        } else {
+            DobLevel::OverlapWide
+        };
+    }
+    let in_range = |d: NaiveDate, r: &DobRange| r.earliest <= d && d <= r.latest;
+    let swap_hit = (a.is_point() && swapped(a.earliest).is_some_and(|d| in_range(d, b)))
+        || (b.is_point() && swapped(b.earliest).is_some_and(|d| in_range(d, a)));
+    if swap_hit {
+        return DobLevel::DayMonthSwapped;
+    }
+    let gap = if a.latest < b.earliest {
+        (b.earliest - a.latest).num_days()
+    } else {
+        (a.earliest - b.latest).num_days()
+    };
+    if gap <= NARROW_DAYS {
+        DobLevel::WithinOneYear
+    } else {
+        DobLevel::Different
+    }
+}
+
+/// Compares sex (`Unknown`/absent is missing).
+pub fn compare_sex(a: Option<Sex>, b: Option<Sex>) -> SexLevel {
+    match (a, b) {
+        (Some(x), Some(y)) if x != Sex::Unknown && y != Sex::Unknown => {
+            if x == y {
+                SexLevel::Same
+            } else {
+                SexLevel::Different
+            }
+        }
+        _ => SexLevel::Missing,
+    }
+}
+
+/// Compares nationality sets (any shared code agrees).
+pub fn compare_nationality(a: &[Box<str>], b: &[Box<str>]) -> NationalityLevel {
+    if a.is_empty() || b.is_empty() {
+        NationalityLevel::Missing
+    } else if a.iter().any(|x| b.contains(x)) {
+        NationalityLevel::Shared
+    } else {
+        NationalityLevel::Different
+    }
+}
+
+/// Compares height ranges in cm.
+pub fn compare_height(a: Option<(u16, u16)>, b: Option<(u16, u16)>) -> HeightLevel {
+    let (Some((a0, a1)), Some((b0, b1))) = (a, b) else {
+        return HeightLevel::Missing;
+    };
+    if a0 <= b1 && b0 <= a1 {
+        return HeightLevel::Overlap;
+    }
+    let gap = if a1 < b0 {
+        b0 - a1
+    } else {
+        a0.saturating_sub(b1)
+    };
+    if gap <= 5 {
+        HeightLevel::Near
+    } else {
+        HeightLevel::Different
+    }
+}
+
+/// Words too generic to make two marks "the same".
+const GENERIC_MARK_WORDS: &[&str] = &[
+    "scar",
+    "scars",
+    "tattoo",
+    "tattoos",
+    "mark",
+    "marks",
+    "mole",
+    "birthmark",
+    "left",
+    "right",
+    "upper",
+    "lower",
+    "small",
+    "large",
+    "big",
+];
+
+/// Compares distinguishing marks (best pair of marks by word overlap).
+pub fn compare_marks(a: &[Vec<Box<str>>], b: &[Vec<Box<str>>]) -> MarksLevel {
+    if a.is_empty() || b.is_empty() {
+        return MarksLevel::Missing;
+    }
+    let mut best = MarksLevel::Different;
+    for ma in a {
+        for mb in b {
+            let shared: Vec<&Box<str>> = ma.iter().filter(|w| mb.contains(w)).collect();
+            let specific = shared.iter().any(|w| !GENERIC_MARK_WORDS.contains(&&***w));
+            if !specific {
+                continue;
+            }
+            let mut union: Vec<&Box<str>> = ma.iter().chain(mb.iter()).collect();
+            union.sort();
+            union.dedup();
+            let jaccard = shared.len() as f64 / union.len().max(1) as f64;
+            let level = if jaccard >= 0.5 {
+                MarksLevel::Similar
+            } else {
+                MarksLevel::Partial
+            };
+            best = best.min(level);
+        }
+    }
+    best
+}
+
+/// Compares identifiers of the same kind: exact, one typo, different, missing.
+pub fn compare_identifiers(
+    a: &[(Box<str>, Box<str>)],
+    b: &[(Box<str>, Box<str>)],
+) -> IdentifierLevel {
+    let mut best = IdentifierLevel::Missing;
+    for (ka, va) in a {
+        for (kb, vb) in b {
+            if ka != kb {
+                continue;
+            }
+            let level = if va == vb {
+                IdentifierLevel::Exact
+            } else if strsim::damerau_levenshtein(va, vb) <= 1 {
+                IdentifierLevel::OneTypo
+            } else {
+                IdentifierLevel::Different
+            };
+            best = best.min(level);
+        }
+    }
+    best
+}
+
+/// Jaro-Winkler band of two folded texts.
+pub fn text_level(a: &str, b: &str) -> TextLevel {
+    if a == b {
+        return TextLevel::Exact;
+    }
+    let jw = strsim::jaro_winkler(a, b);
+    if jw >= 0.92 {
+        TextLevel::JaroWinklerHigh
+    } else if jw >= 0.85 {
+        TextLevel::JaroWinklerMid
+    } else {
+        TextLevel::Different
+    }
+}
+
+/// Compares generic text fields with the same name; one level per field name of
+/// the left record present on both sides, as (index into `a`, level).
+pub fn compare_texts(
+    a: &[(Box<str>, Box<str>)],
+    b: &[(Box<str>, Box<str>)],
+) -> Vec<(usize, TextLevel)> {
+    let mut out: Vec<(usize, TextLevel)> = Vec::new();
+    for (i, (ka, va)) in a.iter().enumerate() {
+        let mut level = TextLevel::Missing;
+        for (kb, vb) in b {
+            if ka == kb {
+                level = level.min(text_level(va, vb));
+            }
+        }
+        if level == TextLevel::Missing {
+            continue;
+        }
+        // one entry per field name: keep the best
+        if let Some(slot) = out.iter_mut().find(|(j, _)| a[*j].0 == *ka) {
+            slot.1 = slot.1.min(level);
+        } else {
+            out.push((i, level));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn dob_levels() {
+        let e = |y, m, dd| DobRange::exact(d(y, m, dd));
+        assert_eq!(
+            compare_dob(Some(&e(1990, 3, 4)), Some(&e(1990, 3, 4))),
+            DobLevel::Exact
+        );
+        assert_eq!(
+            compare_dob(Some(&e(1990, 3, 4)), Some(&e(1990, 4, 3))),
+            DobLevel::DayMonthSwapped
+        );
+        assert_eq!(
+            compare_dob(Some(&e(1990, 3, 4)), Some(&e(1990, 9, 20))),
+            DobLevel::SameYear
+        );
+        assert_eq!(
+            compare_dob(Some(&e(1990, 12, 30)), Some(&e(1991, 2, 1))),
+            DobLevel::WithinOneYear
+        );
+        assert_eq!(
+            compare_dob(Some(&e(1990, 3, 4)), Some(&e(1995, 3, 4))),
+            DobLevel::Different
+        );
+        assert_eq!(compare_dob(None, Some(&e(1995, 3, 4))), DobLevel::Missing);
+    }
+
+    #[test]
+    fn age_assessed_range_overlaps_stated_date() {
+        let assessed = DobRange::range(d(2005, 1, 1), d(2008, 12, 31), DobKind::AgeAssessed);
+        let stated = DobRange::exact(d(2007, 6, 15));
+        assert_eq!(
+            compare_dob(Some(&assessed), Some(&stated)),
+            DobLevel::OverlapWide
+        );
+        let year = DobRange::year(2007).unwrap();
+        assert_eq!(
+            compare_dob(Some(&year), Some(&stated)),
+            DobLevel::OverlapNarrow
+        );
+        let later = DobRange::exact(d(2009, 6, 15));
+        assert_eq!(
+            compare_dob(Some(&assessed), Some(&later)),
+            DobLevel::WithinOneYear
+        );
+    }
+
+    #[test]
+    fn other_fields() {
+        assert_eq!(
+            compare_sex(Some(Sex::Male), Some(Sex::Male)),
+            SexLevel::Same
+        );
+        assert_eq!(
+            compare_sex(Some(Sex::Male), Some(Sex::Unknown)),
+            SexLevel::Missing
+        );
+        let n = |s: &[&str]| s.iter().map(|x| Box::<str>::from(*x)).collect::<Vec<_>>();
+        assert_eq!(
+            compare_nationality(&n(&["AFG", "IRN"]), &n(&["IRN"])),
+            NationalityLevel::Shared
+        );
+        assert_eq!(
+            compare_nationality(&n(&["AFG"]), &n(&["ERI"])),
+            NationalityLevel::Different
+        );
+        assert_eq!(
+            compare_height(Some((170, 175)), Some((174, 180))),
+            HeightLevel::Overlap
+        );
+        assert_eq!(
+            compare_height(Some((170, 172)), Some((176, 180))),
+            HeightLevel::Near
+        );
+        assert_eq!(
+            compare_height(Some((150, 155)), Some((176, 180))),
+            HeightLevel::Different
+        );
+        let m = |s: &str| vec![s.split(' ').map(Box::<str>::from).collect::<Vec<_>>()];
+        assert_eq!(
+            compare_marks(&m("scar left cheek"), &m("scar cheek left")),
+            MarksLevel::Similar
+        );
+        assert_eq!(
+            compare_marks(&m("scar left arm"), &m("scar left cheek")),
+            MarksLevel::Different
+        );
+        assert_eq!(
+            compare_marks(
+                &m("tattoo rose right arm"),
+                &m("rose tattoo neck with dragon wings")
+            ),
+            MarksLevel::Partial
+        );
+    }
+
+    #[test]
+    fn identifier_one_typo() {
+        let id = |k: &str, v: &str| vec![(Box::<str>::from(k), Box::<str>::from(v))];
+        assert_eq!(
+            compare_identifiers(&id("passport", "X1234567"), &id("passport", "X1234567")),
+            IdentifierLevel::Exact
+        );
+        assert_eq!(
+            compare_identifiers(&id("passport", "X1234567"), &id("passport", "X1243567")),
+            IdentifierLevel::OneTypo
+        );
+        assert_eq!(
+            compare_identifiers(&id("passport", "X1234567"), &id("passport", "Y9999999")),
+            IdentifierLevel::Different
+        );
+        assert_eq!(
+            compare_identifiers(&id("passport", "X1234567"), &id("phone", "X1234567")),
+            IdentifierLevel::Missing
+        );
+    }
+
+    #[test]
+    fn text_bands() {
+        let t = |k: &str, v: &str| vec![(Box::<str>::from(k), Box::<str>::from(v))];
+        assert_eq!(
+            compare_texts(&t("town", "croydon"), &t("town", "croydon")),
+            [(0, TextLevel::Exact)]
+        );
+        assert_eq!(
+            compare_texts(&t("town", "croydon"), &t("town", "croyden")),
+            [(0, TextLevel::JaroWinklerHigh)]
+        );
+        assert!(compare_texts(&t("town", "croydon"), &t("street", "croydon")).is_empty());
+    }
+}

@@ -1,0 +1,347 @@
+//! Full-name comparison: best token alignment in any order, over all name forms.
+
+use crate::compare::NameLevel;
+use crate::prepare::{MAX_TOKENS, Prepared, Tok, Tokens};
+
+/// Jaro-Winkler similarity of two byte strings without allocation (names are
+/// short ASCII); falls back to `strsim` for strings longer than 64 bytes.
+pub fn jaro_winkler(a: &[u8], b: &[u8]) -> f64 {
+    const CAP: usize = 64;
+    if a.len() > CAP || b.len() > CAP {
+        return strsim::jaro_winkler(&String::from_utf8_lossy(a), &String::from_utf8_lossy(b));
+    }
+    if a.is_empty() && b.is_empty() {
+        return 1.0;
+    }
+    if a.is_empty() || b.is_empty() {
+        return 0.0;
+    }
+    let window = (a.len().max(b.len()) / 2).saturating_sub(1);
+    let mut a_flag = [false; CAP];
+    let mut b_flag = [false; CAP];
+    let mut matches = 0usize;
+    for (i, ca) in a.iter().enumerate() {
+        let lo = i.saturating_sub(window);
+        let hi = (i + window + 1).min(b.len());
+        for j in lo..hi {
+            if !b_flag[j] && b[j] == *ca {
+                a_flag[i] = true;
+                b_flag[j] = true;
+                matches += 1;
+                break;
+            }
+        }
+    }
+    if matches == 0 {
+        return 0.0;
+    }
+    let mut transpositions = 0usize;
+    let mut k = 0usize;
+    for (i, ca) in a.iter().enumerate() {
+        if a_flag[i] {
+            while !b_flag[k] {
+                k += 1;
+            }
+            if *ca != b[k] {
+                transpositions += 1;
+            }
+            k += 1;
+        }
+    }
+    let m = matches as f64;
+    let jaro =
+        (m / a.len() as f64 + m / b.len() as f64 + (m - (transpositions / 2) as f64) / m) / 3.0;
+    let prefix = a.iter().zip(b).take(4).take_while(|(x, y)| x == y).count();
+    jaro + 0.1 * prefix as f64 * (1.0 - jaro)
+}
+
+/// How well two single tokens agree (ordered weakest first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TokenMatch {
+    /// No agreement.
+    None,
+    /// One is a single letter equal to the other's first letter.
+    Initial,
+    /// Same Double Metaphone code, or same consonant skeleton when one side is abjad.
+    Phonetic,
+    /// Jaro-Winkler >= 0.85.
+    JaroWinklerMid,
+    /// Jaro-Winkler >= 0.92.
+    JaroWinklerHigh,
+    /// Same variant group.
+    Variant,
+    /// Same folded text.
+    Exact,
+}
+
+/// Outcome of a name comparison: the level and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct NameOutcome {
+    /// Agreement level.
+    pub level: NameLevel,
+    /// Index of the left record's name form used (into `Prepared::names`).
+    pub left: usize,
+    /// Index of the right record's name form used.
+    pub right: usize,
+    /// Variant keys of tokens agreeing exactly or by variant group (for term-frequency adjustment).
+    pub agreeing_keys: Vec<u32>,
+}
+
+/// Compares two tokens.
+pub fn token_match<T: Tokens + ?Sized>(a: Tok, b: Tok, v: &T) -> TokenMatch {
+    if a.id == b.id {
+        return TokenMatch::Exact;
+    }
+    let (ia, ib) = (v.info(a.id), v.info(b.id));
+    if ia.key == ib.key {
+        return TokenMatch::Variant;
+    }
+    let (ta, tb) = (&*ia.text, &*ib.text);
+    if ta.len() == 1 || tb.len() == 1 {
+        return if ta.as_bytes().first() == tb.as_bytes().first() {
+            TokenMatch::Initial
+        } else {
+            TokenMatch::None
+        };
+    }
+    let jw = jaro_winkler(ta.as_bytes(), tb.as_bytes());
+    if jw >= 0.92 {
+        return TokenMatch::JaroWinklerHigh;
+    }
+    if jw >= 0.85 {
+        return TokenMatch::JaroWinklerMid;
+    }
+    let phon = ia.phon.iter().any(|p| *p != 0 && ib.phon.contains(p));
+    let skel = (a.abjad || b.abjad) && ia.skel_len >= 1 && ia.skel == ib.skel;
+    if phon || skel {
+        TokenMatch::Phonetic
+    } else {
+        TokenMatch::None
+    }
+}
+
+/// Compares two token lists in any order; returns the level and the variant keys
+/// of tokens that agree exactly or by variant group.
+pub fn compare_token_lists<T: Tokens + ?Sized>(
+    a: &[Tok],
+    b: &[Tok],
+    v: &T,
+) -> (NameLevel, Vec<u32>) {
+    if a.is_empty() || b.is_empty() {
+        return (NameLevel::Missing, Vec::new());
+    }
+    let (a, b) = (&a[..a.len().min(MAX_TOKENS)], &b[..b.len().min(MAX_TOKENS)]);
+    let (n, m) = (a.len(), b.len());
+    let mut grid = [TokenMatch::None; MAX_TOKENS * MAX_TOKENS];
+    for (i, ta) in a.iter().enumerate() {
+        for (j, tb) in b.iter().enumerate() {
+            grid[i * m + j] = token_match(*ta, *tb, v);
+        }
+    }
+    // Greedy best-first alignment (names have few tokens).
+    let mut used_a = [false; MAX_TOKENS];
+    let mut used_b = [false; MAX_TOKENS];
+    let mut pairs: Vec<TokenMatch> = Vec::new();
+    let mut keys = Vec::new();
+    loop {
+        let mut best: Option<(usize, usize, TokenMatch)> = None;
+        for i in (0..n).filter(|i| !used_a[*i]) {
+            for j in (0..m).filter(|j| !used_b[*j]) {
+                let t = grid[i * m + j];
+                if t > TokenMatch::None && best.is_none_or(|(_, _, bt)| t > bt) {
+                    best = Some((i, j, t));
+                }
+            }
+        }
+        let Some((i, j, t)) = best else { break };
+        used_a[i] = true;
+        used_b[j] = true;
+        if t >= TokenMatch::Variant {
+            keys.push(v.info(b[j].id).key);
+        }
+        pairs.push(t);
+    }
+    let shorter = n.min(m);
+    let worst = pairs.iter().copied().min().unwrap_or(TokenMatch::None);
+    let level = if pairs.is_empty() {
+        NameLevel::Different
+    } else if n == m && pairs.len() == n {
+        match worst {
+            TokenMatch::Exact => NameLevel::Exact,
+            TokenMatch::Variant => NameLevel::VariantGroup,
+            TokenMatch::JaroWinklerHigh => NameLevel::JaroWinklerHigh,
+            TokenMatch::JaroWinklerMid => NameLevel::JaroWinklerMid,
+            TokenMatch::Phonetic => NameLevel::Phonetic,
+            TokenMatch::Initial | TokenMatch::None => NameLevel::Initial,
+        }
+    } else if shorter >= 2 && pairs.len() == shorter && worst >= TokenMatch::Phonetic {
+        NameLevel::Subset
+    } else if pairs.iter().any(|t| *t >= TokenMatch::Phonetic) {
+        NameLevel::Partial
+    } else {
+        NameLevel::Different
+    };
+    (level, keys)
+}
+
+/// Compares all name forms of two records and keeps the best outcome.
+pub fn compare_names<T: Tokens + ?Sized>(a: &Prepared, b: &Prepared, v: &T) -> NameOutcome {
+    let mut best = NameOutcome {
+        level: NameLevel::Missing,
+        left: 0,
+        right: 0,
+        agreeing_keys: Vec::new(),
+    };
+    for (i, na) in a.names.iter().enumerate() {
+        for (j, nb) in b.names.iter().enumerate() {
+            let (level, keys) = compare_token_lists(&na.tokens, &nb.tokens, v);
+            let better = level < best.level
+                || (level == best.level && keys.len() > best.agreeing_keys.len());
+            if better {
+                best = NameOutcome {
+                    level,
+                    left: i,
+                    right: j,
+                    agreeing_keys: keys,
+                };
+            }
+            if best.level == NameLevel::Exact {
+                return best;
+            }
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::prepare::{Vocab, normalise_record};
+    use crate::record::{MatchRecord, PersonName};
+
+    fn level(a: PersonName, b: PersonName) -> NameLevel {
+        let mut v = Vocab::new();
+        let pa = v.prepare(normalise_record(&MatchRecord::new("a").with_name(a)));
+        let pb = v.prepare(normalise_record(&MatchRecord::new("b").with_name(b)));
+        compare_names(&pa, &pb, &v).level
+    }
+
+    #[test]
+    fn fast_jaro_winkler_agrees_with_strsim() {
+        for (x, y) in [
+            ("martha", "marhta"),
+            ("muhammad", "mahmud"),
+            ("dixon", "dicksonx"),
+            ("a", "a"),
+            ("abc", "xyz"),
+            ("tesfay", "tesfaye"),
+            ("nguyen", "ngyuen"),
+        ] {
+            let fast = jaro_winkler(x.as_bytes(), y.as_bytes());
+            let slow = strsim::jaro_winkler(x, y);
+            assert!((fast - slow).abs() < 1e-9, "{x} {y}: {fast} vs {slow}");
+        }
+    }
+
+    #[test]
+    fn variant_spellings_get_variant_level() {
+        assert_eq!(
+            level(
+                PersonName::new("Mohammed", "Hassan"),
+                PersonName::new("Muhammad", "Hasan")
+            ),
+            NameLevel::VariantGroup
+        );
+    }
+
+    #[test]
+    fn different_names_do_not_get_variant_level() {
+        let l = level(
+            PersonName::new("Muhammad", "Karimi"),
+            PersonName::new("Mahmud", "Karimi"),
+        );
+        assert!(l > NameLevel::VariantGroup, "{l:?}");
+        let l = level(
+            PersonName::new("Ahmed", "Karimi"),
+            PersonName::new("Hamid", "Karimi"),
+        );
+        assert!(l > NameLevel::VariantGroup, "{l:?}");
+    }
+
+    #[test]
+    fn vietnamese_any_order_and_diacritics() {
+        assert_eq!(
+            level(
+                PersonName::new("Văn Đức", "Nguyễn"),
+                PersonName::full("Duc Van Nguyen")
+            ),
+            NameLevel::Exact
+        );
+        assert_eq!(
+            level(
+                PersonName::full("Nguyễn Văn Đức"),
+                PersonName::new("Duc", "Nguyen")
+            ),
+            NameLevel::Exact,
+            "Van is a weak middle name"
+        );
+    }
+
+    #[test]
+    fn arabic_script_matches_latin_transliteration() {
+        let l = level(
+            PersonName::full("محمد علي"),
+            PersonName::new("Mohammed", "Ali"),
+        );
+        assert!(l <= NameLevel::Phonetic, "{l:?}");
+        let l = level(
+            PersonName::new("Yousef", "Hussein").with_original("يوسف حسين"),
+            PersonName::new("Yusuf", "Husain"),
+        );
+        assert_eq!(l, NameLevel::VariantGroup);
+        let l = level(
+            PersonName::full("يوسف حسين"),
+            PersonName::new("Yusuf", "Husain"),
+        );
+        assert_eq!(l, NameLevel::Phonetic);
+    }
+
+    #[test]
+    fn subset_initial_partial_and_different() {
+        assert_eq!(
+            level(
+                PersonName::new("Mohammed Ali", "Hassan"),
+                PersonName::new("Mohammed", "Hassan")
+            ),
+            NameLevel::Subset
+        );
+        assert_eq!(
+            level(
+                PersonName::new("M", "Hassan"),
+                PersonName::new("Mohammed", "Hassan")
+            ),
+            NameLevel::Initial
+        );
+        assert_eq!(
+            level(
+                PersonName::new("Ermal", "Hoxha"),
+                PersonName::new("Ermal", "Krasniqi")
+            ),
+            NameLevel::Partial
+        );
+        assert_eq!(
+            level(
+                PersonName::new("Tesfay", "Mehari"),
+                PersonName::new("John", "Smith")
+            ),
+            NameLevel::Different
+        );
+        assert_eq!(
+            level(
+                PersonName::new("Tesfaye", "Mehari"),
+                PersonName::new("Tesfay", "Meharie")
+            ),
+            NameLevel::VariantGroup
+        );
+    }
+}

@@ -1,0 +1,360 @@
+//! In-memory lookup index: "is this person recorded anywhere?" in milliseconds.
+//!
+//! Records are prepared once (interned tokens, phonetic codes, folded fields),
+//! stored in slots and indexed under their blocking keys. A lookup prepares the
+//! query against a read-only overlay of the vocabulary, gathers candidates from
+//! the posting lists (oversized lists skipped, see [`crate::blocking`]), scores
+//! them with the model and explains the top k.
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::blocking::{BlockingConfig, Postings, Role, blocking_keys};
+use crate::compare::compare;
+use crate::explain::{Candidate, explain};
+use crate::model::{Model, Scorer};
+use crate::prepare::{Overlay, Prepared, Vocab, normalise_record};
+use crate::record::MatchRecord;
+
+/// Size figures of an index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexStats {
+    /// Records stored.
+    pub records: usize,
+    /// Distinct name tokens.
+    pub tokens: usize,
+    /// Distinct blocking keys.
+    pub keys: usize,
+}
+
+/// The lookup index.
+#[derive(Debug, Clone)]
+pub struct Index {
+    model: Model,
+    scorer: Scorer,
+    config: BlockingConfig,
+    vocab: Vocab,
+    records: Vec<Option<Prepared>>,
+    free: Vec<u32>,
+    slots: HashMap<Box<str>, u32>,
+    postings: Postings,
+}
+
+impl Index {
+    /// An empty index.
+    pub fn new(model: Model, config: BlockingConfig) -> Self {
+        Self {
+            scorer: model.scorer(),
+            model,
+            config,
+            vocab: Vocab::new(),
+            records: Vec::new(),
+            free: Vec::new(),
+            slots: HashMap::new(),
+            postings: Postings::new(),
+        }
+    }
+
+    /// Builds an index from many records (normalisation runs in parallel).
+    /// Later records replace earlier ones with the same id.
+    pub fn build(model: Model, config: BlockingConfig, records: &[MatchRecord]) -> Self {
+        let mut index = Self::new(model, config);
+        index.records.reserve(records.len());
+        let normalised: Vec<_> = records.par_iter().map(normalise_record).collect();
+        for n in normalised {
+            let p = index.vocab.prepare(n);
+            index.insert_prepared(p);
+        }
+        index
+    }
+
+    /// Number of records.
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// True if empty.
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    /// True if a record with this id is stored.
+    pub fn contains(&self, id: &str) -> bool {
+        self.slots.contains_key(id)
+    }
+
+    /// The model in use.
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// Replaces the model (records stay indexed).
+    pub fn set_model(&mut self, model: Model) {
+        self.scorer = model.scorer();
+        self.model = model;
+    }
+
+    /// The blocking configuration.
+    pub fn config(&self) -> &BlockingConfig {
+        &self.config
+    }
+
+    /// Size figures.
+    pub fn stats(&self) -> IndexStats {
+        IndexStats {
+            records: self.len(),
+            tokens: self.vocab.len(),
+            keys: self.postings.len(),
+        }
+    }
+
+    /// Inserts or replaces a record.
+    pub fn upsert(&mut self, record: &MatchRecord) {
+        self.remove(&record.id);
+        let p = self.vocab.prepare(normalise_record(record));
+        self.insert_prepared(p);
+    }
+
+    fn insert_prepared(&mut self, p: Prepared) {
+        if self.slots.contains_key(&p.id) {
+            let id = p.id.clone();
+            self.remove(&id);
+        }
+        let slot = match self.free.pop() {
+            Some(s) => s,
+            None => {
+                self.records.push(None);
+                u32::try_from(self.records.len() - 1).unwrap_or(u32::MAX)
+            }
+        };
+        self.vocab.count(&p, 1);
+        for k in blocking_keys(&p, &self.vocab, Role::Index) {
+            self.postings.insert(k.hash, slot);
+        }
+        self.slots.insert(p.id.clone(), slot);
+        self.records[slot as usize] = Some(p);
+    }
+
+    /// Removes a record; returns whether it was present.
+    pub fn remove(&mut self, id: &str) -> bool {
+        let Some(slot) = self.slots.remove(id) else {
+            return false;
+        };
+        if let Some(p) = self.records.get_mut(slot as usize).and_then(Option::take) {
+            for k in blocking_keys(&p, &self.vocab, Role::Index) {
+                self.postings.remove(k.hash, slot);
+            }
+            self.vocab.count(&p, -1);
+        }
+        self.free.push(slot);
+        true
+    }
+
+    /// The `k` best candidates for `query`, best first, each explained.
+    /// A stored record with the query's own id is not excluded.
+    pub fn lookup(&self, query: &MatchRecord, k: usize) -> Vec<Candidate> {
+        let mut overlay = Overlay::new(&self.vocab);
+        let q = overlay.prepare(normalise_record(query));
+        let keys = blocking_keys(&q, &overlay, Role::Query);
+        let slots = self.postings.candidates(&keys, &self.config);
+        let mut scored: Vec<(f64, &Prepared)> = slots
+            .iter()
+            .filter_map(|s| self.records.get(*s as usize).and_then(Option::as_ref))
+            .map(|r| {
+                let cv = compare(&q, r, &overlay);
+                (self.scorer.weight(&cv, &q, &overlay), r)
+            })
+            .collect();
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.id.cmp(&b.1.id)));
+        scored.truncate(k);
+        scored
+            .into_iter()
+            .map(|(_, r)| {
+                let cv = compare(&q, r, &overlay);
+                explain(&self.scorer, &cv, &q, r, &overlay)
+            })
+            .collect()
+    }
+
+    /// Number of candidates a query would score (for benchmarks and tuning).
+    pub fn candidate_count(&self, query: &MatchRecord) -> usize {
+        let mut overlay = Overlay::new(&self.vocab);
+        let q = overlay.prepare(normalise_record(query));
+        let keys = blocking_keys(&q, &overlay, Role::Query);
+        self.postings.candidates(&keys, &self.config).len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::{DobKind, DobRange, PersonName, Sex};
+    use chrono::NaiveDate;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    fn sample() -> Vec<MatchRecord> {
+        vec![
+            MatchRecord::new("r1")
+                .with_name(PersonName::new("Mohammed", "Karimi"))
+                .with_dob(DobRange::range(
+                    d(2005, 1, 1),
+                    d(2007, 12, 31),
+                    DobKind::AgeAssessed,
+                ))
+                .with_sex(Sex::Male)
+                .with_nationality("AFG"),
+            MatchRecord::new("r2")
+                .with_name(PersonName::new("Văn Đức", "Nguyễn"))
+                .with_dob(DobRange::exact(d(2004, 3, 9)))
+                .with_sex(Sex::Male)
+                .with_nationality("VNM"),
+            MatchRecord::new("r3")
+                .with_name(PersonName::new("Tesfay", "Mehari"))
+                .with_dob(DobRange::exact(d(2003, 11, 2)))
+                .with_sex(Sex::Male)
+                .with_nationality("ERI")
+                .with_identifier("passport", "ER1234567"),
+        ]
+    }
+
+    #[test]
+    fn lookup_finds_variant_spelling_first() {
+        let index = Index::build(
+            Model::default_untrained(),
+            BlockingConfig::default(),
+            &sample(),
+        );
+        let q = MatchRecord::new("q")
+            .with_name(PersonName::new("Muhammad", "Karimi"))
+            .with_dob(DobRange::exact(d(2006, 6, 1)))
+            .with_sex(Sex::Male);
+        let c = index.lookup(&q, 3);
+        assert_eq!(c[0].id, "r1");
+        // Name and sex agree, the stated date falls in the assessed range: strong
+        // positive evidence (the default prior assumes a register of about 1M).
+        assert!(
+            c[0].match_weight - index.model().prior_weight() > 10.0,
+            "{}",
+            c[0]
+        );
+        assert!(c.iter().skip(1).all(|x| x.match_weight < c[0].match_weight));
+        let sum: f64 = c[0].contributions.iter().map(|x| x.weight).sum();
+        assert!((sum - c[0].match_weight).abs() < 1e-9);
+        let text = c[0].to_string();
+        assert!(text.contains("variant_group"), "{text}");
+        let json = serde_json::to_string(&c[0]).unwrap();
+        assert!(json.contains("\"contributions\""));
+    }
+
+    #[test]
+    fn lookup_any_order_and_day_month_swap() {
+        let index = Index::build(
+            Model::default_untrained(),
+            BlockingConfig::default(),
+            &sample(),
+        );
+        let q = MatchRecord::new("q")
+            .with_name(PersonName::full("Duc Van Nguyen"))
+            .with_dob(DobRange::exact(d(2004, 9, 3)));
+        let c = index.lookup(&q, 1);
+        assert_eq!(c[0].id, "r2");
+        let dob = c[0]
+            .contributions
+            .iter()
+            .find(|x| x.field == "dob")
+            .unwrap();
+        assert_eq!(dob.level, "day_month_swapped");
+    }
+
+    #[test]
+    fn lookup_by_identifier_with_typo_and_garbled_name() {
+        let index = Index::build(
+            Model::default_untrained(),
+            BlockingConfig::default(),
+            &sample(),
+        );
+        let q = MatchRecord::new("q")
+            .with_name(PersonName::new("Tesfu", "Habte"))
+            .with_identifier("passport", "ER1234576");
+        let c = index.lookup(&q, 1);
+        assert_eq!(c[0].id, "r3");
+        let id = c[0]
+            .contributions
+            .iter()
+            .find(|x| x.field == "identifiers")
+            .unwrap();
+        assert_eq!(id.level, "one_typo");
+    }
+
+    #[test]
+    fn upsert_and_remove() {
+        let mut index = Index::new(Model::default_untrained(), BlockingConfig::default());
+        for r in sample() {
+            index.upsert(&r);
+        }
+        assert_eq!(index.len(), 3);
+        let q = MatchRecord::new("q").with_name(PersonName::new("Tesfay", "Mehari"));
+        assert_eq!(index.lookup(&q, 1)[0].id, "r3");
+        assert!(index.remove("r3"));
+        assert!(!index.remove("r3"));
+        assert_eq!(index.len(), 2);
+        assert!(index.lookup(&q, 5).iter().all(|c| c.id != "r3"));
+        // re-insert under a changed name: replaces, slot reused
+        let changed = MatchRecord::new("r1").with_name(PersonName::new("Tesfay", "Mehari"));
+        index.upsert(&changed);
+        assert_eq!(index.len(), 2);
+        assert_eq!(index.lookup(&q, 1)[0].id, "r1");
+        let old = MatchRecord::new("q").with_name(PersonName::new("Mohammed", "Karimi"));
+        assert!(
+            index
+                .lookup(&old, 5)
+                .iter()
+                .all(|c| c.id != "r1" || c.match_weight < 0.0)
+        );
+    }
+}
+
+#[cfg(test)]
+mod tf_tests {
+    use super::*;
+    use crate::prepare::Tokens;
+    use crate::record::PersonName;
+
+    #[test]
+    fn tf_adjustment_lowers_weight_for_common_surname() {
+        let mut records: Vec<MatchRecord> = (0..300)
+            .map(|i| {
+                MatchRecord::new(format!("s{i:03}"))
+                    .with_name(PersonName::new(format!("Given{i}x"), "Nguyen"))
+            })
+            .collect();
+        records.push(MatchRecord::new("common").with_name(PersonName::new("Lan", "Nguyen")));
+        records.push(MatchRecord::new("rare").with_name(PersonName::new("Lan", "Zyxwabc")));
+        // "lan" alone appears twice in both cases; only the surname's frequency differs
+        let index = Index::build(
+            Model::default_untrained(),
+            BlockingConfig::default(),
+            &records,
+        );
+        let q_common = MatchRecord::new("q").with_name(PersonName::new("Lan", "Nguyen"));
+        let q_rare = MatchRecord::new("q").with_name(PersonName::new("Lan", "Zyxwabc"));
+        let c = index.lookup(&q_common, 1).remove(0);
+        let r = index.lookup(&q_rare, 1).remove(0);
+        assert_eq!((c.id.as_str(), r.id.as_str()), ("common", "rare"));
+        let tf = |x: &Candidate| {
+            x.contributions
+                .iter()
+                .find(|c| c.field == "name_tf")
+                .map_or(0.0, |c| c.weight)
+        };
+        assert!(tf(&r) > tf(&c));
+        assert!(c.match_weight < r.match_weight);
+        // the surname on its own is common: agreement on it is penalised
+        assert!(index.vocab.tf_bits(index.vocab.get("nguyen").unwrap()) < 0.0);
+    }
+}

@@ -1,0 +1,434 @@
+//! Precomputed, compact forms of records: interned name tokens with their
+//! variant keys, phonetic codes, skeletons and term frequencies.
+//!
+//! Preparation has two steps so that the expensive part runs in parallel:
+//! [`normalise_record`] (pure, per record) and [`Vocab::prepare`] (interning,
+//! sequential but cheap).
+
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+use crate::normalise::{
+    NameToken, fold_words, normalise_name, phonetic_codes, skeleton, variant_key,
+};
+use crate::record::{DobRange, MatchRecord, Sex};
+
+/// Stable 64-bit hash (SipHash with fixed keys: identical across runs and machines).
+pub(crate) fn hash64<T: Hash + ?Sized>(value: &T) -> u64 {
+    let mut h = DefaultHasher::new();
+    value.hash(&mut h);
+    h.finish()
+}
+
+/// Everything known about one distinct name token.
+#[derive(Debug, Clone)]
+pub struct TokenInfo {
+    /// Folded text.
+    pub text: Box<str>,
+    /// Id of the variant-group key token (itself if in no group).
+    pub key: u32,
+    /// Hashes of the Double Metaphone primary and alternate codes (0 = empty).
+    pub phon: [u64; 2],
+    /// Hash of the consonant skeleton.
+    pub skel: u64,
+    /// Length of the consonant skeleton.
+    pub skel_len: u8,
+    /// Number of record names containing this token as a variant key (term frequency).
+    pub count: u32,
+}
+
+/// Access to token information (the base vocabulary or a query overlay).
+pub trait Tokens {
+    /// Information about a token id.
+    fn info(&self, id: u32) -> &TokenInfo;
+    /// Interns a folded token, returning its id.
+    fn intern(&mut self, text: &str) -> u32;
+    /// Term-frequency adjustment in bits for agreement on variant key `key`:
+    /// `log2(u_token / f_token)` (negative for common tokens), 0 without data.
+    fn tf_bits(&self, key: u32) -> f64;
+}
+
+fn make_info(text: &str, key: u32) -> TokenInfo {
+    let (p, a) = phonetic_codes(text);
+    let code = |c: &str| if c.is_empty() { 0 } else { hash64(c) };
+    let sk = skeleton(text);
+    TokenInfo {
+        text: text.into(),
+        key,
+        phon: [code(&p), code(&a)],
+        skel: hash64(&sk),
+        skel_len: u8::try_from(sk.len()).unwrap_or(u8::MAX),
+        count: 0,
+    }
+}
+
+/// Interned token vocabulary with term-frequency counts.
+#[derive(Debug, Clone, Default)]
+pub struct Vocab {
+    tokens: Vec<TokenInfo>,
+    map: HashMap<Box<str>, u32>,
+    total: u64,
+    sum_sq: f64,
+}
+
+impl Vocab {
+    /// An empty vocabulary.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of distinct tokens.
+    pub fn len(&self) -> usize {
+        self.tokens.len()
+    }
+
+    /// True if no token is interned.
+    pub fn is_empty(&self) -> bool {
+        self.tokens.is_empty()
+    }
+
+    /// Id of an already interned token.
+    pub fn get(&self, text: &str) -> Option<u32> {
+        self.map.get(text).copied()
+    }
+
+    fn next_id(&self) -> u32 {
+        u32::try_from(self.tokens.len()).unwrap_or(u32::MAX)
+    }
+
+    /// Interns a normalised record and returns its compact prepared form.
+    /// Term frequencies are *not* updated; call [`Vocab::count`] for records that
+    /// belong to the data (not for queries).
+    pub fn prepare(&mut self, n: NormalisedRecord) -> Prepared {
+        prepare_with(self, n)
+    }
+
+    /// Adds (`delta = 1`) or removes (`delta = -1`) a record's name tokens to/from
+    /// the term-frequency table. Each variant key counts once per record.
+    pub fn count(&mut self, p: &Prepared, delta: i64) {
+        let mut keys: Vec<u32> = p
+            .names
+            .iter()
+            .flat_map(|n| n.tokens.iter())
+            .map(|t| self.tokens[t.id as usize].key)
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        for k in keys {
+            let info = &mut self.tokens[k as usize];
+            let c = f64::from(info.count);
+            if delta > 0 {
+                info.count += 1;
+                self.total += 1;
+                self.sum_sq += 2.0 * c + 1.0;
+            } else if info.count > 0 {
+                info.count -= 1;
+                self.total -= 1;
+                self.sum_sq -= 2.0 * c - 1.0;
+            }
+        }
+    }
+}
+
+impl Tokens for Vocab {
+    fn info(&self, id: u32) -> &TokenInfo {
+        &self.tokens[id as usize]
+    }
+
+    fn intern(&mut self, text: &str) -> u32 {
+        if let Some(id) = self.map.get(text) {
+            return *id;
+        }
+        let key_text = variant_key(text);
+        let key = if key_text == text {
+            self.next_id()
+        } else {
+            self.intern(key_text)
+        };
+        let id = self.next_id();
+        self.tokens.push(make_info(text, key));
+        self.map.insert(text.into(), id);
+        id
+    }
+
+    fn tf_bits(&self, key: u32) -> f64 {
+        tf_bits_from(self, key)
+    }
+}
+
+fn tf_bits_from(v: &Vocab, key: u32) -> f64 {
+    if v.total < 2 || v.sum_sq <= 0.0 {
+        return 0.0;
+    }
+    let count = v.tokens.get(key as usize).map_or(0, |t| t.count).max(1);
+    // f_t = count/total, u_tok = sum_sq/total^2  =>  u_tok/f_t = sum_sq/(total*count)
+    (v.sum_sq / (v.total as f64 * f64::from(count))).log2()
+}
+
+/// A query-time extension of a vocabulary: unknown query tokens get temporary ids
+/// without mutating the shared vocabulary.
+#[derive(Debug)]
+pub struct Overlay<'a> {
+    base: &'a Vocab,
+    extra: Vec<TokenInfo>,
+    map: HashMap<Box<str>, u32>,
+}
+
+impl<'a> Overlay<'a> {
+    /// A new overlay on `base`.
+    pub fn new(base: &'a Vocab) -> Self {
+        Self {
+            base,
+            extra: Vec::new(),
+            map: HashMap::new(),
+        }
+    }
+
+    /// Interns a normalised query record.
+    pub fn prepare(&mut self, n: NormalisedRecord) -> Prepared {
+        prepare_with(self, n)
+    }
+
+    fn next_id(&self) -> u32 {
+        u32::try_from(self.base.len() + self.extra.len()).unwrap_or(u32::MAX)
+    }
+}
+
+impl Tokens for Overlay<'_> {
+    fn info(&self, id: u32) -> &TokenInfo {
+        let base = self.base.len();
+        if (id as usize) < base {
+            self.base.info(id)
+        } else {
+            &self.extra[id as usize - base]
+        }
+    }
+
+    fn intern(&mut self, text: &str) -> u32 {
+        if let Some(id) = self.base.get(text) {
+            return id;
+        }
+        if let Some(id) = self.map.get(text) {
+            return *id;
+        }
+        let key_text = variant_key(text);
+        let key = if key_text == text {
+            self.next_id()
+        } else {
+            self.intern(key_text)
+        };
+        let id = self.next_id();
+        self.extra.push(make_info(text, key));
+        self.map.insert(text.into(), id);
+        id
+    }
+
+    fn tf_bits(&self, key: u32) -> f64 {
+        tf_bits_from(self.base, key)
+    }
+}
+
+/// A name token occurrence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tok {
+    /// Token id in the vocabulary.
+    pub id: u32,
+    /// The token was transliterated from an abjad script.
+    pub abjad: bool,
+}
+
+/// A prepared name: strong tokens only, plus the original text for explanations.
+#[derive(Debug, Clone)]
+pub struct PreparedName {
+    /// Strong tokens in written order (at most 8).
+    pub tokens: Vec<Tok>,
+    /// The name as written.
+    pub display: Box<str>,
+}
+
+/// A record in compact, comparison-ready form.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// Caller's id.
+    pub id: Box<str>,
+    /// All name forms (main, aliases, original-script forms).
+    pub names: Vec<PreparedName>,
+    /// Date of birth.
+    pub dob: Option<DobRange>,
+    /// Sex (`Unknown` is stored as `None`).
+    pub sex: Option<Sex>,
+    /// Upper-case nationality codes.
+    pub nationalities: Vec<Box<str>>,
+    /// Height range (min, max) in cm.
+    pub height: Option<(u16, u16)>,
+    /// Marks as folded word lists.
+    pub marks: Vec<Vec<Box<str>>>,
+    /// Identifiers as (folded kind, upper-case alphanumeric value).
+    pub identifiers: Vec<(Box<str>, Box<str>)>,
+    /// Text fields as (lower-case field name, folded value).
+    pub texts: Vec<(Box<str>, Box<str>)>,
+}
+
+/// The pure, parallelisable half of preparation: every string normalised.
+#[derive(Debug, Clone)]
+pub struct NormalisedRecord {
+    id: String,
+    names: Vec<(String, Vec<NameToken>)>,
+    dob: Option<DobRange>,
+    sex: Option<Sex>,
+    nationalities: Vec<Box<str>>,
+    height: Option<(u16, u16)>,
+    marks: Vec<Vec<Box<str>>>,
+    identifiers: Vec<(Box<str>, Box<str>)>,
+    texts: Vec<(Box<str>, Box<str>)>,
+}
+
+/// Maximum strong tokens kept per name.
+pub const MAX_TOKENS: usize = 8;
+
+/// Normalises every field of a record (no shared state; safe to run in parallel).
+pub fn normalise_record(r: &MatchRecord) -> NormalisedRecord {
+    let mut names = Vec::new();
+    for n in &r.names {
+        for nn in normalise_name(n) {
+            let strong: Vec<NameToken> = nn
+                .strong_tokens()
+                .into_iter()
+                .take(MAX_TOKENS)
+                .cloned()
+                .collect();
+            names.push((nn.original, strong));
+        }
+    }
+    let mut nationalities: Vec<Box<str>> = r
+        .nationalities
+        .iter()
+        .map(|c| c.trim().to_ascii_uppercase())
+        .filter(|c| !c.is_empty())
+        .map(String::into_boxed_str)
+        .collect();
+    nationalities.sort();
+    nationalities.dedup();
+    let marks = r
+        .marks
+        .iter()
+        .map(|m| {
+            fold_words(m)
+                .split(' ')
+                .filter(|w| !w.is_empty() && !MARK_STOPWORDS.contains(w))
+                .map(Into::into)
+                .collect::<Vec<Box<str>>>()
+        })
+        .filter(|m| !m.is_empty())
+        .collect();
+    let identifiers = r
+        .identifiers
+        .iter()
+        .map(|(k, v)| {
+            let kind: String = fold_words(k).replace(' ', "_");
+            let value: String = v
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .map(|c| c.to_ascii_uppercase())
+                .collect();
+            (kind.into_boxed_str(), value.into_boxed_str())
+        })
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
+    let texts = r
+        .text_fields
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.trim().to_lowercase().into_boxed_str(),
+                fold_words(v).into_boxed_str(),
+            )
+        })
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
+    let height = r.height_cm.map(|(a, b)| (a.min(b), a.max(b)));
+    NormalisedRecord {
+        id: r.id.clone(),
+        names,
+        dob: r.dob,
+        sex: r.sex.filter(|s| *s != Sex::Unknown),
+        nationalities,
+        height,
+        marks,
+        identifiers,
+        texts,
+    }
+}
+
+/// Words that carry no information in a mark description.
+const MARK_STOPWORDS: &[&str] = &[
+    "on", "the", "of", "a", "an", "and", "with", "in", "at", "to",
+];
+
+fn prepare_with<T: Tokens + ?Sized>(v: &mut T, n: NormalisedRecord) -> Prepared {
+    let names = n
+        .names
+        .into_iter()
+        .map(|(display, toks)| PreparedName {
+            tokens: toks
+                .iter()
+                .map(|t| Tok {
+                    id: v.intern(&t.text),
+                    abjad: t.abjad,
+                })
+                .collect(),
+            display: display.into_boxed_str(),
+        })
+        .collect();
+    Prepared {
+        id: n.id.into_boxed_str(),
+        names,
+        dob: n.dob,
+        sex: n.sex,
+        nationalities: n.nationalities,
+        height: n.height,
+        marks: n.marks,
+        identifiers: n.identifiers,
+        texts: n.texts,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::PersonName;
+
+    #[test]
+    fn variants_share_a_key_and_tf_counts() {
+        let mut v = Vocab::new();
+        let a = v.intern("mohammed");
+        let b = v.intern("muhammad");
+        let c = v.intern("mahmud");
+        assert_eq!(v.info(a).key, v.info(b).key);
+        assert_ne!(v.info(a).key, v.info(c).key);
+
+        for i in 0..10 {
+            let rec = MatchRecord::new(format!("r{i}")).with_name(PersonName::new(
+                if i == 0 { "Zyx" } else { "John" },
+                "Smith",
+            ));
+            let p = v.prepare(normalise_record(&rec));
+            v.count(&p, 1);
+        }
+        let smith = v.info(v.get("smith").unwrap()).key;
+        let zyx = v.info(v.get("zyx").unwrap()).key;
+        assert!(v.tf_bits(smith) < 0.0);
+        assert!(v.tf_bits(zyx) > v.tf_bits(smith));
+    }
+
+    #[test]
+    fn overlay_does_not_mutate_base() {
+        let mut v = Vocab::new();
+        v.intern("ali");
+        let mut o = Overlay::new(&v);
+        let id = o.intern("zzyzx");
+        assert_eq!(&*o.info(id).text, "zzyzx");
+        assert_eq!(o.intern("ali"), 0);
+        assert_eq!(v.len(), 1);
+    }
+}
