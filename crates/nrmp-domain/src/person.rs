@@ -34,10 +34,23 @@ impl NameKind {
             )),
         }
     }
+
+    /// The snake_case name, as serde writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Primary => "primary",
+            Self::Alias => "alias",
+            Self::Documented => "documented",
+        }
+    }
 }
 
 /// One name of a person, as written and in Latin transliteration.
+///
+/// Deserialising re-runs [`PersonName::parse`], so JSON cannot build a name that `parse` would
+/// refuse (and whitespace is normalised the same way).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "PersonNameRepr")]
 pub struct PersonName {
     /// Primary, alias or documented.
     pub kind: NameKind,
@@ -92,6 +105,29 @@ impl PersonName {
     }
 }
 
+/// The serde shape of [`PersonName`], accepted unchecked and then parsed.
+#[derive(serde::Deserialize)]
+struct PersonNameRepr {
+    kind: NameKind,
+    given: String,
+    family: String,
+    original: Option<String>,
+    order_unknown: bool,
+}
+
+impl TryFrom<PersonNameRepr> for PersonName {
+    type Error = ValidationErrors;
+    fn try_from(r: PersonNameRepr) -> Result<Self, Self::Error> {
+        Self::parse(
+            r.kind,
+            &r.given,
+            &r.family,
+            r.original.as_deref(),
+            r.order_unknown,
+        )
+    }
+}
+
 fn name_text(field: &str, s: &str) -> Result<String, FieldError> {
     let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
     if s.chars().count() > 200 {
@@ -107,8 +143,12 @@ fn name_text(field: &str, s: &str) -> Result<String, FieldError> {
 }
 
 /// A date of birth as precisely as it is known.
+///
+/// Deserialising checks what can be checked without knowing today's date: ranges do not end
+/// before they start, a month is 1–12 and a year is a representable calendar year. Whether the
+/// date lies in the future is for the caller to check (see [`DateOfBirth::parse`]).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case", try_from = "DateOfBirthRepr")]
 pub enum DateOfBirth {
     /// Known exactly (e.g. from a document).
     Exact {
@@ -242,6 +282,10 @@ impl DateOfBirth {
     }
 
     /// The canonical text form accepted by [`DateOfBirth::parse`].
+    ///
+    /// The `assessed_on` date of [`DateOfBirth::AgeAssessed`] is not part of the text form:
+    /// it is dropped here, and [`DateOfBirth::parse`] always gives `assessed_on: None`. Callers
+    /// that need it must carry it separately (the interchange CSV has a `dob_assessed_on` column).
     pub fn to_text(&self) -> String {
         match self {
             Self::Exact { date } => date.to_string(),
@@ -259,6 +303,92 @@ impl DateOfBirth {
                 assessed_latest,
             } => format!("{claimed}?{assessed_earliest}..{assessed_latest}"),
         }
+    }
+}
+
+/// The serde shape of [`DateOfBirth`], accepted unchecked and then checked.
+#[derive(serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum DateOfBirthRepr {
+    Exact {
+        date: NaiveDate,
+    },
+    Approximate {
+        year: i32,
+        month: Option<u32>,
+    },
+    AgeAssessed {
+        earliest: NaiveDate,
+        latest: NaiveDate,
+        assessed_on: Option<NaiveDate>,
+    },
+    Disputed {
+        claimed: NaiveDate,
+        assessed_earliest: NaiveDate,
+        assessed_latest: NaiveDate,
+    },
+}
+
+impl TryFrom<DateOfBirthRepr> for DateOfBirth {
+    type Error = FieldError;
+    fn try_from(r: DateOfBirthRepr) -> Result<Self, Self::Error> {
+        const FIELD: &str = "dob";
+        let ordered = |a: NaiveDate, b: NaiveDate| {
+            if a > b {
+                Err(FieldError::new(
+                    FIELD,
+                    format!("range `{a}..{b}` ends before it starts"),
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        Ok(match r {
+            DateOfBirthRepr::Exact { date } => Self::Exact { date },
+            DateOfBirthRepr::Approximate { year, month } => {
+                if let Some(m) = month
+                    && !(1..=12).contains(&m)
+                {
+                    return Err(FieldError::new(
+                        FIELD,
+                        format!("month {m} is not a month (1–12)"),
+                    ));
+                }
+                if NaiveDate::from_ymd_opt(year, 1, 1).is_none()
+                    || last_day_of_month(year, 12).is_none()
+                {
+                    return Err(FieldError::new(
+                        FIELD,
+                        format!("year {year} is not a calendar year"),
+                    ));
+                }
+                Self::Approximate { year, month }
+            }
+            DateOfBirthRepr::AgeAssessed {
+                earliest,
+                latest,
+                assessed_on,
+            } => {
+                ordered(earliest, latest)?;
+                Self::AgeAssessed {
+                    earliest,
+                    latest,
+                    assessed_on,
+                }
+            }
+            DateOfBirthRepr::Disputed {
+                claimed,
+                assessed_earliest,
+                assessed_latest,
+            } => {
+                ordered(assessed_earliest, assessed_latest)?;
+                Self::Disputed {
+                    claimed,
+                    assessed_earliest,
+                    assessed_latest,
+                }
+            }
+        })
     }
 }
 
@@ -336,6 +466,16 @@ impl Sex {
                 field,
                 format!("`{other}` is not a sex (male, female, other, unknown)"),
             )),
+        }
+    }
+
+    /// The snake_case name, as serde writes it: `male`, `female`, `other` or `unknown`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Male => "male",
+            Self::Female => "female",
+            Self::Other => "other",
+            Self::Unknown => "unknown",
         }
     }
 
@@ -446,6 +586,30 @@ pub enum Build {
     Heavy,
 }
 
+impl Build {
+    /// Parses `slim`, `medium` or `heavy` (case-insensitive).
+    pub fn parse(field: &str, s: &str) -> Result<Self, FieldError> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "slim" => Ok(Self::Slim),
+            "medium" => Ok(Self::Medium),
+            "heavy" => Ok(Self::Heavy),
+            other => Err(FieldError::new(
+                field,
+                format!("`{other}` is not a build (slim, medium, heavy)"),
+            )),
+        }
+    }
+
+    /// The snake_case name, as serde writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Slim => "slim",
+            Self::Medium => "medium",
+            Self::Heavy => "heavy",
+        }
+    }
+}
+
 /// A distinguishing mark.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Mark {
@@ -473,6 +637,36 @@ pub enum MarkKind {
     Other,
 }
 
+impl MarkKind {
+    /// Parses `scar`, `tattoo`, `birthmark`, `piercing` or `other` (case-insensitive).
+    pub fn parse(field: &str, s: &str) -> Result<Self, FieldError> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "scar" => Ok(Self::Scar),
+            "tattoo" => Ok(Self::Tattoo),
+            "birthmark" => Ok(Self::Birthmark),
+            "piercing" => Ok(Self::Piercing),
+            "other" => Ok(Self::Other),
+            other => Err(FieldError::new(
+                field,
+                format!(
+                    "`{other}` is not a kind of mark (scar, tattoo, birthmark, piercing, other)"
+                ),
+            )),
+        }
+    }
+
+    /// The snake_case name, as serde writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Scar => "scar",
+            Self::Tattoo => "tattoo",
+            Self::Birthmark => "birthmark",
+            Self::Piercing => "piercing",
+            Self::Other => "other",
+        }
+    }
+}
+
 /// Metadata about a photograph held elsewhere (the register keeps no images).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PhotoMeta {
@@ -485,9 +679,13 @@ pub struct PhotoMeta {
 }
 
 /// A physical description.
+///
+/// Deserialising checks the height range as [`Description::parse_height`] does (40–250 cm,
+/// minimum not above maximum).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "DescriptionRepr")]
 pub struct Description {
-    /// Height range in centimetres (min, max).
+    /// Height range in centimetres (min, max), each within 40–250 and min ≤ max.
     pub height_cm: Option<(u16, u16)>,
     /// Build.
     pub build: Option<Build>,
@@ -517,19 +715,53 @@ impl Description {
         };
         let a: u16 = a.parse().map_err(|_| bad())?;
         let b: u16 = b.parse().map_err(|_| bad())?;
-        if !(40..=250).contains(&a) || !(40..=250).contains(&b) {
-            return Err(FieldError::new(
-                field,
-                format!("`{s}` is outside 40–250 cm"),
-            ));
-        }
-        if a > b {
-            return Err(FieldError::new(
-                field,
-                format!("`{s}`: minimum above maximum"),
-            ));
-        }
-        Ok((a, b))
+        check_height(field, (a, b), s)
+    }
+}
+
+/// Checks a height range; `shown` is how the input is quoted in errors.
+fn check_height(field: &str, (a, b): (u16, u16), shown: &str) -> Result<(u16, u16), FieldError> {
+    if !(40..=250).contains(&a) || !(40..=250).contains(&b) {
+        return Err(FieldError::new(
+            field,
+            format!("`{shown}` is outside 40–250 cm"),
+        ));
+    }
+    if a > b {
+        return Err(FieldError::new(
+            field,
+            format!("`{shown}`: minimum above maximum"),
+        ));
+    }
+    Ok((a, b))
+}
+
+/// The serde shape of [`Description`], accepted unchecked and then checked.
+#[derive(serde::Deserialize)]
+struct DescriptionRepr {
+    height_cm: Option<(u16, u16)>,
+    build: Option<Build>,
+    hair: Option<String>,
+    eyes: Option<String>,
+    marks: Vec<Mark>,
+    photos: Vec<PhotoMeta>,
+}
+
+impl TryFrom<DescriptionRepr> for Description {
+    type Error = FieldError;
+    fn try_from(r: DescriptionRepr) -> Result<Self, Self::Error> {
+        let height_cm = r
+            .height_cm
+            .map(|(a, b)| check_height("height_cm", (a, b), &format!("[{a}, {b}]")))
+            .transpose()?;
+        Ok(Self {
+            height_cm,
+            build: r.build,
+            hair: r.hair,
+            eyes: r.eyes,
+            marks: r.marks,
+            photos: r.photos,
+        })
     }
 }
 
@@ -684,6 +916,195 @@ mod tests {
         assert!(Language::parse("l", "tigrinya").is_err());
         assert_eq!(Sex::parse("s", "F").unwrap(), Sex::Female);
         assert!(Sex::parse("sex", "q").unwrap_err().problem.contains("`q`"));
+    }
+
+    #[test]
+    fn enum_names_match_serde_and_parse_back() {
+        fn check<T: serde::Serialize + PartialEq + std::fmt::Debug + Copy>(
+            all: &[T],
+            as_str: fn(T) -> &'static str,
+            parse: fn(&str, &str) -> Result<T, FieldError>,
+        ) {
+            for &v in all {
+                let json = serde_json::to_string(&v).unwrap();
+                assert_eq!(json, format!("\"{}\"", as_str(v)));
+                assert_eq!(parse("f", as_str(v)).unwrap(), v);
+                assert_eq!(parse("f", &as_str(v).to_uppercase()).unwrap(), v);
+            }
+        }
+        check(
+            &[NameKind::Primary, NameKind::Alias, NameKind::Documented],
+            NameKind::as_str,
+            NameKind::parse,
+        );
+        check(
+            &[Sex::Male, Sex::Female, Sex::Other, Sex::Unknown],
+            Sex::as_str,
+            Sex::parse,
+        );
+        check(
+            &[Build::Slim, Build::Medium, Build::Heavy],
+            Build::as_str,
+            Build::parse,
+        );
+        check(
+            &[
+                MarkKind::Scar,
+                MarkKind::Tattoo,
+                MarkKind::Birthmark,
+                MarkKind::Piercing,
+                MarkKind::Other,
+            ],
+            MarkKind::as_str,
+            MarkKind::parse,
+        );
+        let e = Build::parse("build", "chunky").unwrap_err();
+        assert_eq!(e.field, "build");
+        assert!(e.problem.contains("`chunky`") && e.problem.contains("slim, medium, heavy"));
+        let e = MarkKind::parse("marks[0].kind", "mole").unwrap_err();
+        assert_eq!(e.field, "marks[0].kind");
+        assert!(
+            e.problem
+                .contains("scar, tattoo, birthmark, piercing, other")
+        );
+    }
+
+    /// Deserialising `json` as `T` fails with a message containing `problem`.
+    fn rejects<T: serde::de::DeserializeOwned + std::fmt::Debug>(json: &str, problem: &str) {
+        let e = serde_json::from_str::<T>(json).unwrap_err().to_string();
+        assert!(e.contains(problem), "`{json}`: `{e}` lacks `{problem}`");
+    }
+
+    fn round_trips<T>(json: &str)
+    where
+        T: serde::de::DeserializeOwned + serde::Serialize + PartialEq + std::fmt::Debug,
+    {
+        let v: T = serde_json::from_str(json).unwrap();
+        assert_eq!(serde_json::to_string(&v).unwrap(), json);
+        assert_eq!(serde_json::from_str::<T>(json).unwrap(), v);
+    }
+
+    #[test]
+    fn serde_names_are_parsed() {
+        round_trips::<PersonName>(
+            r#"{"kind":"primary","given":"Tesfay","family":"Gebre","original":"ተስፋይ ገብረ","order_unknown":false}"#,
+        );
+        round_trips::<PersonName>(
+            r#"{"kind":"alias","given":"","family":"Bakr","original":null,"order_unknown":true}"#,
+        );
+        // Whitespace is normalised as `parse` does.
+        let n: PersonName = serde_json::from_str(
+            r#"{"kind":"primary","given":"  Mary   Ann ","family":"Smith","original":" ","order_unknown":false}"#,
+        )
+        .unwrap();
+        assert_eq!((n.given.as_str(), n.original), ("Mary Ann", None));
+        rejects::<PersonName>(
+            r#"{"kind":"primary","given":"J0hn","family":"","original":null,"order_unknown":false}"#,
+            "given: contains '0', which cannot be part of a name",
+        );
+        rejects::<PersonName>(
+            r#"{"kind":"primary","given":" ","family":"","original":null,"order_unknown":false}"#,
+            "a name needs a given or a family name",
+        );
+        rejects::<PersonName>(
+            r#"{"kind":"primary","given":"A","family":"B\u0007","original":null,"order_unknown":false}"#,
+            "family: contains '\\u{7}'",
+        );
+        let long = "a".repeat(201);
+        rejects::<PersonName>(
+            &format!(
+                r#"{{"kind":"primary","given":"{long}","family":"","original":null,"order_unknown":false}}"#
+            ),
+            "given: is longer than 200 characters",
+        );
+        rejects::<PersonName>(
+            r#"{"kind":"primary","given":"A","family":"","original":"x1","order_unknown":false}"#,
+            "original: contains '1'",
+        );
+        // Unknown shapes are still serde's own errors.
+        rejects::<PersonName>(
+            r#"{"kind":"nickname","given":"A","family":"","original":null,"order_unknown":false}"#,
+            "unknown variant `nickname`",
+        );
+    }
+
+    #[test]
+    fn serde_dates_of_birth_are_checked() {
+        for json in [
+            r#"{"kind":"exact","date":"2009-03-04"}"#,
+            r#"{"kind":"approximate","year":2009,"month":null}"#,
+            r#"{"kind":"approximate","year":2008,"month":2}"#,
+            r#"{"kind":"age_assessed","earliest":"2008-01-01","latest":"2009-12-31","assessed_on":"2025-06-01"}"#,
+            r#"{"kind":"age_assessed","earliest":"2008-01-01","latest":"2008-01-01","assessed_on":null}"#,
+            r#"{"kind":"disputed","claimed":"2010-05-05","assessed_earliest":"2006-01-01","assessed_latest":"2008-12-31"}"#,
+        ] {
+            round_trips::<DateOfBirth>(json);
+        }
+        rejects::<DateOfBirth>(
+            r#"{"kind":"approximate","year":2008,"month":13}"#,
+            "dob: month 13 is not a month (1–12)",
+        );
+        rejects::<DateOfBirth>(
+            r#"{"kind":"approximate","year":2008,"month":0}"#,
+            "month 0 is not a month",
+        );
+        rejects::<DateOfBirth>(
+            r#"{"kind":"approximate","year":2000000000,"month":null}"#,
+            "dob: year 2000000000 is not a calendar year",
+        );
+        rejects::<DateOfBirth>(
+            r#"{"kind":"age_assessed","earliest":"2010-01-01","latest":"2009-01-01","assessed_on":null}"#,
+            "dob: range `2010-01-01..2009-01-01` ends before it starts",
+        );
+        rejects::<DateOfBirth>(
+            r#"{"kind":"disputed","claimed":"2010-05-05","assessed_earliest":"2009-01-01","assessed_latest":"2006-01-01"}"#,
+            "dob: range `2009-01-01..2006-01-01` ends before it starts",
+        );
+        rejects::<DateOfBirth>(r#"{"kind":"guessed"}"#, "unknown variant `guessed`");
+        // No `today` here: a future date deserialises; callers check it with `parse`.
+        let d: DateOfBirth =
+            serde_json::from_str(r#"{"kind":"exact","date":"2030-01-01"}"#).unwrap();
+        assert!(DateOfBirth::parse("dob", &d.to_text(), today()).is_err());
+    }
+
+    #[test]
+    fn dob_text_form_leaves_out_assessed_on() {
+        let d = DateOfBirth::AgeAssessed {
+            earliest: NaiveDate::from_ymd_opt(2008, 1, 1).unwrap(),
+            latest: NaiveDate::from_ymd_opt(2009, 12, 31).unwrap(),
+            assessed_on: NaiveDate::from_ymd_opt(2025, 6, 1),
+        };
+        assert_eq!(d.to_text(), "2008-01-01..2009-12-31");
+        assert!(matches!(
+            DateOfBirth::parse("dob", &d.to_text(), today()).unwrap(),
+            DateOfBirth::AgeAssessed {
+                assessed_on: None,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn serde_heights_are_checked() {
+        let shape = |h: &str| {
+            format!(
+                r#"{{"height_cm":{h},"build":"slim","hair":null,"eyes":"brown","marks":[{{"kind":"tattoo","location":"left forearm","description":"rose"}}],"photos":[{{"taken_on":"2025-01-02","held_by":"la:kent","reference":"P-1"}}]}}"#
+            )
+        };
+        round_trips::<Description>(&shape("[165,175]"));
+        round_trips::<Description>(&shape("[170,170]"));
+        round_trips::<Description>(&shape("null"));
+        round_trips::<Description>(&serde_json::to_string(&Description::default()).unwrap());
+        rejects::<Description>(
+            &shape("[175,165]"),
+            "height_cm: `[175, 165]`: minimum above maximum",
+        );
+        rejects::<Description>(
+            &shape("[30,175]"),
+            "height_cm: `[30, 175]` is outside 40–250 cm",
+        );
+        rejects::<Description>(&shape("[170,400]"), "is outside 40–250 cm");
+        rejects::<Description>(&shape("[-1,170]"), "invalid value");
     }
 
     #[test]

@@ -100,9 +100,10 @@ pub trait Record: Serialize + DeserializeOwned + Sized {
     /// Which kind it is.
     const KIND: RecordKind;
 
-    /// Checks a record deserialised from JSON as thoroughly as the CSV reader would: re-runs the
-    /// domain parsers over fields that serde accepts unchecked (names, dates of birth relative to
-    /// `today`, heights) and then the aggregate's `validate()`. Field paths are domain paths.
+    /// Checks a record deserialised from JSON as thoroughly as the CSV reader would. The domain
+    /// types validate themselves while deserialising (names, heights, date-of-birth ranges,
+    /// codes, identifiers); this adds what serde cannot know — dates of birth relative to
+    /// `today` — and then the aggregate's `validate()`. Field paths are domain paths.
     fn check(self, today: NaiveDate) -> Result<Self, Vec<FieldError>>;
 }
 

@@ -647,19 +647,30 @@ fn json_lines_report_lines_and_run_domain_checks() {
     future.dob = Some(DateOfBirth::Exact {
         date: d("2030-01-01"),
     });
-    future.names[0].given = "J0hn".into();
+    let mut digits = full_person();
+    digits.names[0].given = "J0hn".into();
     let mut bytes = to_jsonl(&[full_person()]);
     bytes.extend_from_slice(b"\n{\"id\": 3}\n");
-    bytes.extend(to_jsonl(&[future]));
+    bytes.extend(to_jsonl(&[future, digits]));
     let rows = from_jsonl::<Person>(bytes, "persons.jsonl");
-    assert_eq!(rows.len(), 3);
+    assert_eq!(rows.len(), 4);
     assert!(rows[0].is_ok());
     let e = rows[1].as_ref().unwrap_err();
     assert_eq!((e.line(), e.errors()[0].field.as_str()), (3, "json"));
+    // The future date needs `today`, so it is the reader's check, not serde's.
     let e = rows[2].as_ref().unwrap_err();
     assert_eq!(e.line(), 4);
     let fields: Vec<&str> = e.errors().iter().map(|e| e.field.as_str()).collect();
-    assert_eq!(fields, ["names[0].given", "dob"]);
+    assert_eq!(fields, ["dob"]);
+    // An invalid name cannot even be deserialised: serde's message names the problem.
+    let e = rows[3].as_ref().unwrap_err();
+    assert_eq!((e.line(), e.errors()[0].field.as_str()), (5, "json"));
+    assert!(
+        e.errors()[0]
+            .problem
+            .contains("given: contains '0', which cannot be part of a name"),
+        "{e}"
+    );
 
     let mut i = full_incident();
     i.risk_history.clear();

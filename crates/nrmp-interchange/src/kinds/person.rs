@@ -13,67 +13,6 @@ use nrmp_domain::person::{
 };
 use nrmp_domain::{FieldError, ValidationErrors};
 
-pub(crate) fn name_kind_str(k: NameKind) -> &'static str {
-    match k {
-        NameKind::Primary => "primary",
-        NameKind::Alias => "alias",
-        NameKind::Documented => "documented",
-    }
-}
-
-pub(crate) fn sex_str(s: Sex) -> &'static str {
-    match s {
-        Sex::Male => "male",
-        Sex::Female => "female",
-        Sex::Other => "other",
-        Sex::Unknown => "unknown",
-    }
-}
-
-pub(crate) fn build_str(b: Build) -> &'static str {
-    match b {
-        Build::Slim => "slim",
-        Build::Medium => "medium",
-        Build::Heavy => "heavy",
-    }
-}
-
-pub(crate) fn parse_build(field: &str, s: &str) -> Result<Build, FieldError> {
-    match s.trim().to_ascii_lowercase().as_str() {
-        "slim" => Ok(Build::Slim),
-        "medium" => Ok(Build::Medium),
-        "heavy" => Ok(Build::Heavy),
-        other => Err(FieldError::new(
-            field,
-            format!("`{other}` is not a build (slim, medium, heavy)"),
-        )),
-    }
-}
-
-pub(crate) fn mark_kind_str(k: MarkKind) -> &'static str {
-    match k {
-        MarkKind::Scar => "scar",
-        MarkKind::Tattoo => "tattoo",
-        MarkKind::Birthmark => "birthmark",
-        MarkKind::Piercing => "piercing",
-        MarkKind::Other => "other",
-    }
-}
-
-pub(crate) fn parse_mark_kind(field: &str, s: &str) -> Result<MarkKind, FieldError> {
-    match s.trim().to_ascii_lowercase().as_str() {
-        "scar" => Ok(MarkKind::Scar),
-        "tattoo" => Ok(MarkKind::Tattoo),
-        "birthmark" => Ok(MarkKind::Birthmark),
-        "piercing" => Ok(MarkKind::Piercing),
-        "other" => Ok(MarkKind::Other),
-        other => Err(FieldError::new(
-            field,
-            format!("`{other}` is not a kind of mark (scar, tattoo, birthmark, piercing, other)"),
-        )),
-    }
-}
-
 /// `165-175`, or `170` when both ends agree.
 pub(crate) fn height_text((a, b): (u16, u16)) -> String {
     if a == b {
@@ -88,36 +27,9 @@ fn under(prefix: &str, e: ValidationErrors) -> ValidationErrors {
     ValidationErrors(e.0.into_iter().map(|e| e.under(prefix)).collect())
 }
 
-// ---- JSON re-checks, shared with found persons and profiles ----
-
-/// Re-parses names through [`PersonName::parse`] (trimming, no digits or control characters).
-pub(crate) fn check_names(
-    names: Vec<PersonName>,
-    prefix: &str,
-    errors: &mut Vec<FieldError>,
-) -> Vec<PersonName> {
-    names
-        .into_iter()
-        .enumerate()
-        .map(|(i, n)| {
-            match PersonName::parse(
-                n.kind,
-                &n.given,
-                &n.family,
-                n.original.as_deref(),
-                n.order_unknown,
-            ) {
-                Ok(p) => p,
-                Err(e) => {
-                    errors.extend(under(&format!("{prefix}[{i}]"), e).0);
-                    n
-                }
-            }
-        })
-        .collect()
-}
-
-/// Checks a date of birth against `today` as [`DateOfBirth::parse`] would.
+/// Checks a date of birth against `today` as [`DateOfBirth::parse`] would. Serde has already
+/// checked what does not depend on `today` (see [`DateOfBirth`]), but not that the date is in
+/// the past and less than 120 years ago.
 pub(crate) fn check_dob(dob: &Option<DateOfBirth>, today: NaiveDate, errors: &mut Vec<FieldError>) {
     if let Some(d) = dob
         && let Err(e) = DateOfBirth::parse("dob", &d.to_text(), today)
@@ -126,23 +38,12 @@ pub(crate) fn check_dob(dob: &Option<DateOfBirth>, today: NaiveDate, errors: &mu
     }
 }
 
-/// Checks a description's height as [`Description::parse_height`] would.
-pub(crate) fn check_description(d: &Description, prefix: &str, errors: &mut Vec<FieldError>) {
-    if let Some(h) = d.height_cm
-        && let Err(e) = Description::parse_height("height_cm", &format!("{}-{}", h.0, h.1))
-    {
-        errors.push(e.under(prefix));
-    }
-}
-
 impl Record for Person {
     const KIND: RecordKind = RecordKind::Person;
 
-    fn check(mut self, today: NaiveDate) -> Result<Self, Vec<FieldError>> {
+    fn check(self, today: NaiveDate) -> Result<Self, Vec<FieldError>> {
         let mut errors = Vec::new();
-        self.names = check_names(std::mem::take(&mut self.names), "names", &mut errors);
         check_dob(&self.dob, today, &mut errors);
-        check_description(&self.description, "description", &mut errors);
         validated(self, errors, Person::validate)
     }
 }
@@ -177,9 +78,9 @@ const COLUMNS: &[&str] = &[
 fn other_name_entry(n: &PersonName) -> String {
     let original = n.original.as_deref().unwrap_or("");
     if n.order_unknown {
-        entry(&[&n.given, &n.family, original, name_kind_str(n.kind), "true"])
+        entry(&[&n.given, &n.family, original, n.kind.as_str(), "true"])
     } else if n.kind != NameKind::Alias {
-        entry(&[&n.given, &n.family, original, name_kind_str(n.kind)])
+        entry(&[&n.given, &n.family, original, n.kind.as_str()])
     } else {
         entry(&[&n.given, &n.family, original])
     }
@@ -211,7 +112,7 @@ fn parse_identifier(field: &str, s: &str) -> Result<Identifier, FieldError> {
 fn parse_mark(field: &str, e: &[String]) -> Result<Mark, ValidationErrors> {
     let [kind, location, description] = parts::<3>(field, e, 1, "kind|location|description")?;
     Ok(Mark {
-        kind: parse_mark_kind(&format!("{field}.kind"), kind)?,
+        kind: MarkKind::parse(&format!("{field}.kind"), kind)?,
         location: location.to_owned(),
         description: description.to_owned(),
     })
@@ -256,7 +157,7 @@ impl CsvRecord for Person {
         vec![
             self.id.to_string(),
             self.owning_org.to_string(),
-            first.map_or("", |n| name_kind_str(n.kind)).to_owned(),
+            first.map_or("", |n| n.kind.as_str()).to_owned(),
             first.map(|n| n.given.clone()).unwrap_or_default(),
             first.map(|n| n.family.clone()).unwrap_or_default(),
             first.and_then(|n| n.original.clone()).unwrap_or_default(),
@@ -273,18 +174,18 @@ impl CsvRecord for Person {
                 }) => cell::date(d),
                 _ => String::new(),
             },
-            sex_str(self.sex).to_owned(),
+            self.sex.as_str().to_owned(),
             list(self.nationalities.iter().map(|n| entry(&[n.as_str()]))),
             list(self.languages.iter().map(|l| entry(&[l.as_str()]))),
             list(self.identifiers.iter().map(|i| entry(&[&i.to_string()]))),
             d.height_cm.map(height_text).unwrap_or_default(),
-            d.build.map_or("", build_str).to_owned(),
+            d.build.map_or("", Build::as_str).to_owned(),
             d.hair.clone().unwrap_or_default(),
             d.eyes.clone().unwrap_or_default(),
             list(
                 d.marks
                     .iter()
-                    .map(|m| entry(&[mark_kind_str(m.kind), &m.location, &m.description])),
+                    .map(|m| entry(&[m.kind.as_str(), &m.location, &m.description])),
             ),
             list(d.photos.iter().map(|p| {
                 let taken = p.taken_on.as_ref().map(cell::date).unwrap_or_default();
@@ -362,7 +263,7 @@ impl CsvRecord for Person {
         let languages = c.values("languages", Language::parse);
         let identifiers = c.values("identifiers", parse_identifier);
         let height_cm = c.opt("height_cm", Description::parse_height);
-        let build = c.opt("build", parse_build);
+        let build = c.opt("build", Build::parse);
         let hair = c.opt_text("hair");
         let eyes = c.opt_text("eyes");
         let marks = c.list("marks", parse_mark);
