@@ -238,11 +238,13 @@ struct Importer {
     orgs: HashSet<String>,
     /// Persons known to exist: loaded by this import or already stored.
     persons: HashSet<PersonId>,
+    /// Persons loaded by this import.
+    new_persons: HashSet<PersonId>,
     /// Persons known not to exist.
     missing_persons: HashSet<PersonId>,
     /// Incident episodes per person, for the overlap check.
     episodes: HashMap<PersonId, Vec<Episode>>,
-    /// Stored persons whose stored incidents are already in `episodes`.
+    /// Stored persons whose stored incidents have been added to `episodes`.
     episodes_loaded: HashSet<PersonId>,
 }
 
@@ -263,49 +265,47 @@ impl Importer {
             }));
     }
 
-    /// Resolves which persons referred to by `batch` exist, asking the store about new ones.
+    /// Resolves which persons referred to by `batch` exist, asking the store about new ones;
+    /// for incidents, also brings in the stored incidents of stored persons for the overlap
+    /// check.
     async fn resolve_persons<T: Loadable>(&mut self, batch: &[(u64, T)]) -> anyhow::Result<()> {
-        let unknown: Vec<PersonId> = batch
+        let refs: HashSet<PersonId> = batch
             .iter()
             .flat_map(|(_, r)| r.person_refs())
             .map(|(_, p)| p)
+            .collect();
+        let unknown: Vec<PersonId> = refs
+            .iter()
             .filter(|p| !self.persons.contains(p) && !self.missing_persons.contains(p))
-            .collect::<HashSet<_>>()
-            .into_iter()
+            .copied()
             .collect();
-        if unknown.is_empty() {
-            return Ok(());
-        }
-        let keys: Vec<String> = unknown.iter().map(ToString::to_string).collect();
-        let stored = self
-            .session
-            .existing_keys(RecordKind::Person, &keys)
-            .await?;
-        let mut stored_ids = Vec::new();
-        for p in unknown {
-            if stored.contains(&p.to_string()) {
-                self.persons.insert(p);
-                stored_ids.push(p);
-            } else {
-                self.missing_persons.insert(p);
+        if !unknown.is_empty() {
+            let keys: Vec<String> = unknown.iter().map(ToString::to_string).collect();
+            let stored = self
+                .session
+                .existing_keys(RecordKind::Person, &keys)
+                .await?;
+            for p in unknown {
+                if stored.contains(&p.to_string()) {
+                    self.persons.insert(p);
+                } else {
+                    self.missing_persons.insert(p);
+                }
             }
         }
-        // Stored persons' stored incidents take part in the overlap check.
-        let need: Vec<PersonId> = stored_ids
-            .into_iter()
-            .filter(|p| self.episodes_loaded.insert(*p))
-            .collect();
-        if T::STORE_KIND == RecordKind::Incident && !need.is_empty() {
-            for i in self.session.incidents_of(&need).await? {
-                self.episodes.entry(i.person_id).or_default().push((
-                    i.id,
-                    i.last_seen_at,
-                    i.ended_at(),
-                ));
-            }
-        } else {
-            for p in need {
-                self.episodes_loaded.remove(&p);
+        if T::STORE_KIND == RecordKind::Incident {
+            let need: Vec<PersonId> = refs
+                .into_iter()
+                .filter(|p| self.persons.contains(p) && !self.new_persons.contains(p))
+                .filter(|p| self.episodes_loaded.insert(*p))
+                .collect();
+            if !need.is_empty() {
+                for i in self.session.incidents_of(&need).await? {
+                    self.episodes
+                        .entry(i.person_id)
+                        .or_default()
+                        .push((i.id, i.last_seen_at, i.ended_at()));
+                }
             }
         }
         Ok(())
@@ -440,6 +440,7 @@ pub async fn import_dataset(
         report: Report::default(),
         orgs,
         persons: HashSet::new(),
+        new_persons: HashSet::new(),
         missing_persons: HashSet::new(),
         episodes: HashMap::new(),
         episodes_loaded: HashSet::new(),
@@ -483,6 +484,7 @@ async fn load_all(
     .await?;
     imp.load::<Person>(files.persons(today)?, |imp, p| {
         imp.persons.insert(p.id);
+        imp.new_persons.insert(p.id);
         imp.missing_persons.remove(&p.id);
         Vec::new()
     })

@@ -360,6 +360,17 @@ async fn references_and_overlaps_are_checked_across_files_and_the_register(backe
         ),
     )
     .unwrap();
+    // A profile of the same stored person, loaded before the incidents, must not hide their
+    // stored incidents from the overlap check (regression: it once did).
+    let person_id = first.split(',').nth(person_col).unwrap();
+    let profile = serde_json::json!({
+        "id": "00000000-0000-4000-8000-0000000000aa", "version": 1, "person_id": person_id,
+        "prepared_by": "national:nmpu", "prepared_at": "2026-01-01T00:00:00Z",
+        "description": {"height_cm": null, "build": null, "hair": null, "eyes": null, "marks": [], "photos": []},
+        "associates": [], "places": [], "phones": [], "social_media": [],
+        "medical_needs": null, "notes": null
+    });
+    std::fs::write(second.path().join("profiles.jsonl"), format!("{profile}\n")).unwrap();
     let before = db.store.counts().await.unwrap();
     let report = import(db.store.as_ref(), second.path(), true).await;
     let lines: Vec<String> = report.rejected.iter().map(ToString::to_string).collect();
@@ -373,6 +384,7 @@ async fn references_and_overlaps_are_checked_across_files_and_the_register(backe
         "{lines:?}"
     );
     assert_eq!(db.store.counts().await.unwrap().incidents, before.incidents);
+    assert_eq!(report.loaded.get("profiles"), Some(&1));
 
     // the same file imported twice: ids already in the register are refused
     let report = import(db.store.as_ref(), src.path(), true).await;
