@@ -91,20 +91,7 @@ fn synth_is_reproducible_for_a_seed() {
     );
 }
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(nrmp_store::Backend::Sqlite).await }) *
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(nrmp_store::Backend::Postgres).await }) *
-        }
-    };
-}
-
-on_both_backends!(
+nrmp_store::on_both_backends!(
     import_then_export_round_trips,
     a_bad_row_leaves_the_register_unchanged,
     skip_invalid_loads_the_good_rows_and_reports_the_rest,

@@ -89,3 +89,24 @@ pub fn at(hours: i64) -> chrono::DateTime<Utc> {
 pub fn dyn_store(db: &TestDb) -> Arc<dyn Store> {
     db.store.clone()
 }
+
+/// Defines each named async test function (taking a [`Backend`]) once per backend, in modules
+/// `sqlite` and `postgres`, so every storage test runs on both.
+///
+/// ```ignore
+/// async fn round_trips(backend: Backend) { /* … */ }
+/// nrmp_store::on_both_backends!(round_trips);
+/// ```
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name($crate::Backend::Sqlite).await }) *
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name($crate::Backend::Postgres).await }) *
+        }
+    };
+}

@@ -133,21 +133,7 @@ async fn seeded(backend: Backend) -> TestDb {
     db
 }
 
-/// Defines each test once per backend.
-macro_rules! conformance {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(nrmp_store::Backend::Sqlite).await }) *
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(nrmp_store::Backend::Postgres).await }) *
-        }
-    };
-}
-
-conformance!(
+nrmp_store::on_both_backends!(
     person_round_trips_and_is_audited,
     duplicate_person_is_a_conflict,
     unknown_organisation_is_refused_and_nothing_is_stored,

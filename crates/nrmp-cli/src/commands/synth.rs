@@ -89,6 +89,14 @@ pub fn generator(seed: u64, persons: usize, until: NaiveDate) -> anyhow::Result<
 
 const CHUNK: usize = 2_000;
 
+/// The truth rows of a generated chunk: each person record with its true person's key.
+fn truth_rows(chunk: &Generated) -> impl Iterator<Item = TruthRow> + '_ {
+    chunk.truth.iter().map(|(record_id, key)| TruthRow {
+        record_id: *record_id,
+        person_key: key.to_string(),
+    })
+}
+
 /// Writes a generated population to a dataset directory.
 pub fn write_dataset(
     generator: &Generator,
@@ -116,11 +124,8 @@ pub fn write_dataset(
         for p in &chunk.placements {
             w.write_placement(p)?;
         }
-        for (record_id, key) in &chunk.truth {
-            w.write_truth(&TruthRow {
-                record_id: *record_id,
-                person_key: key.to_string(),
-            })?;
+        for row in truth_rows(&chunk) {
+            w.write_truth(&row)?;
         }
         summary.add(&chunk);
         pb.inc(chunk.people.len() as u64);
@@ -170,11 +175,8 @@ pub async fn load_into(
         session.referrals(&chunk.referrals).await?;
         session.placements(&chunk.placements).await?;
         if let Some(w) = truth_writer.as_mut() {
-            for (record_id, key) in &chunk.truth {
-                w.write(&TruthRow {
-                    record_id: *record_id,
-                    person_key: key.to_string(),
-                })?;
+            for row in truth_rows(&chunk) {
+                w.write(&row)?;
             }
         }
         summary.add(&chunk);
