@@ -301,10 +301,11 @@ impl Importer {
                 .collect();
             if !need.is_empty() {
                 for i in self.session.incidents_of(&need).await? {
-                    self.episodes
-                        .entry(i.person_id)
-                        .or_default()
-                        .push((i.id, i.last_seen_at, i.ended_at()));
+                    self.episodes.entry(i.person_id).or_default().push((
+                        i.id,
+                        i.last_seen_at,
+                        i.ended_at(),
+                    ));
                 }
             }
         }
@@ -376,7 +377,8 @@ impl Importer {
         Ok(())
     }
 
-    /// Loads every row of one file.
+    /// Loads every row of one file. A blocking thread reads and parses rows into batches while
+    /// this task checks and inserts the previous batch, so parsing and the database overlap.
     async fn load<T: Loadable>(
         &mut self,
         rows: Option<Rows<T>>,
@@ -394,31 +396,61 @@ impl Importer {
         } else {
             indicatif::ProgressBar::hidden()
         };
-        let mut seen = HashMap::new();
-        let mut batch = Vec::with_capacity(self.opts.batch);
-        loop {
-            let next = rows.next();
-            let done = next.is_none();
-            match next {
-                Some(Ok(row)) => batch.push((rows.line(), row)),
-                Some(Err(errors)) => {
-                    self.report.rejected_rows += 1;
-                    self.report.rejected.extend(errors.0);
+        let batch_size = self.opts.batch;
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Parsed<T>>(4);
+        let parser = tokio::task::spawn_blocking(move || {
+            let mut parsed = Parsed::with_capacity(batch_size);
+            while let Some(next) = rows.next() {
+                match next {
+                    Ok(row) => parsed.rows.push((rows.line(), row)),
+                    Err(errors) => {
+                        parsed.bad_rows += 1;
+                        parsed.errors.extend(errors.0);
+                    }
                 }
-                None => {}
+                if parsed.rows.len() >= batch_size {
+                    let full = std::mem::replace(&mut parsed, Parsed::with_capacity(batch_size));
+                    if tx.blocking_send(full).is_err() {
+                        return; // the loader stopped on an error
+                    }
+                }
             }
-            if batch.len() >= self.opts.batch || (done && !batch.is_empty()) {
-                let n = batch.len() as u64;
-                let b = std::mem::take(&mut batch);
-                self.load_batch(&file, b, &mut seen, &mut extra).await?;
+            let _ = tx.blocking_send(parsed);
+        });
+        let first_error = self.report.rejected.len();
+        let mut seen = HashMap::new();
+        while let Some(parsed) = rx.recv().await {
+            self.report.rejected_rows += parsed.bad_rows;
+            self.report.rejected.extend(parsed.errors);
+            let n = parsed.rows.len() as u64;
+            if n > 0 {
+                self.load_batch(&file, parsed.rows, &mut seen, &mut extra)
+                    .await?;
                 pb.inc(n);
             }
-            if done {
-                break;
-            }
         }
+        parser.await?;
+        // Parse errors and check errors of one batch arrive separately: report in line order.
+        self.report.rejected[first_error..].sort_by_key(|e| e.line);
         pb.finish_and_clear();
         Ok(())
+    }
+}
+
+/// Rows parsed by the reader thread, with the rows it could not parse.
+struct Parsed<T> {
+    rows: Vec<(u64, T)>,
+    errors: Vec<RowError>,
+    bad_rows: u64,
+}
+
+impl<T> Parsed<T> {
+    fn with_capacity(n: usize) -> Self {
+        Self {
+            rows: Vec::with_capacity(n),
+            errors: Vec::new(),
+            bad_rows: 0,
+        }
     }
 }
 

@@ -491,7 +491,8 @@ impl Generator {
         let key = index as u64;
         let seed = self.config.seed;
         let mut rng = ChaCha8Rng::seed_from_u64(mix64(seed ^ mix64(key ^ 0x5EED_0F9E_450A_5EED)));
-        let ids = SeededIds::new(mix64(seed.rotate_left(29) ^ mix64(key ^ 0x1D5_1D5)));
+        // Ordered by person index: ids sort, and load into indexes, in generation order.
+        let ids = SeededIds::ordered(mix64(seed.rotate_left(29) ^ mix64(key ^ 0x1D5_1D5)), key);
         Sim {
             g: self,
             rng: &mut rng,
