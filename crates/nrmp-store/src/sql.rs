@@ -938,11 +938,13 @@ impl ImportSession for SqlImport {
             detail,
         )
         .await?;
+        self.restore_cache().await?;
         self.tx.commit().await?;
         Ok(())
     }
 
-    async fn rollback(self: Box<Self>) -> Result<()> {
+    async fn rollback(mut self: Box<Self>) -> Result<()> {
+        self.restore_cache().await?;
         self.tx.rollback().await?;
         Ok(())
     }
