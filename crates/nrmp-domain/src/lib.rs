@@ -15,6 +15,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod access;
 pub mod audit;
 pub mod clock;
 pub mod error;
