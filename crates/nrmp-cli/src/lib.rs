@@ -46,6 +46,14 @@ pub enum Command {
     Import(commands::import::ImportArgs),
     /// Write the register to a dataset directory (CSV or JSON lines).
     Export(commands::export::ExportArgs),
+    /// Look a person up in the register (encounter check): ranked, explained candidates.
+    Match(commands::matching::MatchArgs),
+    /// Find duplicate person records in any CSV file; write scored pairs and clusters.
+    Dedup(commands::matching::DedupArgs),
+    /// Link the person records of two CSV files; write scored pairs and clusters.
+    Link(commands::matching::LinkArgs),
+    /// Train the matching model (u from random pairs, m by EM) and write it as JSON.
+    Train(commands::matching::TrainArgs),
     /// Measure performance and print the figures.
     #[command(subcommand)]
     Bench(commands::bench::BenchCommand),
@@ -125,6 +133,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Synth(a) => commands::synth::run(a, &clock).await,
             Command::Import(a) => commands::import::run(a, &clock).await,
             Command::Export(a) => commands::export::run(a, &clock).await,
+            Command::Match(a) => commands::matching::run_match(a, &clock).await,
+            Command::Dedup(a) => commands::matching::run_dedup(a),
+            Command::Link(a) => commands::matching::run_link(a),
+            Command::Train(a) => commands::matching::run_train(a).await,
             Command::Bench(b) => commands::bench::run(b, &clock).await,
         }
     })

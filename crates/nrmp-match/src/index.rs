@@ -70,6 +70,18 @@ impl Index {
         index
     }
 
+    /// Adds many records (normalisation runs in parallel); records with an id
+    /// already present replace it. Lets a large register be indexed chunk by
+    /// chunk without holding all its [`MatchRecord`]s at once.
+    pub fn extend(&mut self, records: &[MatchRecord]) {
+        self.records.reserve(records.len());
+        let normalised: Vec<_> = records.par_iter().map(normalise_record).collect();
+        for n in normalised {
+            let p = self.vocab.prepare(n);
+            self.insert_prepared(p);
+        }
+    }
+
     /// Number of records.
     pub fn len(&self) -> usize {
         self.slots.len()

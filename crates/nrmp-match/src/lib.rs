@@ -13,7 +13,11 @@
 //! * [`blocking`]: independent blocking keys and a recall measure;
 //! * [`index`]: in-memory lookup index with upsert/remove and top-k lookup;
 //! * [`explain`]: [`Candidate`]s with a per-field weight waterfall;
-//! * [`batch`]: dedup, link, connected-component clustering with stable ids, training.
+//! * [`batch`]: dedup, link, connected-component clustering with stable ids, training;
+//! * `domain` (feature `domain`, default): `nrmp_domain::person::Person` → [`MatchRecord`].
+//!
+//! [`Model::default_trained`] is the shipped model (`models/default.json`, trained on
+//! synthetic data; see `docs/matching.md` for the command that produced it).
 //!
 //! ```
 //! use chrono::NaiveDate;
@@ -42,6 +46,8 @@
 pub mod batch;
 pub mod blocking;
 pub mod compare;
+#[cfg(feature = "domain")]
+pub mod domain;
 pub mod explain;
 pub mod index;
 pub mod model;

@@ -27,6 +27,9 @@ use crate::compare::{
     SexLevel, TextLevel,
 };
 
+/// The shipped trained model (JSON).
+pub const DEFAULT_TRAINED: &str = include_str!("../../models/default.json");
+
 /// Model file format tag.
 pub const FORMAT: &str = "nrmp-match-model/1";
 
@@ -242,6 +245,14 @@ impl Model {
         }
     }
 
+    /// The shipped model, trained on synthetic data (`models/default.json`; how it was
+    /// produced is recorded in its `notes` and in `docs/matching.md`). Falls back to
+    /// [`Model::default_untrained`] if the embedded file were unusable (a unit test
+    /// guarantees it is not).
+    pub fn default_trained() -> Self {
+        Self::from_json(DEFAULT_TRAINED).unwrap_or_else(|_| Self::default_untrained())
+    }
+
     /// Parameters of a field key.
     pub fn field(&self, key: &str) -> Option<&FieldParams> {
         self.fields.iter().find(|f| f.field == key)
@@ -347,6 +358,19 @@ mod tests {
         }
         assert_eq!(back.prior, m.prior);
         assert!(Model::from_json("{\"format\":\"x\"}").is_err());
+    }
+
+    #[test]
+    fn shipped_model_loads() {
+        let m = Model::from_json(DEFAULT_TRAINED).unwrap();
+        assert!(
+            m.notes.iter().any(|n| n.contains("nrmp train")),
+            "{:?}",
+            m.notes
+        );
+        let name = m.field("name").unwrap();
+        assert!(name.level("exact").unwrap().weight > 5.0);
+        assert_eq!(Model::default_trained(), m);
     }
 
     #[test]

@@ -1,0 +1,639 @@
+//! Identity matching commands: `nrmp match` (encounter lookup against the register),
+//! `nrmp dedup` / `nrmp link` (batch, on any CSV of person records), `nrmp train`
+//! (fit a model), and the matching benchmarks behind `nrmp bench match`,
+//! `nrmp bench match-accuracy` and `nrmp bench dedup`.
+//!
+//! The matching itself is the pure crate `nrmp_match`; this module reads the
+//! register or CSV files, writes the results and audits lookups. See
+//! docs/matching.md.
+
+pub mod eval;
+pub mod input;
+pub mod speed;
+
+use crate::{ActorArgs, DatabaseArg};
+use anyhow::{Context, bail};
+use chrono::NaiveDate;
+use clap::Args;
+use nrmp_domain::audit::AuditAction;
+use nrmp_domain::clock::Clock;
+use nrmp_domain::person::Person;
+use nrmp_match::domain::match_record;
+use nrmp_match::{
+    BatchConfig, BatchResult, BlockingConfig, Candidate, Index, MatchRecord, Model, PersonName,
+    TrainConfig,
+};
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+pub use input::MappingArgs;
+
+/// The default `--threshold` of `dedup` and `link`.
+pub const DEFAULT_THRESHOLD: f64 = 0.9;
+
+/// The reason `ActorArgs` records when none is given; a lookup must state its own.
+const DEFAULT_REASON: &str = "command-line administration";
+
+/// Loads `--model FILE`, or the shipped trained model.
+pub fn load_model(path: Option<&Path>) -> anyhow::Result<Model> {
+    match path {
+        None => Ok(Model::default_trained()),
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("--model: reading {}", p.display()))?;
+            Model::from_json(&text).with_context(|| format!("--model: {}", p.display()))
+        }
+    }
+}
+
+fn check_threshold(t: f64) -> anyhow::Result<f64> {
+    if t > 0.0 && t < 1.0 {
+        Ok(t)
+    } else {
+        bail!("--threshold: {t} is not a probability between 0 and 1 (exclusive)")
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// nrmp match
+
+/// Arguments of `nrmp match`.
+#[derive(Debug, Args)]
+pub struct MatchArgs {
+    /// Where the register is.
+    #[command(flatten)]
+    pub db: DatabaseArg,
+    /// Given name(s) as heard or read.
+    #[arg(long)]
+    pub given: Option<String>,
+    /// Family name.
+    #[arg(long)]
+    pub family: Option<String>,
+    /// A whole name in any order (when it is not known which part is the family name).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The name in its original script (Arabic, Ge'ez, Vietnamese with diacritics…).
+    #[arg(long)]
+    pub original: Option<String>,
+    /// Date of birth: `YYYY-MM-DD`, `YYYYMMDD`, `DD/MM/YYYY`, `YYYY`, or a range `A..B`.
+    #[arg(long)]
+    pub dob: Option<String>,
+    /// Sex: male, female, other or unknown.
+    #[arg(long)]
+    pub sex: Option<String>,
+    /// Nationality (ISO alpha-3, e.g. VNM); repeatable.
+    #[arg(long)]
+    pub nationality: Vec<String>,
+    /// Identifier as `kind:value` (e.g. `passport:VNM:C1234567`); repeatable.
+    #[arg(long)]
+    pub identifier: Vec<String>,
+    /// Height in cm: `170` or `165-175`.
+    #[arg(long)]
+    pub height: Option<String>,
+    /// A distinguishing mark as text (e.g. "scar left cheek"); repeatable.
+    #[arg(long)]
+    pub mark: Vec<String>,
+    /// Number of candidates to show.
+    #[arg(long, default_value_t = 10)]
+    pub k: usize,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Model file (default: the shipped model).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Who is searching and why (a lookup is audited; `--reason` is required).
+    #[command(flatten)]
+    pub actor: ActorArgs,
+}
+
+impl MatchArgs {
+    /// The query record and its description for the audit log.
+    pub fn query(&self) -> anyhow::Result<(MatchRecord, String)> {
+        let mut q = MatchRecord::new("query");
+        let mut desc = Vec::new();
+        let given = self.given.as_deref().map(str::trim).unwrap_or_default();
+        let family = self.family.as_deref().map(str::trim).unwrap_or_default();
+        let original = self
+            .original
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
+        if !given.is_empty() || !family.is_empty() || original.is_some() {
+            let mut n = PersonName::new(given, family);
+            n.original_script = original.map(str::to_string);
+            q.names.push(n);
+            for (k, v) in [("given", given), ("family", family)] {
+                if !v.is_empty() {
+                    desc.push(format!("{k}={v}"));
+                }
+            }
+            if let Some(o) = original {
+                desc.push(format!("original={o}"));
+            }
+        }
+        if let Some(name) = self
+            .name
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            q.names.push(PersonName::full(name));
+            desc.push(format!("name={name}"));
+        }
+        if let Some(d) = self.dob.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            q.dob = Some(input::parse_dob(d).map_err(|e| anyhow::anyhow!("--dob: {e}"))?);
+            desc.push(format!("dob={d}"));
+        }
+        if let Some(s) = self.sex.as_deref() {
+            q.sex = input::parse_sex(s).map_err(|e| anyhow::anyhow!("--sex: {e}"))?;
+            desc.push(format!("sex={}", s.trim()));
+        }
+        for n in &self.nationality {
+            let code = n.trim().to_uppercase();
+            if code.len() != 3 || !code.chars().all(|c| c.is_ascii_alphabetic()) {
+                bail!("--nationality: `{n}` is not an ISO 3166 alpha-3 code (e.g. VNM)");
+            }
+            desc.push(format!("nationality={code}"));
+            q.nationalities.push(code);
+        }
+        for i in &self.identifier {
+            let Some((kind, value)) = i
+                .split_once(':')
+                .filter(|(k, v)| !k.trim().is_empty() && !v.trim().is_empty())
+            else {
+                bail!("--identifier: `{i}` is not kind:value (e.g. passport:VNM:C1234567)");
+            };
+            q.identifiers
+                .push((kind.trim().to_string(), value.trim().to_string()));
+            desc.push(format!("identifier={}", i.trim()));
+        }
+        if let Some(h) = self.height.as_deref() {
+            q.height_cm =
+                Some(input::parse_height(h).map_err(|e| anyhow::anyhow!("--height: {e}"))?);
+            desc.push(format!("height={}", h.trim()));
+        }
+        for m in self.mark.iter().map(|m| m.trim()).filter(|m| !m.is_empty()) {
+            q.marks.push(m.to_string());
+            desc.push(format!("mark={m}"));
+        }
+        if q.names.is_empty() && q.dob.is_none() && q.identifiers.is_empty() {
+            bail!(
+                "empty query: give at least one of --given, --family, --name, --original, --dob, --identifier"
+            );
+        }
+        if self.k == 0 {
+            bail!("--k: must be at least 1");
+        }
+        desc.push(format!("k={}", self.k));
+        Ok((q, desc.join(", ")))
+    }
+}
+
+/// One candidate as `nrmp match --json` prints it.
+#[derive(Debug, serde::Serialize)]
+struct JsonCandidate<'a> {
+    rank: usize,
+    name: &'a str,
+    dob: &'a str,
+    #[serde(flatten)]
+    candidate: &'a Candidate,
+}
+
+/// Runs `nrmp match`.
+pub async fn run_match(args: MatchArgs, clock: &dyn Clock) -> anyhow::Result<()> {
+    let (query, description) = args.query()?;
+    if args.actor.reason.trim().is_empty() || args.actor.reason == DEFAULT_REASON {
+        bail!(
+            "--reason: a lookup consults personal data; state why (e.g. --reason \"encounter check, incident 123\")"
+        );
+    }
+    let ctx = args.actor.ctx(clock)?;
+    let model = load_model(args.model.as_deref())?;
+    let store = super::open_migrated(&args.db.database).await?;
+    let t = Instant::now();
+    let mut records: Vec<MatchRecord> = Vec::new();
+    let mut shown: HashMap<String, (String, String)> = HashMap::new();
+    nrmp_store::scan_all::<Person>(store.as_ref(), 5_000, |page| {
+        for p in &page {
+            let r = match_record(p);
+            let dob = p.dob.as_ref().map(|d| d.to_text()).unwrap_or_default();
+            shown.insert(r.id.clone(), (p.display_name(), dob));
+            records.push(r);
+        }
+        Ok(())
+    })
+    .await
+    .context("reading persons")?;
+    let index = Index::build(model, BlockingConfig::default(), &records);
+    drop(records);
+    let built = t.elapsed();
+    let t = Instant::now();
+    let hits = index.lookup(&query, args.k);
+    let looked = t.elapsed();
+    let ids: Vec<String> = hits.iter().map(|c| c.id.clone()).collect();
+    // audited before anything is shown: no audit, no disclosure
+    store
+        .record_audit(&ctx, AuditAction::Search, "person", &ids, &description)
+        .await
+        .context("writing the audit event")?;
+    let none = (String::new(), String::new());
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let cands: Vec<JsonCandidate<'_>> = hits
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let (name, dob) = shown.get(&c.id).unwrap_or(&none);
+                JsonCandidate {
+                    rank: i + 1,
+                    name,
+                    dob,
+                    candidate: c,
+                }
+            })
+            .collect();
+        let doc = serde_json::json!({
+            "query": description,
+            "register_persons": index.len(),
+            "candidates": cands,
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+    } else {
+        writeln!(
+            out,
+            "{} candidate(s) for {description} among {} persons (index built in {:.1} s, lookup {:.1} ms)",
+            hits.len(),
+            index.len(),
+            built.as_secs_f64(),
+            looked.as_secs_f64() * 1e3
+        )?;
+        for (i, c) in hits.iter().enumerate() {
+            let (name, dob) = shown.get(&c.id).unwrap_or(&none);
+            writeln!(out)?;
+            writeln!(
+                out,
+                "#{} {name}  born {}",
+                i + 1,
+                if dob.is_empty() { "?" } else { dob }
+            )?;
+            write!(out, "{c}")?;
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// nrmp dedup / link
+
+/// Arguments of `nrmp dedup`.
+#[derive(Debug, Args)]
+pub struct DedupArgs {
+    /// CSV file of person records (header row; any columns, see --map).
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Which column is which field.
+    #[command(flatten)]
+    pub mapping: MappingArgs,
+    /// Where to write the pairs (`left_id,right_id,match_probability,match_weight`).
+    #[arg(long)]
+    pub output: PathBuf,
+    /// Also write each record's cluster (`record_id,cluster_id`).
+    #[arg(long)]
+    pub clusters: Option<PathBuf>,
+    /// Keep pairs with at least this match probability (also the clustering threshold).
+    #[arg(long, default_value_t = DEFAULT_THRESHOLD)]
+    pub threshold: f64,
+    /// Model file (default: the shipped model).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+}
+
+/// Arguments of `nrmp link`.
+#[derive(Debug, Args)]
+pub struct LinkArgs {
+    /// The first CSV file (its ids are `left_id`).
+    #[arg(long)]
+    pub left: PathBuf,
+    /// The second CSV file (its ids are `right_id`).
+    #[arg(long)]
+    pub right: PathBuf,
+    /// Which column is which field (both files, unless --right-… says otherwise).
+    #[command(flatten)]
+    pub mapping: MappingArgs,
+    /// Id column of the right file, if it differs.
+    #[arg(long, value_name = "COLUMN")]
+    pub right_id: Option<String>,
+    /// Field=column pairs of the right file, if they differ.
+    #[arg(long, value_name = "FIELD=COL,…", value_delimiter = ',')]
+    pub right_map: Vec<String>,
+    /// Text columns of the right file, if they differ.
+    #[arg(long, value_name = "COLUMN")]
+    pub right_text: Vec<String>,
+    /// Identifier columns of the right file, if they differ.
+    #[arg(long, value_name = "KIND=COLUMN")]
+    pub right_identifier: Vec<String>,
+    /// Where to write the pairs (`left_id,right_id,match_probability,match_weight`).
+    #[arg(long)]
+    pub output: PathBuf,
+    /// Also write each record's cluster (`record_id,cluster_id`; ids must differ across files).
+    #[arg(long)]
+    pub clusters: Option<PathBuf>,
+    /// Keep pairs with at least this match probability (also the clustering threshold).
+    #[arg(long, default_value_t = DEFAULT_THRESHOLD)]
+    pub threshold: f64,
+    /// Model file (default: the shipped model).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+}
+
+/// What a batch run did (timings in seconds).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BatchSummary {
+    /// Records read.
+    pub records: usize,
+    /// Candidate pairs compared.
+    pub candidate_pairs: u64,
+    /// Pairs written.
+    pub pairs: usize,
+    /// Clusters with more than one record.
+    pub multi_clusters: usize,
+    /// Reading and mapping the CSV.
+    pub read_secs: f64,
+    /// Blocking, scoring and clustering.
+    pub match_secs: f64,
+    /// Writing the outputs.
+    pub write_secs: f64,
+}
+
+fn write_pairs(path: &Path, result: &BatchResult) -> anyhow::Result<()> {
+    let mut w = csv::Writer::from_path(path)
+        .with_context(|| format!("--output: creating {}", path.display()))?;
+    w.write_record(["left_id", "right_id", "match_probability", "match_weight"])?;
+    for p in &result.pairs {
+        w.write_record([
+            p.left_id.as_str(),
+            p.right_id.as_str(),
+            &format!("{:.6}", p.match_probability),
+            &format!("{:.3}", p.match_weight),
+        ])?;
+    }
+    w.flush()
+        .with_context(|| format!("--output: writing {}", path.display()))?;
+    Ok(())
+}
+
+fn write_clusters(path: &Path, result: &BatchResult) -> anyhow::Result<usize> {
+    let mut w = csv::Writer::from_path(path)
+        .with_context(|| format!("--clusters: creating {}", path.display()))?;
+    w.write_record(["record_id", "cluster_id"])?;
+    let mut sizes: HashMap<&str, usize> = HashMap::new();
+    for c in &result.clusters {
+        w.write_record([c.record_id.as_str(), c.cluster_id.as_str()])?;
+        *sizes.entry(c.cluster_id.as_str()).or_insert(0) += 1;
+    }
+    w.flush()
+        .with_context(|| format!("--clusters: writing {}", path.display()))?;
+    Ok(sizes.values().filter(|n| **n > 1).count())
+}
+
+/// The whole of `nrmp dedup`: read, match, write.
+pub fn dedup_files(args: &DedupArgs) -> anyhow::Result<BatchSummary> {
+    let threshold = check_threshold(args.threshold)?;
+    let model = load_model(args.model.as_deref())?;
+    let t = Instant::now();
+    let records = input::read_records(&args.input, &args.mapping)?;
+    let read_secs = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let config = BatchConfig {
+        threshold,
+        ..BatchConfig::default()
+    };
+    let result = nrmp_match::dedup(&records, &model, &config);
+    let match_secs = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    write_pairs(&args.output, &result)?;
+    let multi_clusters = match &args.clusters {
+        Some(p) => write_clusters(p, &result)?,
+        None => 0,
+    };
+    Ok(BatchSummary {
+        records: records.len(),
+        candidate_pairs: result.candidate_pairs,
+        pairs: result.pairs.len(),
+        multi_clusters,
+        read_secs,
+        match_secs,
+        write_secs: t.elapsed().as_secs_f64(),
+    })
+}
+
+fn print_summary(s: &BatchSummary, output: &Path, clusters: Option<&PathBuf>) {
+    println!(
+        "{} records, {} candidate pairs compared, {} pairs at or above the threshold written to {}",
+        s.records,
+        s.candidate_pairs,
+        s.pairs,
+        output.display()
+    );
+    if let Some(c) = clusters {
+        println!(
+            "{} clusters of more than one record; clusters written to {}",
+            s.multi_clusters,
+            c.display()
+        );
+    }
+    println!(
+        "time: read {:.1} s, match {:.1} s, write {:.1} s",
+        s.read_secs, s.match_secs, s.write_secs
+    );
+}
+
+/// Runs `nrmp dedup`.
+pub fn run_dedup(args: DedupArgs) -> anyhow::Result<()> {
+    let s = dedup_files(&args)?;
+    print_summary(&s, &args.output, args.clusters.as_ref());
+    Ok(())
+}
+
+/// Runs `nrmp link`.
+pub fn run_link(args: LinkArgs) -> anyhow::Result<()> {
+    let threshold = check_threshold(args.threshold)?;
+    let model = load_model(args.model.as_deref())?;
+    let right_mapping = MappingArgs {
+        id: args
+            .right_id
+            .clone()
+            .unwrap_or_else(|| args.mapping.id.clone()),
+        map: if args.right_map.is_empty() {
+            args.mapping.map.clone()
+        } else {
+            args.right_map.clone()
+        },
+        text: if args.right_text.is_empty() {
+            args.mapping.text.clone()
+        } else {
+            args.right_text.clone()
+        },
+        identifier: if args.right_identifier.is_empty() {
+            args.mapping.identifier.clone()
+        } else {
+            args.right_identifier.clone()
+        },
+    };
+    let t = Instant::now();
+    let left = input::read_records(&args.left, &args.mapping)?;
+    let right = input::read_records(&args.right, &right_mapping)?;
+    if args.clusters.is_some() {
+        let ids: std::collections::HashSet<&str> = left.iter().map(|r| r.id.as_str()).collect();
+        if let Some(r) = right.iter().find(|r| ids.contains(r.id.as_str())) {
+            bail!(
+                "--clusters: id `{}` is in both {} and {}; clusters need ids that differ across files",
+                r.id,
+                args.left.display(),
+                args.right.display()
+            );
+        }
+    }
+    let read_secs = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let config = BatchConfig {
+        threshold,
+        ..BatchConfig::default()
+    };
+    let result = nrmp_match::link(&left, &right, &model, &config);
+    let match_secs = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    write_pairs(&args.output, &result)?;
+    let multi_clusters = match &args.clusters {
+        Some(p) => write_clusters(p, &result)?,
+        None => 0,
+    };
+    let s = BatchSummary {
+        records: left.len() + right.len(),
+        candidate_pairs: result.candidate_pairs,
+        pairs: result.pairs.len(),
+        multi_clusters,
+        read_secs,
+        match_secs,
+        write_secs: t.elapsed().as_secs_f64(),
+    };
+    print_summary(&s, &args.output, args.clusters.as_ref());
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// nrmp train
+
+/// Arguments of `nrmp train`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["input", "database", "synthetic"])))]
+pub struct TrainArgs {
+    /// Train on this CSV of person records (mapped as for `dedup`).
+    #[arg(long)]
+    pub input: Option<PathBuf>,
+    /// Which column is which field (with --input).
+    #[command(flatten)]
+    pub mapping: MappingArgs,
+    /// Train on the persons in this register (`sqlite://…` or `postgres://…`).
+    #[arg(long)]
+    pub database: Option<String>,
+    /// Train on this many synthetic true persons generated with --seed (no real data).
+    #[arg(long, value_name = "PERSONS")]
+    pub synthetic: Option<usize>,
+    /// End of the synthetic history (with --synthetic).
+    #[arg(long, default_value = "2026-11-01")]
+    pub until: NaiveDate,
+    /// Seed of the random-pair sampler (and of the synthetic population).
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Random pairs sampled to estimate u.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub u_pairs: usize,
+    /// Starting model for EM (default: the hand-set untrained model).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Where to write the trained model (JSON).
+    #[arg(long)]
+    pub output: PathBuf,
+}
+
+/// Runs `nrmp train`.
+pub async fn run_train(args: TrainArgs) -> anyhow::Result<()> {
+    let t = Instant::now();
+    let (records, source) = if let Some(path) = &args.input {
+        (
+            input::read_records(path, &args.mapping)?,
+            format!("--input {}", path.display()),
+        )
+    } else if let Some(url) = &args.database {
+        let store = super::open_migrated(url).await?;
+        let mut records = Vec::new();
+        nrmp_store::scan_all::<Person>(store.as_ref(), 5_000, |page| {
+            records.extend(page.iter().map(match_record));
+            Ok(())
+        })
+        .await
+        .context("reading persons")?;
+        (records, "--database URL".to_string())
+    } else if let Some(n) = args.synthetic {
+        let data = eval::Synthetic::generate(args.seed, n, args.until)?;
+        (
+            data.records,
+            format!("--synthetic {n} --until {}", args.until),
+        )
+    } else {
+        bail!("give --input, --database or --synthetic");
+    };
+    if records.len() < 2 {
+        bail!("training needs at least two records; got {}", records.len());
+    }
+    let read_secs = t.elapsed().as_secs_f64();
+    let mut model = match &args.model {
+        Some(p) => load_model(Some(p))?,
+        None => Model::default_untrained(),
+    };
+    let config = TrainConfig {
+        u_pairs: args.u_pairs,
+        seed: args.seed,
+        ..TrainConfig::default()
+    };
+    let t = Instant::now();
+    let report = nrmp_match::train(&records, &mut model, &config);
+    let train_secs = t.elapsed().as_secs_f64();
+    model.notes.insert(
+        0,
+        format!(
+            "trained by `nrmp train {source} --seed {} --u-pairs {}` on {} records",
+            args.seed,
+            args.u_pairs,
+            records.len()
+        ),
+    );
+    let json = model.to_json()?;
+    std::fs::write(&args.output, json + "\n")
+        .with_context(|| format!("--output: writing {}", args.output.display()))?;
+    println!(
+        "{} records read in {read_secs:.1} s; trained in {train_secs:.1} s; model written to {}",
+        records.len(),
+        args.output.display()
+    );
+    for n in &model.notes {
+        println!("  {n}");
+    }
+    if !report.em_dob_blocked.converged || !report.em_name_blocked.converged {
+        println!("  warning: EM did not converge in one of its sessions; see the notes above");
+    }
+    println!("prior λ = {:.3e}", model.prior);
+    for f in &model.fields {
+        let levels: Vec<String> = f
+            .levels
+            .iter()
+            .map(|l| format!("{} {:+.1}", l.level, l.weight))
+            .collect();
+        println!("  {:<12} {}", f.field, levels.join(", "));
+    }
+    Ok(())
+}

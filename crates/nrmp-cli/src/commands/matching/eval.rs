@@ -1,0 +1,419 @@
+//! `nrmp bench match-accuracy`: lookup recall@k and dedup precision / recall / F1 on a
+//! synthetic population with known truth (use a seed the model was not trained on).
+
+use chrono::NaiveDate;
+use clap::Args;
+use nrmp_match::compare::{Level, compare_records};
+use nrmp_match::domain::match_record;
+use nrmp_match::{BatchConfig, BlockingConfig, Index, MatchRecord, blocking_recall};
+use nrmp_synth::Generator;
+use rayon::prelude::*;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// A synthetic population flattened for matching, with its truth.
+#[derive(Debug, Default)]
+pub struct Synthetic {
+    /// Every person record (first records and duplicates).
+    pub records: Vec<MatchRecord>,
+    /// The true person's key of each record (same order).
+    pub keys: Vec<u64>,
+    /// Duplicate records: (record index, fields changed from the first record).
+    pub duplicates: Vec<(usize, usize)>,
+    /// Nationality of each true person's name, by key.
+    pub nationality: HashMap<u64, &'static str>,
+}
+
+/// Synthetic true persons generated per parallel chunk.
+const CHUNK: usize = 2_000;
+
+impl Synthetic {
+    /// Generates `persons` true persons (duplicates on top) in parallel.
+    pub fn generate(seed: u64, persons: usize, until: NaiveDate) -> anyhow::Result<Self> {
+        let g = generator(seed, persons, until)?;
+        let mut out = Self::default();
+        let starts: Vec<usize> = (0..persons).step_by(CHUNK).collect();
+        for batch in starts.chunks(64) {
+            let parts: Vec<Self> = batch
+                .par_iter()
+                .map(|s| Self::from_chunk(&g, *s..(*s + CHUNK).min(persons)))
+                .collect();
+            for p in parts {
+                out.append(p);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The records of true persons `range`.
+    pub fn from_chunk(g: &Generator, range: std::ops::Range<usize>) -> Self {
+        let gen_ = g.chunk(range);
+        let key_of: HashMap<String, u64> = gen_
+            .truth
+            .iter()
+            .map(|(id, k)| (id.to_string(), *k))
+            .collect();
+        let mut out = Self::default();
+        let mut pos: HashMap<String, usize> = HashMap::new();
+        for p in &gen_.persons {
+            let r = match_record(p);
+            pos.insert(r.id.clone(), out.records.len());
+            out.keys
+                .push(key_of.get(&r.id).copied().unwrap_or(u64::MAX));
+            out.records.push(r);
+        }
+        for d in &gen_.duplicates {
+            if let Some(i) = pos.get(&d.record.to_string()) {
+                out.duplicates.push((*i, d.fields_changed()));
+            }
+        }
+        for t in &gen_.people {
+            out.nationality.insert(t.key, t.nationality);
+        }
+        out
+    }
+
+    fn append(&mut self, other: Self) {
+        let base = self.records.len();
+        self.records.extend(other.records);
+        self.keys.extend(other.keys);
+        self.duplicates
+            .extend(other.duplicates.into_iter().map(|(i, f)| (i + base, f)));
+        self.nationality.extend(other.nationality);
+    }
+
+    /// Every pair of records of the same true person, as (smaller id, larger id).
+    pub fn truth_pairs(&self) -> Vec<(String, String)> {
+        let mut by_key: HashMap<u64, Vec<usize>> = HashMap::new();
+        for (i, k) in self.keys.iter().enumerate() {
+            by_key.entry(*k).or_default().push(i);
+        }
+        let mut out = Vec::new();
+        for members in by_key.values().filter(|m| m.len() > 1) {
+            for (x, a) in members.iter().enumerate() {
+                for b in &members[x + 1..] {
+                    let (ia, ib) = (&self.records[*a].id, &self.records[*b].id);
+                    let (l, r) = if ia <= ib { (ia, ib) } else { (ib, ia) };
+                    out.push((l.clone(), r.clone()));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+}
+
+pub use crate::commands::synth::generator;
+
+/// Arguments of `nrmp bench match-accuracy`.
+#[derive(Debug, Args)]
+pub struct AccuracyArgs {
+    /// True persons to generate (duplicate records come on top).
+    #[arg(long, default_value_t = 50_000)]
+    pub persons: usize,
+    /// Seed of the evaluation population (must differ from the training seed, 7).
+    #[arg(long, default_value_t = 2024)]
+    pub seed: u64,
+    /// End of the synthetic history.
+    #[arg(long, default_value = "2026-11-01")]
+    pub until: NaiveDate,
+    /// Dedup threshold to evaluate.
+    #[arg(long, default_value_t = super::DEFAULT_THRESHOLD)]
+    pub threshold: f64,
+    /// Model file (default: the shipped model).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Recall {
+    n: usize,
+    at1: usize,
+    at10: usize,
+}
+
+impl Recall {
+    fn add(&mut self, rank: Option<usize>) {
+        self.n += 1;
+        if rank == Some(0) {
+            self.at1 += 1;
+        }
+        if rank.is_some_and(|r| r < 10) {
+            self.at10 += 1;
+        }
+    }
+    fn row(&self, label: &str) -> String {
+        let f = |x: usize| x as f64 / self.n.max(1) as f64;
+        format!(
+            "  {label:<22} {:>7}  {:>9.4}  {:>10.4}",
+            self.n,
+            f(self.at1),
+            f(self.at10)
+        )
+    }
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Prf {
+    tp: usize,
+    fp: usize,
+    fn_: usize,
+}
+
+impl Prf {
+    fn p(&self) -> f64 {
+        self.tp as f64 / (self.tp + self.fp).max(1) as f64
+    }
+    fn r(&self) -> f64 {
+        self.tp as f64 / (self.tp + self.fn_).max(1) as f64
+    }
+    fn f1(&self) -> f64 {
+        let (p, r) = (self.p(), self.r());
+        if p + r == 0.0 {
+            0.0
+        } else {
+            2.0 * p * r / (p + r)
+        }
+    }
+    fn row(&self, label: &str) -> String {
+        format!(
+            "  {label:<10} {:>7} {:>7} {:>7}  {:>9.4} {:>7.4} {:>7.4}",
+            self.tp,
+            self.fp,
+            self.fn_,
+            self.p(),
+            self.r(),
+            self.f1()
+        )
+    }
+}
+
+/// The nationality groups reported separately.
+pub const GROUPS: [&str; 9] = [
+    "VNM", "ALB", "ERI", "SDN", "AFG", "IRQ", "IRN", "SYR", "GBR",
+];
+
+/// Runs `nrmp bench match-accuracy`.
+pub fn run_accuracy(args: AccuracyArgs) -> anyhow::Result<()> {
+    let threshold = super::check_threshold(args.threshold)?;
+    let model = super::load_model(args.model.as_deref())?;
+    let t = Instant::now();
+    let data = Synthetic::generate(args.seed, args.persons, args.until)?;
+    println!(
+        "nrmp bench match-accuracy: {} true persons, seed {}, {} records, {} duplicate records (generated in {:.1} s)",
+        args.persons,
+        args.seed,
+        data.records.len(),
+        data.duplicates.len(),
+        t.elapsed().as_secs_f64()
+    );
+    let group = |key: u64| -> &'static str {
+        let n = data.nationality.get(&key).copied().unwrap_or("?");
+        if GROUPS.contains(&n) { n } else { "other" }
+    };
+
+    let key_of: HashMap<&str, u64> = data
+        .records
+        .iter()
+        .zip(&data.keys)
+        .map(|(r, k)| (r.id.as_str(), *k))
+        .collect();
+
+    // --- lookup
+    let t = Instant::now();
+    let index = Index::build(model.clone(), BlockingConfig::default(), &data.records);
+    let build = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let ranks: Vec<(usize, usize, Option<usize>)> = data
+        .duplicates
+        .par_iter()
+        .map(|(i, changed)| {
+            let q = &data.records[*i];
+            let key = data.keys[*i];
+            let hits = index.lookup(q, 11);
+            let rank = hits
+                .iter()
+                .filter(|c| c.id != q.id)
+                .take(10)
+                .position(|c| key_of.get(c.id.as_str()) == Some(&key));
+            (*i, *changed, rank)
+        })
+        .collect();
+    let lookup_secs = t.elapsed().as_secs_f64();
+    let mut by_changed: BTreeMap<usize, Recall> = BTreeMap::new();
+    let mut by_group: BTreeMap<&str, Recall> = BTreeMap::new();
+    let (mut upto2, mut all) = (Recall::default(), Recall::default());
+    for (i, changed, rank) in &ranks {
+        all.add(*rank);
+        by_changed.entry((*changed).min(3)).or_default().add(*rank);
+        if *changed <= 2 {
+            upto2.add(*rank);
+            by_group.entry(group(data.keys[*i])).or_default().add(*rank);
+        }
+    }
+    println!();
+    println!(
+        "Lookup: each duplicate record queried against the index of all records (itself excluded); index built in {build:.1} s, {} lookups in {lookup_secs:.1} s",
+        ranks.len()
+    );
+    println!(
+        "  {:<22} {:>7}  {:>9}  {:>10}",
+        "duplicates", "queries", "recall@1", "recall@10"
+    );
+    println!("{}", upto2.row("≤ 2 fields differ"));
+    for (c, r) in &by_changed {
+        let label = if *c >= 3 {
+            "3+ fields differ".to_string()
+        } else {
+            format!("{c} field(s) differ")
+        };
+        println!("{}", r.row(&label));
+    }
+    println!("{}", all.row("all duplicates"));
+    println!("  by nationality of the name (≤ 2 fields differ):");
+    for g in GROUPS.iter().copied().chain(["other"]) {
+        if let Some(r) = by_group.get(g) {
+            println!("{}", r.row(g));
+        }
+    }
+
+    // --- blocking recall
+    let truth = data.truth_pairs();
+    let t = Instant::now();
+    let recall = blocking_recall(&data.records, &truth, &BlockingConfig::default());
+    println!();
+    println!(
+        "Blocking (lookup keys): recall {:.4} ({} of {} true pairs), {:.0} candidates per record on average ({:.1} s)",
+        recall.recall,
+        recall.found,
+        recall.truth_pairs,
+        recall.mean_candidates,
+        t.elapsed().as_secs_f64()
+    );
+    let kinds: Vec<String> = recall
+        .by_kind
+        .iter()
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect();
+    println!(
+        "  true pairs sharing a key, by key family: {}",
+        kinds.join(", ")
+    );
+
+    // --- dedup
+    let t = Instant::now();
+    let low = threshold.min(0.5);
+    let result = nrmp_match::dedup(
+        &data.records,
+        &model,
+        &BatchConfig {
+            threshold: low,
+            ..BatchConfig::default()
+        },
+    );
+    let dedup_secs = t.elapsed().as_secs_f64();
+    let truth_set: HashSet<(&str, &str)> = truth
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    println!();
+    println!(
+        "Dedup: {} records, {} candidate pairs compared in {dedup_secs:.1} s; {} true pairs",
+        data.records.len(),
+        result.candidate_pairs,
+        truth.len()
+    );
+    println!(
+        "  {:<10} {:>7} {:>7} {:>7}  {:>9} {:>7} {:>7}",
+        "threshold", "TP", "FP", "FN", "precision", "recall", "F1"
+    );
+    let mut thresholds = vec![0.5, 0.8, 0.9, 0.95, 0.99, threshold];
+    thresholds.sort_by(f64::total_cmp);
+    thresholds.dedup();
+    let mut at_threshold = BTreeMap::new();
+    for th in thresholds {
+        let mut total = Prf::default();
+        let mut groups: BTreeMap<&str, Prf> = BTreeMap::new();
+        for p in result.pairs.iter().filter(|p| p.match_probability >= th) {
+            let g = group(key_of.get(p.left_id.as_str()).copied().unwrap_or(u64::MAX));
+            if truth_set.contains(&(p.left_id.as_str(), p.right_id.as_str())) {
+                total.tp += 1;
+                groups.entry(g).or_default().tp += 1;
+            } else {
+                total.fp += 1;
+                groups.entry(g).or_default().fp += 1;
+            }
+        }
+        let found_set: HashSet<(&str, &str)> = result
+            .pairs
+            .iter()
+            .filter(|p| p.match_probability >= th)
+            .map(|p| (p.left_id.as_str(), p.right_id.as_str()))
+            .collect();
+        for (a, b) in &truth {
+            if !found_set.contains(&(a.as_str(), b.as_str())) {
+                total.fn_ += 1;
+                let g = group(key_of.get(a.as_str()).copied().unwrap_or(u64::MAX));
+                groups.entry(g).or_default().fn_ += 1;
+            }
+        }
+        let label = if (th - threshold).abs() < 1e-12 {
+            format!("{th}*")
+        } else {
+            format!("{th}")
+        };
+        println!("{}", total.row(&label));
+        if (th - threshold).abs() < 1e-12 {
+            at_threshold = groups;
+        }
+    }
+    println!("  (* the chosen threshold)");
+    // what the missed true pairs look like (name level / dob level), most common first
+    let found_set: HashSet<(&str, &str)> = result
+        .pairs
+        .iter()
+        .filter(|p| p.match_probability >= threshold)
+        .map(|p| (p.left_id.as_str(), p.right_id.as_str()))
+        .collect();
+    let pos: HashMap<&str, usize> = data
+        .records
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.id.as_str(), i))
+        .collect();
+    let mut patterns: HashMap<String, usize> = HashMap::new();
+    for (a, b) in &truth {
+        if found_set.contains(&(a.as_str(), b.as_str())) {
+            continue;
+        }
+        let (Some(ia), Some(ib)) = (pos.get(a.as_str()), pos.get(b.as_str())) else {
+            continue;
+        };
+        let cv = compare_records(&data.records[*ia], &data.records[*ib]);
+        let label = format!("name {} / dob {}", cv.name.level.label(), cv.dob.label());
+        *patterns.entry(label).or_insert(0) += 1;
+    }
+    let mut patterns: Vec<(String, usize)> = patterns.into_iter().collect();
+    patterns.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let shown: Vec<String> = patterns
+        .iter()
+        .take(8)
+        .map(|(p, n)| format!("{p}: {n}"))
+        .collect();
+    println!(
+        "  missed true pairs at {threshold}, commonest comparisons: {}",
+        shown.join("; ")
+    );
+    println!("  by nationality of the name, at threshold {threshold}:");
+    println!(
+        "  {:<10} {:>7} {:>7} {:>7}  {:>9} {:>7} {:>7}",
+        "group", "TP", "FP", "FN", "precision", "recall", "F1"
+    );
+    for g in GROUPS.iter().copied().chain(["other"]) {
+        if let Some(r) = at_threshold.get(g) {
+            println!("{}", r.row(g));
+        }
+    }
+    Ok(())
+}

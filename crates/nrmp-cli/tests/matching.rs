@@ -1,0 +1,389 @@
+//! End-to-end tests of the identity-matching commands: `nrmp dedup` and `nrmp link` on CSV
+//! files with their own column names, their one-line errors, and `nrmp match` against a small
+//! SQLite register (ranked candidates, audited as a search).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
+
+use chrono::NaiveDate;
+use nrmp_cli::commands::synth::{generator, write_dataset};
+use nrmp_cli::import::{Options, import_dataset};
+use nrmp_domain::audit::AuditAction;
+use nrmp_domain::ids::PersonId;
+use nrmp_domain::person::{DateOfBirth, NameKind, PersonName};
+use nrmp_interchange::{DatasetFiles, Format};
+use nrmp_store::test_support::{TestDb, actor, at};
+use nrmp_store::{Backend, Ctx, Store};
+use std::collections::HashSet;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn nrmp(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_nrmp"))
+        .args(args)
+        .env_remove("NRMP_DATABASE_URL")
+        .output()
+        .unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// A CSV with custom column names: three planted duplicate pairs among distinct people.
+fn people_csv(dir: &Path) -> std::path::PathBuf {
+    let rows = [
+        "ref,forename,surname,born,gender,country",
+        // planted: another transliteration, DOB in another format
+        "A01,Mohammed,Karimi,2006-03-04,M,AFG",
+        "A02,Muhammad,Karimi,04/03/2006,M,AFG",
+        // planted: Vietnamese name with diacritics vs ASCII, order flipped
+        "B01,Văn Đức,Nguyễn,20050817,M,VNM",
+        "B02,Nguyen Van,Duc,2005-08-17,male,",
+        // planted: a typo in the family name, date in another format
+        "C01,Tesfalem,Gebrehiwet,2007-11-20,M,ERI",
+        "C02,Tesfalem,Gebrehiwot,20/11/2007,M,ERI",
+        // distinct people
+        "D01,Ermal,Hoxha,2004-01-15,M,ALB",
+        "D02,Arben,Krasniqi,1999-06-30,M,ALB",
+        "D03,Fatima,Osman,2008-02-11,F,SDN",
+        "D04,Sarah,Jones,1987-12-01,F,GBR",
+        "D05,Reza,Ahmadi,2003-05-05,M,IRN",
+        "D06,Lan,Pham,2009-09-09,F,VNM",
+        "D07,Azad,Barzani,2001-04-22,M,IRQ",
+        "D08,Yohannes,Tekle,2005-10-10,M,ERI",
+        "D09,Samir,Haddad,2002-07-19,M,SYR",
+        "D10,Emma,Taylor,1995-03-27,F,GBR",
+    ];
+    let path = dir.join("people.csv");
+    std::fs::write(&path, rows.join("\n") + "\n").unwrap();
+    path
+}
+
+const MAP: &str = "given=forename,family=surname,dob=born,sex=gender,nationality=country";
+
+fn pairs_of(path: &Path) -> (String, HashSet<(String, String)>) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap().to_string();
+    let pairs = lines
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            let p: f64 = f[2].parse().unwrap();
+            assert!((0.0..=1.0).contains(&p), "{l}");
+            let _: f64 = f[3].parse().unwrap();
+            (f[0].to_string(), f[1].to_string())
+        })
+        .collect();
+    (header, pairs)
+}
+
+fn set(pairs: &[(&str, &str)]) -> HashSet<(String, String)> {
+    pairs
+        .iter()
+        .map(|(a, b)| ((*a).to_string(), (*b).to_string()))
+        .collect()
+}
+
+#[test]
+fn dedup_finds_planted_duplicates_with_custom_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = people_csv(dir.path());
+    let out = dir.path().join("pairs.csv");
+    let clusters = dir.path().join("clusters.csv");
+    let o = nrmp(&[
+        "dedup",
+        "--input",
+        input.to_str().unwrap(),
+        "--id",
+        "ref",
+        "--map",
+        MAP,
+        "--output",
+        out.to_str().unwrap(),
+        "--clusters",
+        clusters.to_str().unwrap(),
+        "--threshold",
+        "0.5",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (header, pairs) = pairs_of(&out);
+    assert_eq!(header, "left_id,right_id,match_probability,match_weight");
+    assert_eq!(
+        pairs,
+        set(&[("A01", "A02"), ("B01", "B02"), ("C01", "C02")]),
+        "{}",
+        std::fs::read_to_string(&out).unwrap()
+    );
+    let text = std::fs::read_to_string(&clusters).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("record_id,cluster_id"));
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 16);
+    assert!(rows.contains(&"A02,A01") && rows.contains(&"C02,C01"));
+    assert!(rows.contains(&"D05,D05"));
+    // re-running gives the same output, byte for byte
+    let first = std::fs::read_to_string(&out).unwrap();
+    let o = nrmp(&[
+        "dedup",
+        "--input",
+        input.to_str().unwrap(),
+        "--id",
+        "ref",
+        "--map",
+        MAP,
+        "--output",
+        out.to_str().unwrap(),
+        "--threshold",
+        "0.5",
+    ]);
+    assert!(o.status.success());
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), first);
+}
+
+#[test]
+fn bad_input_gets_one_line_errors_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = people_csv(dir.path());
+    let out = dir.path().join("pairs.csv");
+    let run = |map: &str, input: &Path| {
+        nrmp(&[
+            "dedup",
+            "--input",
+            input.to_str().unwrap(),
+            "--id",
+            "ref",
+            "--map",
+            map,
+            "--output",
+            out.to_str().unwrap(),
+        ])
+    };
+    let o = run("given=forename,dob=dobb", &input);
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert_eq!(e.trim().lines().count(), 1, "{e}");
+    assert!(
+        e.contains(&format!(
+            "--map: column `dobb` is not in {}",
+            input.display()
+        )),
+        "{e}"
+    );
+    assert!(
+        e.contains("(columns: ref, forename, surname, born, gender, country)"),
+        "{e}"
+    );
+
+    let o = run("given=forename,colour=surname", &input);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("--map: `colour` is not a field"),
+        "{}",
+        stderr(&o)
+    );
+
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "ref,forename,surname,born\nX1,Ali,Hassan,2001-01-01\nX2,Omar,Osman,31/31/2000\n",
+    )
+    .unwrap();
+    let o = run("given=forename,family=surname,dob=born", &bad);
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert_eq!(e.trim().lines().count(), 1, "{e}");
+    assert!(
+        e.contains(&format!(
+            "{}:3: dob: `31/31/2000` is not a date",
+            bad.display()
+        )),
+        "{e}"
+    );
+
+    let o = nrmp(&[
+        "dedup",
+        "--input",
+        input.to_str().unwrap(),
+        "--id",
+        "ref",
+        "--map",
+        MAP,
+        "--output",
+        out.to_str().unwrap(),
+        "--threshold",
+        "1.5",
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("--threshold"), "{}", stderr(&o));
+
+    let o = nrmp(&[
+        "match",
+        "--database",
+        "sqlite://unused.db",
+        "--reason",
+        "test",
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("empty query"), "{}", stderr(&o));
+}
+
+#[test]
+fn link_two_files_with_different_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let left = people_csv(dir.path());
+    let right = dir.path().join("right.csv");
+    std::fs::write(
+        &right,
+        "case_no,full_name,date_of_birth\n\
+         R1,Karimi Mohamad,04/03/2006\n\
+         R2,Sarah Jones,01/12/1987\n\
+         R3,Jonathan Whitfield-Smythe,1960-02-02\n",
+    )
+    .unwrap();
+    let out = dir.path().join("links.csv");
+    let o = nrmp(&[
+        "link",
+        "--left",
+        left.to_str().unwrap(),
+        "--right",
+        right.to_str().unwrap(),
+        "--id",
+        "ref",
+        "--map",
+        MAP,
+        "--right-id",
+        "case_no",
+        "--right-map",
+        "full_name=full_name,dob=date_of_birth",
+        "--output",
+        out.to_str().unwrap(),
+        "--threshold",
+        "0.5",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (header, pairs) = pairs_of(&out);
+    assert_eq!(header, "left_id,right_id,match_probability,match_weight");
+    assert!(
+        pairs.contains(&("D04".to_string(), "R2".to_string())),
+        "{pairs:?}"
+    );
+    assert!(
+        pairs.contains(&("A01".to_string(), "R1".to_string()))
+            || pairs.contains(&("A02".to_string(), "R1".to_string())),
+        "{pairs:?}"
+    );
+    assert!(pairs.iter().all(|(_, r)| r != "R3"), "{pairs:?}");
+}
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 1).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn match_finds_the_planted_person_first_and_audits_the_search() {
+    let db = TestDb::new(Backend::Sqlite).await.unwrap();
+    let ctx = Ctx::new(actor("tester", "national:nmpu"), "test setup", at(0));
+    // a small synthetic register
+    let dir = tempfile::tempdir().unwrap();
+    let g = generator(3, 150, today()).unwrap();
+    write_dataset(&g, dir.path(), Format::Csv, false).unwrap();
+    let files = DatasetFiles::open(dir.path()).unwrap();
+    let opts = Options {
+        skip_invalid: false,
+        batch: 500,
+        progress: false,
+    };
+    import_dataset(db.store.as_ref(), &ctx, &files, today(), opts)
+        .await
+        .unwrap();
+    // plant a person with a distinctive name, based on a generated record
+    let mut planted = g.person(0).persons.remove(0);
+    planted.id = PersonId(uuid::Uuid::from_u128(
+        0x1234_5678_9abc_def0_1234_5678_9abc_def0,
+    ));
+    planted.names =
+        vec![PersonName::parse(NameKind::Primary, "Tesfalem", "Gebrehiwet", None, false).unwrap()];
+    planted.dob = Some(DateOfBirth::Exact {
+        date: NaiveDate::from_ymd_opt(2008, 5, 14).unwrap(),
+    });
+    db.store.create_person(&ctx, &planted).await.unwrap();
+    let before = db.store.audit_events(0, 100_000).await.unwrap().len();
+
+    let o = nrmp(&[
+        "match",
+        "--database",
+        &db.url,
+        "--given",
+        "Tesfalem",
+        "--family",
+        "Gebrehiwot",
+        "--dob",
+        "14/05/2008",
+        "--json",
+        "--k",
+        "3",
+        "--as-user",
+        "officer1",
+        "--reason",
+        "encounter check",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let first = &doc["candidates"][0];
+    assert_eq!(first["id"], planted.id.to_string(), "{doc:#}");
+    assert_eq!(first["rank"], 1);
+    assert!(
+        first["match_probability"].as_f64().unwrap() > 0.9,
+        "{doc:#}"
+    );
+    let contributions = first["contributions"].as_array().unwrap();
+    assert!(
+        contributions
+            .iter()
+            .any(|c| c["field"] == "dob" && c["level"] == "exact")
+    );
+    let sum: f64 = contributions
+        .iter()
+        .map(|c| c["weight"].as_f64().unwrap())
+        .sum();
+    assert!((sum - first["match_weight"].as_f64().unwrap()).abs() < 1e-6);
+
+    let events = db.store.audit_events(0, 100_000).await.unwrap();
+    let search: Vec<_> = events[before..]
+        .iter()
+        .filter(|e| e.action == AuditAction::Search)
+        .collect();
+    assert_eq!(search.len(), 1, "{events:?}");
+    assert_eq!(search[0].record_kind, "person");
+    assert_eq!(search[0].record_ids[0], planted.id.to_string());
+    assert_eq!(search[0].reason, "encounter check");
+    assert_eq!(search[0].actor.user, "officer1");
+    assert!(
+        search[0].detail.contains("family=Gebrehiwot"),
+        "{}",
+        search[0].detail
+    );
+
+    // human-readable output shows the waterfall; a search without a reason is refused
+    let o = nrmp(&[
+        "match",
+        "--database",
+        &db.url,
+        "--name",
+        "Gebrehiwet Tesfalem",
+        "--reason",
+        "encounter check",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("#1 Tesfalem Gebrehiwet"), "{text}");
+    assert!(text.contains("prior"), "{text}");
+    let o = nrmp(&["match", "--database", &db.url, "--given", "Tesfalem"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("--reason"), "{}", stderr(&o));
+    db.cleanup().await;
+}
