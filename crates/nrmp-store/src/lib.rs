@@ -293,14 +293,8 @@ pub async fn scan_all<T: Stored>(
         after = Some(last.clone());
         let n = rows.len();
         let items = rows
-            .into_iter()
-            .map(|(k, json)| {
-                serde_json::from_str(&json).map_err(|source| StoreError::Corrupt {
-                    kind: T::KIND,
-                    id: k.0,
-                    source,
-                })
-            })
+            .iter()
+            .map(|(k, json)| records::decode(&k.0, json))
             .collect::<Result<Vec<T>>>()?;
         f(items)?;
         if n < page as usize {

@@ -279,3 +279,12 @@ impl Stored for FoundPerson {
         self.validate()
     }
 }
+
+/// Decodes a stored record's JSON; a failure means a bug or a damaged database.
+pub(crate) fn decode<T: Stored>(id: &str, json: &str) -> crate::Result<T> {
+    serde_json::from_str(json).map_err(|source| crate::StoreError::Corrupt {
+        kind: T::KIND,
+        id: id.to_owned(),
+        source,
+    })
+}

@@ -2,7 +2,7 @@
 //! driver. The two backends differ only in their migrations and connection set-up; every query
 //! is written once, in the SQL both understand (`$n` parameters, `ON CONFLICT`, row values).
 
-use crate::records::{Stored, Val, ts};
+use crate::records::{Stored, Val, decode, ts};
 use crate::{
     Backend, Counts, Ctx, ImportSession, PersonHistory, RecordKind, Result, ScanKey, Store,
     StoreError,
@@ -354,14 +354,6 @@ async fn insert_many<T: Stored>(
             .map_err(|e| classify::<T>(e, &what))?;
     }
     Ok(())
-}
-
-fn decode<T: Stored>(id: &str, json: &str) -> Result<T> {
-    serde_json::from_str(json).map_err(|source| StoreError::Corrupt {
-        kind: T::KIND,
-        id: id.to_owned(),
-        source,
-    })
 }
 
 async fn fetch<T: Stored>(conn: &mut AnyConnection, key: &[Val]) -> Result<T> {
