@@ -5,6 +5,7 @@
 //! `main.rs` that parses arguments, sets up logging and prints a one-line error on failure.
 #![deny(missing_docs)]
 
+pub mod analysis;
 pub mod commands;
 pub mod import;
 pub mod progress;
@@ -54,6 +55,10 @@ pub enum Command {
     Link(commands::matching::LinkArgs),
     /// Train the matching model (u from random pairs, m by EM) and write it as JSON.
     Train(commands::matching::TrainArgs),
+    /// National statistics: tables with denominators, CIs and disclosure control; trends;
+    /// time to missing; official formats.
+    #[command(subcommand)]
+    Stats(commands::stats::StatsCommand),
     /// Measure performance and print the figures.
     #[command(subcommand)]
     Bench(commands::bench::BenchCommand),
@@ -137,6 +142,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Dedup(a) => commands::matching::run_dedup(a),
             Command::Link(a) => commands::matching::run_link(a),
             Command::Train(a) => commands::matching::run_train(a).await,
+            Command::Stats(s) => commands::stats::run(s, &clock).await,
             Command::Bench(b) => commands::bench::run(b, &clock).await,
         }
     })

@@ -474,6 +474,97 @@ pub fn protect_linked_tables(
     Ok((extract(&sys, &la), extract(&sys, &lb)))
 }
 
+/// Protects an arbitrary set of published figures linked by additive identities — the
+/// general form behind [`protect_table`], for publications that are not a plain 2-D table
+/// (e.g. per row: *at risk = went missing + did not*, *went missing = once + more than
+/// once*, plus column totals). `values[i]` is figure `i`; `is_margin[i]` marks totals (kept
+/// published in preference to interior figures); each equation is a list of
+/// `(figure, coefficient)` whose weighted sum is zero. Figures that are implied but not
+/// printed (a complement such as "did not go missing") must be included as figures too: they
+/// are primary-suppressed when small, because publishing "all but 2" discloses as much as "2".
+///
+/// Returns the status of every figure; no suppressed figure is determined by the published
+/// ones (audited by Gaussian elimination, as for tables).
+///
+/// # Errors
+/// [`StatsError::LengthMismatch`] if `is_margin` and `values` differ in length,
+/// [`StatsError::InvalidInput`] for an equation naming a figure out of range, or as
+/// [`protect_table`].
+pub fn protect_cells(
+    values: &[u64],
+    is_margin: &[bool],
+    equations: &[Vec<(usize, f64)>],
+    rule: &SuppressionRule,
+) -> Result<Vec<CellStatus>> {
+    if is_margin.len() != values.len() {
+        return Err(StatsError::LengthMismatch {
+            what: "is_margin",
+            got: is_margin.len(),
+            expected: values.len(),
+        });
+    }
+    if equations
+        .iter()
+        .flatten()
+        .any(|(i, c)| *i >= values.len() || !c.is_finite())
+    {
+        return Err(StatsError::InvalidInput(
+            "equation names a figure out of range".into(),
+        ));
+    }
+    let mut sys = System {
+        values: values.to_vec(),
+        is_margin: is_margin.to_vec(),
+        status: vec![CellStatus::Published; values.len()],
+        equations: equations.to_vec(),
+    };
+    apply_primary(&mut sys, rule);
+    sys.protect()?;
+    Ok(sys.status)
+}
+
+/// Audit for [`protect_cells`]: indices of suppressed figures that the published ones
+/// determine exactly.
+pub fn recoverable_figures(equations: &[Vec<(usize, f64)>], status: &[CellStatus]) -> Vec<usize> {
+    disclosed_unknowns(equations, status)
+}
+
+/// Protects any number of tables that share their row totals (and grand total) as one
+/// system — the generalisation of [`protect_linked_tables`] used for a breakdown published
+/// with several measures over the same denominators (e.g. "went missing / not",
+/// "missing more than once / not", "never found / not", each by local authority).
+///
+/// # Errors
+/// [`StatsError::Empty`] for no tables; otherwise as [`protect_linked_tables`].
+pub fn protect_table_group(
+    tables: &[Vec<Vec<u64>>],
+    rule: &SuppressionRule,
+) -> Result<Vec<ProtectedTable>> {
+    let first = tables.first().ok_or(StatsError::Empty)?;
+    let (rows, _) = validate_rect(first, "table row")?;
+    let totals = |t: &[Vec<u64>]| t.iter().map(|r| r.iter().sum::<u64>()).collect::<Vec<_>>();
+    let want = totals(first);
+    for t in &tables[1..] {
+        let (r, _) = validate_rect(t, "linked table row")?;
+        if r != rows || totals(t) != want {
+            return Err(StatsError::InvalidInput(
+                "linked tables must have identical row totals".into(),
+            ));
+        }
+    }
+    let mut sys = empty_system();
+    let l0 = add_table(&mut sys, first, None);
+    let shared_rows = l0.row_totals.clone();
+    let shared_grand = l0.grand;
+    let mut layouts = vec![l0];
+    for t in &tables[1..] {
+        layouts.push(add_table(&mut sys, t, Some((&shared_rows, shared_grand))));
+    }
+    apply_primary(&mut sys, rule);
+    sys.protect()?;
+    Ok(layouts.iter().map(|l| extract(&sys, l)).collect())
+}
+
 /// Audit: the interior cells `(row, col)` of a protected table whose suppressed value can be
 /// recovered exactly from the published cells and margins. Empty for any output of
 /// [`protect_table`]; useful to check hand-edited suppression patterns.
@@ -742,6 +833,77 @@ mod tests {
         let (ra, rb) = recoverable_cells_linked(&a, &b).unwrap();
         assert!(ra.is_empty());
         assert_eq!(rb, vec![(0, 0), (1, 0)]);
+    }
+
+    #[test]
+    fn general_cells_protect_complements_and_sums() {
+        // Per row: T = M + N, M = R + O; column totals of T, M, N, R, O.
+        let rows = [(50u64, 3u64, 1u64), (40, 20, 9), (60, 15, 14)];
+        let mut values = Vec::new();
+        let mut margin = Vec::new();
+        let mut eqs: Vec<Vec<(usize, f64)>> = Vec::new();
+        let mut cols: Vec<Vec<usize>> = vec![Vec::new(); 5];
+        for (t, m, r) in rows {
+            let base = values.len();
+            values.extend([t, m, t - m, r, m - r]);
+            margin.extend([true, false, false, false, false]);
+            eqs.push(vec![(base + 1, 1.0), (base + 2, 1.0), (base, -1.0)]);
+            eqs.push(vec![(base + 3, 1.0), (base + 4, 1.0), (base + 1, -1.0)]);
+            for (c, col) in cols.iter_mut().enumerate() {
+                col.push(base + c);
+            }
+        }
+        for col in &cols {
+            let tot = values.len();
+            values.push(col.iter().map(|i| values[*i]).sum());
+            margin.push(true);
+            let mut eq: Vec<(usize, f64)> = col.iter().map(|i| (*i, 1.0)).collect();
+            eq.push((tot, -1.0));
+            eqs.push(eq);
+        }
+        let st = protect_cells(&values, &margin, &eqs, &SuppressionRule::default()).unwrap();
+        assert!(st[1].is_suppressed()); // M = 3
+        assert!(st[3].is_suppressed()); // R = 1
+        assert!(st[14].is_suppressed()); // O = 1 in the third row
+        assert!(recoverable_figures(&eqs, &st).is_empty());
+        assert!(protect_cells(&values, &margin[1..], &eqs, &SuppressionRule::default()).is_err());
+        assert!(
+            protect_cells(
+                &[1],
+                &[false],
+                &[vec![(3, 1.0)]],
+                &SuppressionRule::default()
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn table_group_protects_every_member_jointly() {
+        // Three measures over the same four denominators.
+        let a = vec![vec![3, 40], vec![20, 30], vec![15, 60], vec![30, 20]];
+        let b = vec![vec![1, 42], vec![8, 42], vec![9, 66], vec![12, 38]];
+        let c = vec![vec![0, 43], vec![2, 48], vec![7, 68], vec![10, 40]];
+        let g = protect_table_group(&[a.clone(), b, c], &SuppressionRule::default()).unwrap();
+        assert_eq!(g.len(), 3);
+        for t in &g {
+            assert!(recoverable_cells(t).is_empty());
+            assert_eq!(t.row_totals, g[0].row_totals);
+            assert_eq!(t.row_total_status, g[0].row_total_status);
+            assert!(line_rule_holds(t));
+        }
+        assert!(g[0].status[0][0].is_suppressed());
+        assert!(g[1].status[0][0].is_suppressed());
+        assert!(g[2].status[1][0].is_suppressed());
+        for i in 0..g.len() {
+            for j in i + 1..g.len() {
+                let (x, y) = recoverable_cells_linked(&g[i], &g[j]).unwrap();
+                assert!(x.is_empty() && y.is_empty());
+            }
+        }
+        assert!(protect_table_group(&[], &SuppressionRule::default()).is_err());
+        let bad = vec![vec![1, 2], vec![3, 4], vec![5, 6], vec![7, 9]];
+        assert!(protect_table_group(&[a, bad], &SuppressionRule::default()).is_err());
     }
 
     #[test]

@@ -15,6 +15,7 @@
 //! | [`cox`] | Cox proportional hazards (Efron or Breslow ties), hazard ratios, scaled Schoenfeld proportional-hazards test |
 //! | [`disclosure`] | primary and complementary cell suppression for 2-D tables with margins (and pairs sharing a margin), rounding |
 //! | [`table`] | a publishable table of counts / denominators / proportions rendered as text, CSV and JSON |
+//! | [`chart`] | hand-written SVG: Kaplan–Meier curves with CI bands, yearly rates with CIs |
 //!
 //! Every estimator is checked in the test-suite against values produced by statsmodels and
 //! lifelines; the fixtures and the script that generated them live in `fixtures/`.
@@ -30,6 +31,7 @@
 // Index loops mirror the matrix algebra in the papers the estimators come from.
 #![allow(clippy::needless_range_loop)]
 
+pub mod chart;
 pub mod cox;
 pub mod disclosure;
 pub mod dist;

@@ -144,7 +144,8 @@ fn tabulate(durations: &[f64], events: &[bool]) -> Vec<(f64, u64, u64)> {
         .copied()
         .zip(events.iter().copied())
         .collect();
-    pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    // Unstable sort: ties are aggregated below, so their order does not matter.
+    pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
     let mut out: Vec<(f64, u64, u64)> = Vec::new();
     for (t, e) in pairs {
         match out.last_mut() {
@@ -359,8 +360,14 @@ pub fn log_rank(durations: &[f64], events: &[bool], groups: &[u32]) -> Result<Lo
         .iter()
         .map(|g| labels.partition_point(|l| l < g))
         .collect();
-    let mut order: Vec<usize> = (0..durations.len()).collect();
-    order.sort_by(|a, b| durations[*a].total_cmp(&durations[*b]));
+    // (time, event, group) sorted by time; ties are aggregated, so an unstable sort is fine.
+    let mut order: Vec<(f64, bool, usize)> = durations
+        .iter()
+        .zip(events)
+        .zip(&gi)
+        .map(|((t, e), g)| (*t, *e, *g))
+        .collect();
+    order.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
 
     let mut n_g = vec![0u64; k];
     for g in &gi {
@@ -372,17 +379,19 @@ pub fn log_rank(durations: &[f64], events: &[bool], groups: &[u32]) -> Result<Lo
     let mut exp = vec![0.0; k];
     let mut var = vec![vec![0.0; k]; k];
     let mut i = 0;
+    let mut d_g = vec![0.0; k];
+    let mut leave = vec![0.0; k];
     while i < order.len() {
-        let t = durations[order[i]];
+        let t = order[i].0;
         let mut j = i;
-        let mut d_g = vec![0.0; k];
-        let mut leave = vec![0.0; k];
-        while j < order.len() && durations[order[j]] == t {
-            let s = order[j];
-            if events[s] {
-                d_g[gi[s]] += 1.0;
+        d_g.fill(0.0);
+        leave.fill(0.0);
+        while j < order.len() && order[j].0 == t {
+            let (_, event, g) = order[j];
+            if event {
+                d_g[g] += 1.0;
             }
-            leave[gi[s]] += 1.0;
+            leave[g] += 1.0;
             j += 1;
         }
         let d: f64 = d_g.iter().sum();

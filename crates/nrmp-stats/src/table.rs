@@ -29,6 +29,10 @@ pub struct Cell {
     pub suppressed: bool,
     /// Whether the denominator was suppressed.
     pub denominator_suppressed: bool,
+    /// A rate `count / denominator` that is not a proportion (e.g. incidents per person),
+    /// shown instead of a percentage; `None` when either part is suppressed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<f64>,
 }
 
 impl Cell {
@@ -40,6 +44,7 @@ impl Cell {
             proportion: None,
             suppressed: false,
             denominator_suppressed: false,
+            rate: None,
         }
     }
 
@@ -52,6 +57,20 @@ impl Cell {
             proportion: Proportion::try_wilson(count, denominator),
             suppressed: false,
             denominator_suppressed: false,
+            rate: None,
+        }
+    }
+
+    /// A count over a denominator that is not a proportion (events per person): shows the
+    /// rate `count / denominator` instead of a percentage with a CI.
+    pub fn rate(count: u64, denominator: u64) -> Self {
+        Self {
+            count: Some(count),
+            denominator: Some(denominator),
+            proportion: None,
+            suppressed: false,
+            denominator_suppressed: false,
+            rate: (denominator > 0).then(|| count as f64 / denominator as f64),
         }
     }
 
@@ -59,6 +78,7 @@ impl Cell {
     pub fn suppress(mut self) -> Self {
         self.count = None;
         self.proportion = None;
+        self.rate = None;
         self.suppressed = true;
         self
     }
@@ -67,6 +87,7 @@ impl Cell {
     pub fn suppress_denominator(mut self) -> Self {
         self.denominator = None;
         self.proportion = None;
+        self.rate = None;
         self.denominator_suppressed = true;
         self
     }
@@ -100,8 +121,8 @@ impl Cell {
     }
 
     fn proportion_texts(&self, digits: usize) -> [String; 3] {
-        match &self.proportion {
-            Some(p) => {
+        match (&self.proportion, self.rate) {
+            (Some(p), _) => {
                 let (e, lo, hi) = p.as_percent();
                 [
                     format!("{e:.digits$}"),
@@ -109,12 +130,13 @@ impl Cell {
                     format!("{hi:.digits$}"),
                 ]
             }
-            None if self.suppressed || self.denominator_suppressed => [
+            (None, Some(r)) => [format!("{r:.2}"), String::new(), String::new()],
+            (None, None) if self.suppressed || self.denominator_suppressed => [
                 SUPPRESSED_MARKER.into(),
                 SUPPRESSED_MARKER.into(),
                 SUPPRESSED_MARKER.into(),
             ],
-            None => [String::new(), String::new(), String::new()],
+            (None, None) => [String::new(), String::new(), String::new()],
         }
     }
 }
@@ -167,7 +189,8 @@ impl Table {
         });
     }
 
-    /// Flat header: label, then per column `count`, `denominator`, `percent`, `ci_low`, `ci_high`.
+    /// Flat header: label, then per column `count`, `denominator`, `percent`, `ci_low`, `ci_high`
+    /// (for a rate cell the `percent` field holds the rate, e.g. incidents per person).
     fn header(&self) -> Vec<String> {
         let mut h = vec![self.label_heading.clone()];
         for c in &self.columns {
@@ -232,12 +255,13 @@ impl Table {
                         (None, true) => format!("{count}/{SUPPRESSED_MARKER}"),
                         (None, false) => count,
                     };
-                    match &c.proportion {
-                        Some(p) => {
+                    match (&c.proportion, c.rate) {
+                        (Some(p), _) => {
                             let (e, lo, hi) = p.as_percent();
                             format!("{base}  {e:.1}% ({lo:.1}–{hi:.1})")
                         }
-                        None => base,
+                        (None, Some(r)) => format!("{base}  {r:.2} each"),
+                        (None, None) => base,
                     }
                 }));
             }

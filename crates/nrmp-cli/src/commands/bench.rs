@@ -16,6 +16,8 @@ use std::time::Instant;
 pub enum BenchCommand {
     /// Time `synth --out` and `import` of a synthetic population; print rates and database size.
     Import(BenchImportArgs),
+    /// The national picture (`nrmp stats` standard tables): snapshot load and compute times.
+    Stats(super::stats::bench::BenchStatsArgs),
     /// Identity-matching lookup: index build time, p50/p99 latency, throughput, memory.
     Match(super::matching::speed::SpeedArgs),
     /// Identity-matching accuracy on synthetic truth: recall@k, dedup precision/recall/F1.
@@ -54,6 +56,7 @@ pub struct BenchImportArgs {
 pub async fn run(cmd: BenchCommand, clock: &dyn Clock) -> anyhow::Result<()> {
     match cmd {
         BenchCommand::Import(a) => bench_import(a, clock).await,
+        BenchCommand::Stats(a) => super::stats::bench::run(a, clock).await,
         BenchCommand::Match(a) => super::matching::speed::run_speed(a),
         BenchCommand::MatchAccuracy(a) => super::matching::eval::run_accuracy(a),
         BenchCommand::Dedup(a) => super::matching::speed::run_dedup_bench(a),

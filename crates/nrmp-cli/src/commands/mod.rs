@@ -6,6 +6,7 @@ pub mod export;
 pub mod import;
 pub mod matching;
 pub mod migrate;
+pub mod stats;
 pub mod synth;
 
 use anyhow::Context;
