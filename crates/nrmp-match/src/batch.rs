@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::blocking::{BlockingConfig, KeyKind, Postings, Role, blocking_keys};
 use crate::compare::compare;
-use crate::model::{EmConfig, EmReport, Model, PatternCounts, probability};
+use crate::model::{EmConfig, EmReport, Model, PatternCounts, TfSettings, probability};
 use crate::prepare::{Prepared, Vocab, normalise_record};
 use crate::record::MatchRecord;
 
@@ -214,9 +214,12 @@ impl Prepped {
 }
 
 /// Finds duplicates within one set of records and clusters them.
+///
+/// The prior is rescaled to the number of records ([`Model::prior_for`]).
 pub fn dedup(records: &[MatchRecord], model: &Model, config: &BatchConfig) -> BatchResult {
     let prepped = prepare_all(&[records], 1);
-    let (pairs, candidate_pairs) = prepped.score_pairs(0..records.len(), config, model, true);
+    let model = model.scaled_to(records.len());
+    let (pairs, candidate_pairs) = prepped.score_pairs(0..records.len(), config, &model, true);
     let ids: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
     BatchResult {
         clusters: clusters(&ids, &pairs, config.threshold),
@@ -226,7 +229,8 @@ pub fn dedup(records: &[MatchRecord], model: &Model, config: &BatchConfig) -> Ba
 }
 
 /// Links records of `right` to records of `left` (pairs are `left_id`, `right_id`)
-/// and clusters the union of both sets.
+/// and clusters the union of both sets. The prior is rescaled to the size of the
+/// union ([`Model::prior_for`]).
 pub fn link(
     left: &[MatchRecord],
     right: &[MatchRecord],
@@ -235,7 +239,8 @@ pub fn link(
 ) -> BatchResult {
     let prepped = prepare_all(&[left, right], 1);
     let range = left.len()..left.len() + right.len();
-    let (pairs, candidate_pairs) = prepped.score_pairs(range, config, model, false);
+    let model = model.scaled_to(left.len() + right.len());
+    let (pairs, candidate_pairs) = prepped.score_pairs(range, config, &model, false);
     let ids: Vec<&str> = left.iter().chain(right).map(|r| r.id.as_str()).collect();
     BatchResult {
         clusters: clusters(&ids, &pairs, config.threshold),
@@ -303,6 +308,9 @@ pub struct TrainConfig {
     pub em: EmConfig,
     /// Blocking used to generate EM candidate pairs.
     pub blocking: BlockingConfig,
+    /// Term-frequency settings written into the trained model (`None`: keep the
+    /// model's own). Default [`TfSettings::TUNED`].
+    pub tf: Option<TfSettings>,
 }
 
 impl Default for TrainConfig {
@@ -312,6 +320,7 @@ impl Default for TrainConfig {
             seed: 42,
             em: EmConfig::default(),
             blocking: BatchConfig::default().blocking,
+            tf: Some(TfSettings::TUNED),
         }
     }
 }
@@ -358,6 +367,9 @@ impl Prepped {
 /// 4. m of a field used by neither session's blocking is the mean of both; u
 ///    stays at the random-pair estimate; the global prior is estimated from
 ///    session 2: matches ≈ λ₂·pairs₂ / m(dob exact), divided by all pairs.
+///    `prior_records` is set to the number of records (batch runs rescale λ to
+///    their own size, [`Model::prior_for`]);
+/// 5. the term-frequency settings are set to `config.tf` when given.
 pub fn train(records: &[MatchRecord], model: &mut Model, config: &TrainConfig) -> TrainReport {
     let prepped = prepare_all(&[records], 1);
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
@@ -419,6 +431,10 @@ pub fn train(records: &[MatchRecord], model: &mut Model, config: &TrainConfig) -
     let matches = em_dob_blocked.lambda_candidates * em_dob_blocked.pairs as f64 / dob_exact_m;
     if total_pairs > 0.0 && matches > 0.0 {
         model.prior = (matches / total_pairs).clamp(1e-12, 0.5);
+        model.prior_records = Some(records.len() as u64);
+    }
+    if let Some(tf) = config.tf {
+        model.tf = tf;
     }
     model.notes = vec![
         format!("u from {u_pairs} random pairs (seed {})", config.seed),
