@@ -33,15 +33,15 @@ const SQLITE_PRAGMAS: &[&str] = &[
     "PRAGMA synchronous = FULL",
     "PRAGMA foreign_keys = ON",
     "PRAGMA busy_timeout = 30000",
-    // 64 MiB page cache per connection (negative = KiB).
-    "PRAGMA cache_size = -65536",
+    SQLITE_DEFAULT_CACHE,
 ];
 
-/// Page cache for the connection running a bulk import (1 GiB). Rows keyed by random UUIDs land
-/// all over the B-trees; with a small cache SQLite spills the same pages to the WAL again and
-/// again inside one large transaction.
-const SQLITE_IMPORT_CACHE: &str = "PRAGMA cache_size = -1048576";
+/// Page cache of every SQLite connection: 64 MiB (negative = KiB).
 const SQLITE_DEFAULT_CACHE: &str = "PRAGMA cache_size = -65536";
+
+/// Page cache for the connection running a bulk import (1 GiB). With a small cache SQLite spills
+/// the same B-tree pages to the WAL again and again inside one large transaction.
+const SQLITE_IMPORT_CACHE: &str = "PRAGMA cache_size = -1048576";
 
 /// Largest number of bound parameters in one statement (below SQLite's and PostgreSQL's limits).
 const MAX_PARAMS: usize = 30_000;

@@ -85,11 +85,6 @@ pub fn at(hours: i64) -> chrono::DateTime<Utc> {
         + chrono::Duration::hours(hours)
 }
 
-/// The store as a trait object.
-pub fn dyn_store(db: &TestDb) -> Arc<dyn Store> {
-    db.store.clone()
-}
-
 /// Defines each named async test function (taking a [`Backend`]) once per backend, in modules
 /// `sqlite` and `postgres`, so every storage test runs on both.
 ///
