@@ -44,6 +44,22 @@ pub enum AuditAction {
     Erase,
     /// Records were loaded in bulk (import).
     Import,
+    /// A user signed in.
+    SignIn,
+    /// A sign-in attempt failed (wrong password or second factor, unknown or disabled user).
+    SignInFailed,
+    /// An account was locked after repeated failures.
+    LockOut,
+    /// A user signed out, or their session ended.
+    SignOut,
+    /// A user's roles, organisation, status or credentials were changed by an administrator.
+    PermissionChange,
+    /// An API token was issued.
+    TokenIssued,
+    /// An API token was revoked.
+    TokenRevoked,
+    /// A retention review was decided (keep, with reason, or erase).
+    RetentionReview,
 }
 
 impl AuditAction {
@@ -58,7 +74,54 @@ impl AuditAction {
             Self::Merge => "merge",
             Self::Erase => "erase",
             Self::Import => "import",
+            Self::SignIn => "sign_in",
+            Self::SignInFailed => "sign_in_failed",
+            Self::LockOut => "lock_out",
+            Self::SignOut => "sign_out",
+            Self::PermissionChange => "permission_change",
+            Self::TokenIssued => "token_issued",
+            Self::TokenRevoked => "token_revoked",
+            Self::RetentionReview => "retention_review",
         }
+    }
+
+    /// Every action, in declaration order.
+    pub const ALL: [Self; 16] = [
+        Self::Create,
+        Self::Update,
+        Self::Read,
+        Self::Search,
+        Self::Disclose,
+        Self::Merge,
+        Self::Erase,
+        Self::Import,
+        Self::SignIn,
+        Self::SignInFailed,
+        Self::LockOut,
+        Self::SignOut,
+        Self::PermissionChange,
+        Self::TokenIssued,
+        Self::TokenRevoked,
+        Self::RetentionReview,
+    ];
+
+    /// The action with this snake_case name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_match_serde() {
+        for a in AuditAction::ALL {
+            assert_eq!(AuditAction::parse(a.as_str()), Some(a));
+            assert_eq!(serde_json::to_value(a).unwrap(), a.as_str());
+        }
+        assert_eq!(AuditAction::parse("delete"), None);
     }
 }
 

@@ -464,17 +464,8 @@ fn parse_audit_row(r: &sqlx::any::AnyRow) -> Result<AuditEvent> {
     let org: String = r.try_get("actor_org")?;
     let action: String = r.try_get("action")?;
     let corrupt = |what: String| StoreError::Database(sqlx::Error::Decode(what.into()));
-    let action = match action.as_str() {
-        "create" => AuditAction::Create,
-        "update" => AuditAction::Update,
-        "read" => AuditAction::Read,
-        "search" => AuditAction::Search,
-        "disclose" => AuditAction::Disclose,
-        "merge" => AuditAction::Merge,
-        "erase" => AuditAction::Erase,
-        "import" => AuditAction::Import,
-        other => return Err(corrupt(format!("unknown audit action {other}"))),
-    };
+    let action = AuditAction::parse(&action)
+        .ok_or_else(|| corrupt(format!("unknown audit action {action}")))?;
     let ids: String = r.try_get("record_ids")?;
     Ok(AuditEvent {
         seq: r.try_get("seq")?,
