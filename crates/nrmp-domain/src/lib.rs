@@ -16,6 +16,7 @@
 #![deny(missing_docs)]
 
 pub mod access;
+pub mod account;
 pub mod audit;
 pub mod clock;
 pub mod error;
