@@ -24,6 +24,14 @@ use sqlx::query::Query;
 use sqlx::{Any, AnyConnection, AnyPool, Row, Transaction};
 use std::collections::HashSet;
 
+// Accounts (users, sessions, API tokens) live in their own file; a child module so that they
+// write audit events through this module's `audit` helper.
+#[path = "accounts.rs"]
+mod accounts;
+use crate::{AccountChange, AccountChangeFn};
+use chrono::{DateTime, Utc};
+use nrmp_domain::account::{Account, ApiToken, Session, TokenHash, TokenId, UserId, Username};
+
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -821,6 +829,51 @@ impl Store for SqlStore {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(parse_audit_row).collect()
+    }
+
+    async fn create_user(&self, ctx: &Ctx, account: &Account) -> Result<()> {
+        accounts::create_user(&self.pool, ctx, account).await
+    }
+    async fn user(&self, id: UserId) -> Result<Account> {
+        accounts::user(&self.pool, id).await
+    }
+    async fn user_by_name(&self, username: &Username) -> Result<Option<Account>> {
+        accounts::user_by_name(&self.pool, username).await
+    }
+    async fn users(&self, org: Option<&OrgCode>) -> Result<Vec<Account>> {
+        accounts::users(&self.pool, org).await
+    }
+    async fn update_user(
+        &self,
+        ctx: &Ctx,
+        id: UserId,
+        change: &AccountChangeFn,
+    ) -> Result<AccountChange> {
+        accounts::update_user(&self.pool, ctx, id, change).await
+    }
+    async fn session(&self, hash: &TokenHash) -> Result<Option<Session>> {
+        accounts::session(&self.pool, hash).await
+    }
+    async fn touch_session(&self, hash: &TokenHash, at: DateTime<Utc>) -> Result<()> {
+        accounts::touch_session(&self.pool, hash, at).await
+    }
+    async fn end_session(&self, ctx: &Ctx, hash: &TokenHash, detail: &str) -> Result<bool> {
+        accounts::end_session(&self.pool, ctx, hash, detail).await
+    }
+    async fn create_token(&self, ctx: &Ctx, token: &ApiToken) -> Result<()> {
+        accounts::create_token(&self.pool, ctx, token).await
+    }
+    async fn token(&self, id: TokenId) -> Result<ApiToken> {
+        accounts::token(&self.pool, id).await
+    }
+    async fn token_by_hash(&self, hash: &TokenHash) -> Result<Option<ApiToken>> {
+        accounts::token_by_hash(&self.pool, hash).await
+    }
+    async fn tokens(&self, user: Option<UserId>, org: Option<&OrgCode>) -> Result<Vec<ApiToken>> {
+        accounts::tokens(&self.pool, user, org).await
+    }
+    async fn revoke_token(&self, ctx: &Ctx, id: TokenId) -> Result<ApiToken> {
+        accounts::revoke_token(&self.pool, ctx, id).await
     }
 }
 
