@@ -6,7 +6,9 @@
 //! [`nrmp_store::Store`] (which writes the audit event in the same transaction) and render only
 //! what the policy's grant lets through.
 //!
+//! - [`accounts`]: sign-in, sessions, API tokens and user administration.
 //! - [`auth`]: how a request's credential becomes a [`nrmp_domain::access::Principal`].
 #![deny(missing_docs)]
 
+pub mod accounts;
 pub mod auth;

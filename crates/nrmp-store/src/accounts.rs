@@ -266,7 +266,7 @@ pub(super) async fn update_user(
     pool: &AnyPool,
     ctx: &Ctx,
     id: UserId,
-    change: &AccountChangeFn,
+    change: &AccountChangeFn<'_>,
 ) -> Result<AccountChange> {
     let mut tx = pool.begin().await?;
     // A no-op write takes the row lock (PostgreSQL) or the write lock (SQLite) first, so two

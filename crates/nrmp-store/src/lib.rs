@@ -262,7 +262,7 @@ pub trait Store: Send + Sync {
         &self,
         ctx: &Ctx,
         id: UserId,
-        change: &AccountChangeFn,
+        change: &AccountChangeFn<'_>,
     ) -> Result<AccountChange>;
     /// Reads a session by its token's hash.
     async fn session(&self, hash: &TokenHash) -> Result<Option<Session>>;
@@ -308,8 +308,9 @@ impl AccountChange {
     }
 }
 
-/// The function [`Store::update_user`] applies to an account's current state.
-pub type AccountChangeFn = dyn Fn(&Account) -> Result<AccountChange> + Send + Sync;
+/// The function [`Store::update_user`] applies to an account's current state (it may borrow
+/// from its caller for `'a`).
+pub type AccountChangeFn<'a> = dyn Fn(&Account) -> Result<AccountChange> + Send + Sync + 'a;
 
 /// A bulk load in one transaction: nothing is visible until [`ImportSession::commit`], and
 /// dropping or rolling back leaves the register unchanged.

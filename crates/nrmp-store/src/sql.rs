@@ -847,7 +847,7 @@ impl Store for SqlStore {
         &self,
         ctx: &Ctx,
         id: UserId,
-        change: &AccountChangeFn,
+        change: &AccountChangeFn<'_>,
     ) -> Result<AccountChange> {
         accounts::update_user(&self.pool, ctx, id, change).await
     }

@@ -1,0 +1,427 @@
+//! The accounts API under `/api/v1`: sign-in and sign-out, API tokens, user administration.
+//!
+//! | method and path | what | who |
+//! |---|---|---|
+//! | `POST /api/v1/session` | sign in: `{username, password, totp?}` → `{token, …}` and the `nrmp_session` cookie | anyone |
+//! | `DELETE /api/v1/session` | sign out | a session |
+//! | `GET /api/v1/tokens` | the caller's API tokens (`?org=` an organisation's, for its administrators) | signed in |
+//! | `POST /api/v1/tokens` | issue an API token: `{name, scopes?, expires_at?, user?}` → the secret, once | a session (not a token) |
+//! | `DELETE /api/v1/tokens/{id}` | revoke | its owner, or its organisation's administrators |
+//! | `GET /api/v1/users` | list users (`?org=`, default the caller's) | administrators |
+//! | `POST /api/v1/users` | add a user: `{username, org?, roles, clients?, password}` | administrators |
+//! | `GET /api/v1/users/{id}` | one user | administrators |
+//! | `PATCH /api/v1/users/{id}` | `{disabled?, roles?, clients?, password?, reset_totp?, unlock?}` | administrators |
+//!
+//! These routes authenticate their callers themselves (an `Authorization: Bearer` header or the
+//! `nrmp_session` cookie) through [`Accounts`]. Request bodies are JSON objects; unknown
+//! fields are refused. Every error is an RFC 9457 problem (`application/problem+json`) and bad
+//! input lists each field with its problem. Responses carrying a secret are `no-store`.
+
+use super::{AccountError, Accounts, Caller, NewUser, UserUpdate};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use nrmp_domain::FieldError;
+use nrmp_domain::account::{SecretKind, TokenId, UserId};
+use nrmp_domain::error::Collector;
+use nrmp_domain::organisation::OrgCode;
+use serde_json::{Map, Value, json};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "nrmp_session";
+
+/// The accounts routes, with their state applied: merge them into the server's router.
+pub fn routes(accounts: Arc<Accounts>) -> Router {
+    Router::new()
+        .route("/api/v1/session", post(sign_in).delete(sign_out))
+        .route("/api/v1/tokens", get(list_tokens).post(create_token))
+        .route("/api/v1/tokens/{id}", delete(revoke_token))
+        .route("/api/v1/users", get(list_users).post(add_user))
+        .route("/api/v1/users/{id}", get(get_user).patch(update_user))
+        .with_state(accounts)
+}
+
+type Shared = State<Arc<Accounts>>;
+
+/// The bearer credential of a request: the `Authorization: Bearer` header, else the session
+/// cookie.
+pub(crate) fn credential(headers: &HeaderMap) -> Option<String> {
+    if let Some(v) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        let v = v.trim();
+        if let Some((scheme, token)) = v.split_once(' ')
+            && scheme.eq_ignore_ascii_case("bearer")
+        {
+            return Some(token.trim().to_owned());
+        }
+    }
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == SESSION_COOKIE)
+        .map(|(_, v)| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+async fn caller(
+    accounts: &Accounts,
+    headers: &HeaderMap,
+) -> Result<(Caller, String), AccountError> {
+    let cred = credential(headers).ok_or(AccountError::Unauthenticated(
+        crate::auth::AuthError::Missing,
+    ))?;
+    let c = accounts
+        .resolve(&cred)
+        .await
+        .map_err(AccountError::Unauthenticated)?;
+    Ok((c, cred))
+}
+
+fn session_cookie(accounts: &Accounts, value: &str, clear: bool) -> HeaderValue {
+    let mut c = format!("{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict");
+    if clear {
+        c.push_str("; Max-Age=0");
+    }
+    if accounts.settings().secure_cookie {
+        c.push_str("; Secure");
+    }
+    HeaderValue::from_str(&c)
+        .unwrap_or_else(|_| HeaderValue::from_static("nrmp_session=; Max-Age=0"))
+}
+
+fn json_response(status: StatusCode, body: &Value, no_store: bool) -> Response {
+    let mut res = (status, axum::Json(body)).into_response();
+    if no_store {
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
+}
+
+fn to_value<T: serde::Serialize>(v: &T) -> Result<Value, AccountError> {
+    serde_json::to_value(v).map_err(|e| AccountError::Internal(e.to_string()))
+}
+
+/// A JSON object request body, read field by field so that every error names its field.
+struct Body(Map<String, Value>);
+
+impl Body {
+    fn parse(headers: &HeaderMap, bytes: &Bytes, allowed: &[&str]) -> Result<Self, AccountError> {
+        let is_json = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|m| {
+                let m = m.trim().to_ascii_lowercase();
+                m == "application/json" || m.ends_with("+json")
+            });
+        if !is_json {
+            return Err(AccountError::invalid(
+                "body",
+                "send a JSON object with `Content-Type: application/json`",
+            ));
+        }
+        let v: Value = serde_json::from_slice(bytes)
+            .map_err(|e| AccountError::invalid("body", format!("is not valid JSON: {e}")))?;
+        let Value::Object(map) = v else {
+            return Err(AccountError::invalid("body", "is not a JSON object"));
+        };
+        let mut c = Collector::new();
+        for k in map.keys() {
+            if !allowed.contains(&k.as_str()) {
+                c.push(
+                    k.clone(),
+                    format!("is not a field here (expected: {})", allowed.join(", ")),
+                );
+            }
+        }
+        c.finish(|| Some(()))?;
+        Ok(Self(map))
+    }
+
+    fn string(&self, field: &str) -> Result<Option<String>, FieldError> {
+        match self.0.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(FieldError::new(field, "must be a string")),
+        }
+    }
+
+    fn required(&self, field: &str) -> Result<String, FieldError> {
+        self.string(field)?
+            .ok_or_else(|| FieldError::new(field, "is required"))
+    }
+
+    fn strings(&self, field: &str) -> Result<Option<Vec<String>>, FieldError> {
+        match self.0.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| match v {
+                    Value::String(s) => Ok(s.clone()),
+                    _ => Err(FieldError::new(format!("{field}[{i}]"), "must be a string")),
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(Some),
+            Some(_) => Err(FieldError::new(field, "must be an array of strings")),
+        }
+    }
+
+    fn bool(&self, field: &str) -> Result<Option<bool>, FieldError> {
+        match self.0.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(_) => Err(FieldError::new(field, "must be true or false")),
+        }
+    }
+}
+
+fn reason(c: &mut Collector, body: &Body, default: &str) -> String {
+    c.take(body.string("reason"))
+        .flatten()
+        .map(|r| r.trim().to_owned())
+        .filter(|r| !r.is_empty())
+        .unwrap_or_else(|| default.to_owned())
+}
+
+fn org_param(q: &HashMap<String, String>) -> Result<Option<OrgCode>, AccountError> {
+    q.get("org")
+        .map(|o| OrgCode::parse("org", o))
+        .transpose()
+        .map_err(AccountError::from)
+}
+
+async fn sign_in(
+    State(a): Shared,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Result<Response, AccountError> {
+    let body = Body::parse(&headers, &bytes, &["username", "password", "totp"])?;
+    let mut c = Collector::new();
+    let username = c.take(body.required("username"));
+    let password = c.take(body.required("password"));
+    let totp = c.take(body.string("totp")).flatten();
+    let (username, password) = c.finish(|| Some((username?, password?)))?;
+    let signed = a
+        .sign_in(&username, &password, totp.as_deref(), "http")
+        .await?;
+    let policy = a.settings().policy;
+    let body = json!({
+        "token": signed.token.expose(),
+        "token_type": "Bearer",
+        "expires_at": signed.expires_at,
+        "idle_timeout_seconds": policy.idle_timeout.num_seconds(),
+        "user": to_value(&signed.user)?,
+    });
+    let mut res = json_response(StatusCode::CREATED, &body, true);
+    res.headers_mut().insert(
+        header::SET_COOKIE,
+        session_cookie(&a, signed.token.expose(), false),
+    );
+    Ok(res)
+}
+
+async fn sign_out(State(a): Shared, headers: HeaderMap) -> Result<Response, AccountError> {
+    let cred = credential(&headers).ok_or(AccountError::Unauthenticated(
+        crate::auth::AuthError::Missing,
+    ))?;
+    a.sign_out(&cred).await?;
+    let mut res = StatusCode::NO_CONTENT.into_response();
+    res.headers_mut()
+        .insert(header::SET_COOKIE, session_cookie(&a, "", true));
+    Ok(res)
+}
+
+async fn list_tokens(
+    State(a): Shared,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, AccountError> {
+    let (who, _) = caller(&a, &headers).await?;
+    let org = org_param(&q)?;
+    let tokens = a.list_tokens(&who.principal, org.as_ref()).await?;
+    Ok(json_response(StatusCode::OK, &to_value(&tokens)?, false))
+}
+
+async fn create_token(
+    State(a): Shared,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Result<Response, AccountError> {
+    let (who, _) = caller(&a, &headers).await?;
+    if who.kind != SecretKind::Session {
+        return Err(AccountError::NotAllowed(
+            "an API token cannot issue tokens; sign in to issue one".into(),
+        ));
+    }
+    let body = Body::parse(
+        &headers,
+        &bytes,
+        &["name", "scopes", "expires_at", "user", "reason"],
+    )?;
+    let mut c = Collector::new();
+    let name = c.take(body.required("name"));
+    let scopes = c.take(body.strings("scopes")).flatten().unwrap_or_default();
+    let expires_at = c.take(body.string("expires_at")).flatten().and_then(|s| {
+        c.take(
+            chrono::DateTime::parse_from_rfc3339(s.trim())
+                .map(|t| t.to_utc())
+                .map_err(|_| {
+                    FieldError::new("expires_at", format!("`{s}` is not an RFC 3339 time"))
+                }),
+        )
+    });
+    let user = c
+        .take(body.string("user"))
+        .flatten()
+        .and_then(|s| c.take(UserId::parse("user", &s)));
+    let why = reason(&mut c, &body, "API token requested");
+    let name = c.finish(|| name)?;
+    let issued = a
+        .create_token(&who.principal, &why, user, &name, &scopes, expires_at)
+        .await?;
+    let mut out = to_value(&issued.token)?;
+    if let Value::Object(m) = &mut out {
+        m.insert(
+            "token".into(),
+            Value::String(issued.secret.expose().to_owned()),
+        );
+    }
+    Ok(json_response(StatusCode::CREATED, &out, true))
+}
+
+async fn revoke_token(
+    State(a): Shared,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, AccountError> {
+    let (who, _) = caller(&a, &headers).await?;
+    let id = TokenId::parse("id", &id)?;
+    let t = a
+        .revoke_token(&who.principal, "API token revoked", id)
+        .await?;
+    Ok(json_response(StatusCode::OK, &to_value(&t)?, false))
+}
+
+async fn list_users(
+    State(a): Shared,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, AccountError> {
+    let (who, _) = caller(&a, &headers).await?;
+    let org = org_param(&q)?;
+    let users = a.list_users(&who.principal, org.as_ref()).await?;
+    Ok(json_response(StatusCode::OK, &to_value(&users)?, false))
+}
+
+async fn get_user(
+    State(a): Shared,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, AccountError> {
+    let (who, _) = caller(&a, &headers).await?;
+    let id = UserId::parse("id", &id)?;
+    let user = a.get_user(&who.principal, id).await?;
+    Ok(json_response(StatusCode::OK, &to_value(&user)?, false))
+}
+
+async fn add_user(
+    State(a): Shared,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Result<Response, AccountError> {
+    let (who, _) = caller(&a, &headers).await?;
+    let body = Body::parse(
+        &headers,
+        &bytes,
+        &["username", "org", "roles", "clients", "password", "reason"],
+    )?;
+    let mut c = Collector::new();
+    let username = c.take(body.required("username"));
+    let org = c
+        .take(body.string("org"))
+        .flatten()
+        .unwrap_or_else(|| who.principal.org().to_string());
+    let roles = c.take(body.strings("roles")).flatten();
+    if roles.is_none() {
+        c.push("roles", "is required");
+    }
+    let clients = c
+        .take(body.strings("clients"))
+        .flatten()
+        .unwrap_or_default();
+    let password = c.take(body.required("password"));
+    let why = reason(&mut c, &body, "user administration");
+    let (username, roles, password) = c.finish(|| Some((username?, roles?, password?)))?;
+    let created = a
+        .add_user(
+            &who.principal,
+            &why,
+            NewUser {
+                username,
+                org,
+                roles,
+                clients,
+                password,
+            },
+        )
+        .await?;
+    let no_store = created.totp.is_some();
+    Ok(json_response(
+        StatusCode::CREATED,
+        &to_value(&created)?,
+        no_store,
+    ))
+}
+
+async fn update_user(
+    State(a): Shared,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    bytes: Bytes,
+) -> Result<Response, AccountError> {
+    let (who, _) = caller(&a, &headers).await?;
+    let id = UserId::parse("id", &id)?;
+    let body = Body::parse(
+        &headers,
+        &bytes,
+        &[
+            "disabled",
+            "roles",
+            "clients",
+            "password",
+            "reset_totp",
+            "unlock",
+            "reason",
+        ],
+    )?;
+    let mut c = Collector::new();
+    let update = UserUpdate {
+        disabled: c.take(body.bool("disabled")).flatten(),
+        roles: c.take(body.strings("roles")).flatten(),
+        clients: c.take(body.strings("clients")).flatten(),
+        password: c.take(body.string("password")).flatten(),
+        reset_totp: c.take(body.bool("reset_totp")).flatten().unwrap_or(false),
+        unlock: c.take(body.bool("unlock")).flatten().unwrap_or(false),
+    };
+    let why = reason(&mut c, &body, "user administration");
+    c.finish(|| Some(()))?;
+    let changed = a.update_user(&who.principal, &why, id, update).await?;
+    let no_store = changed.totp.is_some();
+    Ok(json_response(
+        StatusCode::OK,
+        &to_value(&changed)?,
+        no_store,
+    ))
+}
