@@ -59,6 +59,9 @@ pub enum Command {
     /// time to missing; official formats.
     #[command(subcommand)]
     Stats(commands::stats::StatsCommand),
+    /// User accounts: add, disable, enable, reset, list; API tokens.
+    #[command(subcommand)]
+    Users(commands::users::UsersCommand),
     /// Measure performance and print the figures.
     #[command(subcommand)]
     Bench(commands::bench::BenchCommand),
@@ -144,6 +147,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Train(a) => commands::matching::run_train(a).await,
             Command::Stats(s) => commands::stats::run(s, &clock).await,
             Command::Bench(b) => commands::bench::run(b, &clock).await,
+            Command::Users(u) => commands::users::run(u, std::sync::Arc::new(clock)).await,
         }
     })
 }

@@ -8,6 +8,7 @@ pub mod matching;
 pub mod migrate;
 pub mod stats;
 pub mod synth;
+pub mod users;
 
 use anyhow::Context;
 use nrmp_store::{Store, redact_url};

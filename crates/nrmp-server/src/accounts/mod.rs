@@ -437,13 +437,32 @@ impl Accounts {
             &input.password,
             username.as_ref().map(Username::as_str),
         ));
-        if roles.is_empty() && !c.has_errors() {
+        if input.roles.is_empty() {
             c.push("roles", "a user needs at least one role");
         }
-        let (username, org, password) = c.finish(|| Some((username?, org?, password?)))?;
-        self.check_admin(by, &org)?;
-        let org_kind = self.org_kind(&org).await?;
-        nrmp_domain::account::check_roles(&org, org_kind, &roles, &clients)?;
+        // Whether the roles fit the organisation is reported with the other problems.
+        let mut org_kind = None;
+        if let Some(org) = &org {
+            self.check_admin(by, org)?;
+            match self.org_kind(org).await {
+                Ok(kind) => org_kind = Some(kind),
+                Err(AccountError::Invalid(v)) => {
+                    c.take_all::<()>("", Err(v));
+                }
+                Err(e) => return Err(e),
+            }
+            if let Some(kind) = org_kind
+                && !roles.is_empty()
+                && roles.len() == input.roles.len()
+            {
+                let _ = c.take_all(
+                    "",
+                    nrmp_domain::account::check_roles(org, kind, &roles, &clients),
+                );
+            }
+        }
+        let (username, org, org_kind, password) =
+            c.finish(|| Some((username?, org?, org_kind?, password?)))?;
         let hash = self.hash(password).await?;
         let (totp, enrolment) = if roles_need_totp(&roles) {
             let (s, e) = self.new_totp(&username);
@@ -879,14 +898,15 @@ impl Accounts {
             c.push("expires_at", "is not in the future");
         }
         c.finish(|| Some(()))?;
-        let me = self.account_of(by).await?;
         let owner = match owner {
-            Some(id) if id != me.id => {
+            Some(id) => {
                 let a = self.store.user(id).await?;
-                self.check_admin(by, &a.org)?;
+                if a.username.as_str() != by.user() || a.org != *by.org() {
+                    self.check_admin(by, &a.org)?;
+                }
                 a
             }
-            _ => me,
+            None => self.account_of(by).await?,
         };
         let scopes = token::parse_scopes("scopes", &requested, &owner.roles)?;
         let secret = BearerSecret::generate(SecretKind::ApiToken, &mut self.fork_rng());
