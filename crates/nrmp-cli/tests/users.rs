@@ -74,7 +74,69 @@ async fn setup(backend: Backend) -> TestDb {
     db
 }
 
-nrmp_store::on_both_backends!(users_command_round_trip, users_command_reports_bad_input);
+nrmp_store::on_both_backends!(
+    users_command_round_trip,
+    users_command_reports_bad_input,
+    demo_accounts_print_and_give_codes,
+);
+
+async fn demo_accounts_print_and_give_codes(backend: Backend) {
+    let db = setup(backend).await;
+    let store: std::sync::Arc<dyn Store> = db.store.clone();
+    let clock = std::sync::Arc::new(nrmp_domain::clock::SystemClock);
+    let demo = nrmp_cli::commands::users::demo_accounts(store, clock)
+        .await
+        .unwrap();
+    // the test register has a force and the national unit: roles of other kinds are skipped
+    let roles: Vec<&str> = demo.iter().map(|d| d.role.as_str()).collect();
+    assert_eq!(
+        roles,
+        [
+            "call_handler",
+            "missing_person_coordinator",
+            "patrol_officer",
+            "national_analyst",
+            "researcher",
+            "administrator"
+        ]
+    );
+    let text = nrmp_cli::commands::users::format_demo_sign_ins(&demo, &db.url);
+    for d in &demo {
+        assert!(
+            text.contains(&d.username) && text.contains(&d.password),
+            "{text}"
+        );
+    }
+    assert!(text.contains("otpauth://totp/"), "{text}");
+    // the printed way to get a code works, and the code signs in
+    let out = ok(&nrmp(
+        &db,
+        &["totp-code", "--user", "demo.call-handler"],
+        None,
+    ));
+    let code = out.trim();
+    assert_eq!(code.len(), 6, "{out}");
+    let d = demo
+        .iter()
+        .find(|d| d.username == "demo.call-handler")
+        .unwrap();
+    let secret =
+        nrmp_domain::account::TotpSecret::from_base32("t", d.totp_secret.as_ref().unwrap())
+            .unwrap();
+    let now = nrmp_domain::clock::Clock::now(&nrmp_domain::clock::SystemClock);
+    let step = nrmp_domain::account::TotpSecret::step_at(now);
+    assert!(
+        secret.verify(code, now, Some(step - 2)).is_ok(),
+        "{code} is not a current code"
+    );
+    let e = err(&nrmp(
+        &db,
+        &["totp-code", "--user", "demo.researcher"],
+        None,
+    ));
+    assert!(e.contains("no second factor"), "{e}");
+    db.cleanup().await;
+}
 
 async fn users_command_round_trip(backend: Backend) {
     let db = setup(backend).await;

@@ -15,7 +15,8 @@ use nrmp_domain::account::TokenId;
 use nrmp_domain::clock::Clock;
 use nrmp_domain::organisation::OrgCode;
 use nrmp_server::accounts::{
-    AccountSettings, Accounts, DEMO_PREFIX, NewUser, TotpEnrolment, UserView,
+    AccountSettings, Accounts, DEMO_PREFIX, DemoSignIn, NewUser, TotpEnrolment, UserView,
+    create_demo_users,
 };
 use std::io::{BufRead, IsTerminal};
 use std::sync::Arc;
@@ -245,6 +246,49 @@ fn print_totp(t: &TotpEnrolment) {
     println!("second factor (give to the user once; it is not shown again):");
     println!("  secret       {}", t.secret);
     println!("  otpauth URI  {}", t.otpauth_uri);
+}
+
+/// Creates (or resets) the demo accounts of a demo register: one per role (see
+/// [`nrmp_server::accounts::create_demo_users`]). For `nrmp demo`.
+pub async fn demo_accounts(
+    store: Arc<dyn nrmp_store::Store>,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<Vec<DemoSignIn>> {
+    let orgs = store.organisations().await?;
+    let acc = Accounts::new(store, clock, AccountSettings::default())?;
+    Ok(create_demo_users(&acc, &orgs).await?)
+}
+
+/// The demo sign-ins as text to print: one line per role, with how to get a second-factor
+/// code.
+pub fn format_demo_sign_ins(sign_ins: &[DemoSignIn], database: &str) -> String {
+    let mut out = String::from("demo sign-ins (synthetic register only; reset on every run):\n");
+    for d in sign_ins {
+        out.push_str(&format!(
+            "  {:<28} {:<36} password {}{}\n",
+            d.role.as_str(),
+            format!("{} ({})", d.username, d.org),
+            d.password,
+            if d.totp_secret.is_some() {
+                "  + code"
+            } else {
+                ""
+            }
+        ));
+    }
+    if sign_ins.iter().any(|d| d.totp_secret.is_some()) {
+        out.push_str(&format!(
+            "  \"+ code\": roles that read personal data need a second-factor code: \
+             `nrmp users totp-code --database {database} --user NAME` prints the current one \
+             (demo accounts only), or enrol the otpauth URI below in an authenticator app.\n"
+        ));
+        for d in sign_ins {
+            if let Some(uri) = &d.otpauth_uri {
+                out.push_str(&format!("    {:<28} {uri}\n", d.username));
+            }
+        }
+    }
+    out
 }
 
 /// Runs `nrmp users …`.
