@@ -80,10 +80,11 @@ async fn caller(
     let cred = credential(headers).ok_or(AccountError::Unauthenticated(
         crate::auth::AuthError::Missing,
     ))?;
-    let c = accounts
-        .resolve(&cred)
-        .await
-        .map_err(AccountError::Unauthenticated)?;
+    let c = accounts.resolve(&cred).await.map_err(|e| match e {
+        // the credential could not be checked: a server fault, not the caller's
+        crate::auth::AuthError::Unavailable(why) => AccountError::Internal(why),
+        other => AccountError::Unauthenticated(other),
+    })?;
     Ok((c, cred))
 }
 
