@@ -210,6 +210,23 @@ impl Account {
         self.locked_until.is_some_and(|u| now < u)
     }
 
+    /// Counts a failed attempt to prove who one is (a sign-in, or the current password when
+    /// changing it); the `max_failures`-th in a row locks the account for `lockout`. Returns
+    /// true if this failure locked it.
+    pub fn record_failure(&mut self, now: DateTime<Utc>, policy: &AccountPolicy) -> bool {
+        if self.locked_until.is_some_and(|u| now >= u) {
+            self.locked_until = None;
+        }
+        self.failed_attempts += 1;
+        let locked_now = self.failed_attempts >= policy.max_failures;
+        if locked_now {
+            self.failed_attempts = 0;
+            self.locked_until = Some(now + policy.lockout);
+        }
+        self.updated_at = now;
+        locked_now
+    }
+
     /// Clears a lock-out and the failure count (an administrator's reset).
     pub fn unlock(&mut self) {
         self.failed_attempts = 0;
@@ -356,13 +373,7 @@ pub fn decide_sign_in(
             SignInOutcome::Success { account: next }
         }
         Some(reason) => {
-            next.failed_attempts += 1;
-            let locked_now = next.failed_attempts >= policy.max_failures;
-            if locked_now {
-                next.failed_attempts = 0;
-                next.locked_until = Some(now + policy.lockout);
-            }
-            next.updated_at = now;
+            let locked_now = next.record_failure(now, policy);
             SignInOutcome::Failure {
                 account: next,
                 reason,

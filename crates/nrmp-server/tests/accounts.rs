@@ -153,6 +153,7 @@ nrmp_store::on_both_backends!(
     http_sign_in_use_sign_out_then_refused,
     http_errors_are_problem_details_naming_the_field,
     http_user_administration,
+    http_users_change_their_own_password,
 );
 
 async fn every_sign_in_outcome_is_audited_and_looks_the_same_to_the_caller(backend: Backend) {
@@ -1030,5 +1031,80 @@ async fn http_user_administration(backend: Backend) {
         .unwrap();
     assert_eq!(pc.reason, "left the force");
     assert_eq!(pc.actor.user, "kent.admin");
+    e.db.cleanup().await;
+}
+
+async fn http_users_change_their_own_password(backend: Backend) {
+    let e = env(backend).await;
+    e.add("nmpu.researcher", "national:nmpu", &["researcher"])
+        .await;
+    let app = routes(e.accounts.clone());
+    let sign_in = |pw: &str| {
+        post(
+            "/api/v1/session",
+            None,
+            json!({"username": "nmpu.researcher", "password": pw}),
+        )
+    };
+    let (_, _, body) = send(&app, sign_in(PASSWORD)).await;
+    let token = body["token"].as_str().unwrap().to_owned();
+    let change = |current: &str, new: &str, bearer: &str| {
+        Request::put("/api/v1/users/me/password")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::AUTHORIZATION, format!("Bearer {bearer}"))
+            .body(Body::from(
+                json!({"current_password": current, "new_password": new}).to_string(),
+            ))
+            .unwrap()
+    };
+    // a wrong current password: named, and counted as a failed sign-in
+    let (status, _, body) = send(&app, change("not my password", "tidal estuary 9", &token)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["errors"][0]["field"], "current_password");
+    let last = e.events().await.pop().unwrap();
+    assert_eq!(last.action, AuditAction::SignInFailed);
+    assert!(
+        last.detail.contains("changing the password"),
+        "{}",
+        last.detail
+    );
+    // a new password that breaks the policy
+    let (status, _, body) = send(&app, change(PASSWORD, "qwertyuiop", &token)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["errors"][0]["field"], "new_password");
+    // an API token may not change it
+    let (_, _, tok) = send(
+        &app,
+        post("/api/v1/tokens", Some(&token), json!({"name": "x"})),
+    )
+    .await;
+    let api = tok["token"].as_str().unwrap().to_owned();
+    let (status, _, _) = send(&app, change(PASSWORD, "tidal estuary 9", &api)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // done: every session ends, the new password works and the old one does not
+    let (status, _, _) = send(&app, change(PASSWORD, "tidal estuary 9", &token)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        send(&app, req("GET", "/api/v1/tokens", Some(&token)))
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        send(&app, sign_in(PASSWORD)).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        send(&app, sign_in("tidal estuary 9")).await.0,
+        StatusCode::CREATED
+    );
+    let pc = e
+        .events()
+        .await
+        .into_iter()
+        .rfind(|x| x.action == AuditAction::PermissionChange)
+        .unwrap();
+    assert_eq!(pc.detail, "password changed by its user");
+    assert_eq!(pc.actor.user, "nmpu.researcher");
     e.db.cleanup().await;
 }

@@ -11,6 +11,7 @@
 //! | `POST /api/v1/users` | add a user: `{username, org?, roles, clients?, password}` | administrators |
 //! | `GET /api/v1/users/{id}` | one user | administrators |
 //! | `PATCH /api/v1/users/{id}` | `{disabled?, roles?, clients?, password?, reset_totp?, unlock?}` | administrators |
+//! | `PUT /api/v1/users/me/password` | `{current_password, new_password}`: change one's own password; every session ends | a session |
 //!
 //! These routes authenticate their callers themselves (an `Authorization: Bearer` header or the
 //! `nrmp_session` cookie) through [`Accounts`]. Request bodies are JSON objects; unknown
@@ -23,7 +24,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use nrmp_domain::FieldError;
 use nrmp_domain::account::{SecretKind, TokenId, UserId};
 use nrmp_domain::error::Collector;
@@ -42,6 +43,7 @@ pub fn routes(accounts: Arc<Accounts>) -> Router {
         .route("/api/v1/tokens", get(list_tokens).post(create_token))
         .route("/api/v1/tokens/{id}", delete(revoke_token))
         .route("/api/v1/users", get(list_users).post(add_user))
+        .route("/api/v1/users/me/password", put(change_password))
         .route("/api/v1/users/{id}", get(get_user).patch(update_user))
         .with_state(accounts)
 }
@@ -425,4 +427,22 @@ async fn update_user(
         &to_value(&changed)?,
         no_store,
     ))
+}
+
+async fn change_password(
+    State(a): Shared,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Result<Response, AccountError> {
+    let (who, _) = caller(&a, &headers).await?;
+    let body = Body::parse(&headers, &bytes, &["current_password", "new_password"])?;
+    let mut c = Collector::new();
+    let current = c.take(body.required("current_password"));
+    let new = c.take(body.required("new_password"));
+    let (current, new) = c.finish(|| Some((current?, new?)))?;
+    a.change_own_password(&who, &current, &new).await?;
+    let mut res = StatusCode::NO_CONTENT.into_response();
+    res.headers_mut()
+        .insert(header::SET_COOKIE, session_cookie(&a, "", true));
+    Ok(res)
 }

@@ -852,6 +852,85 @@ impl Accounts {
         Ok(())
     }
 
+    /// Changes the signed-in user's own password. The current password must be given; a wrong
+    /// one counts towards the lock-out and is audited as a failed sign-in. On success every
+    /// session of the user ends (this one too: they sign in again with the new password).
+    /// Only from a session, not with an API token.
+    pub async fn change_own_password(
+        &self,
+        caller: &Caller,
+        current: &str,
+        new: &str,
+    ) -> Result<(), AccountError> {
+        if caller.kind != SecretKind::Session {
+            return Err(AccountError::NotAllowed(
+                "sign in to change your password; an API token cannot".into(),
+            ));
+        }
+        let account = self.store.user(caller.user).await?;
+        let new = Password::parse("new_password", new, Some(account.username.as_str()))?;
+        let checked = account.password.clone();
+        let hash = checked.clone();
+        let pw = current.to_owned();
+        let ok = tokio::task::spawn_blocking(move || hash.verify(&pw))
+            .await
+            .map_err(|e| AccountError::Internal(e.to_string()))?;
+        let new_hash = if ok {
+            Some(self.hash(new).await?)
+        } else {
+            None
+        };
+        let now = self.now();
+        let policy = self.settings.policy;
+        let change = |cur: &Account| {
+            let mut next = cur.clone();
+            match &new_hash {
+                Some(h) if cur.password == checked && !cur.disabled && !cur.is_locked(now) => {
+                    next.password = h.clone();
+                    next.failed_attempts = 0;
+                    next.updated_at = now;
+                    Ok(AccountChange {
+                        end_sessions: true,
+                        ..AccountChange::new(
+                            next,
+                            AuditAction::PermissionChange,
+                            "password changed by its user",
+                        )
+                    })
+                }
+                _ => {
+                    let locked_now = next.record_failure(now, &policy);
+                    let mut c = AccountChange::new(
+                        next,
+                        AuditAction::SignInFailed,
+                        "wrong password (changing the password)",
+                    );
+                    if locked_now {
+                        c.audit.push((
+                            AuditAction::LockOut,
+                            format!("locked after {} consecutive failures", policy.max_failures),
+                        ));
+                    }
+                    Ok(c)
+                }
+            }
+        };
+        let ctx = Ctx::new(
+            Actor::new(account.username.as_str(), account.org.clone()),
+            "password change",
+            now,
+        );
+        let out = self.store.update_user(&ctx, account.id, &change).await?;
+        if out.end_sessions {
+            Ok(())
+        } else {
+            Err(AccountError::invalid(
+                "current_password",
+                "is not your current password",
+            ))
+        }
+    }
+
     /// Ends the session a session token stands for (audited as a sign-out).
     pub async fn sign_out(&self, credential: &str) -> Result<(), AccountError> {
         if BearerSecret::kind_of(credential) != Some(SecretKind::Session) {
