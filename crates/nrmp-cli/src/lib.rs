@@ -62,6 +62,12 @@ pub enum Command {
     /// Measure performance and print the figures.
     #[command(subcommand)]
     Bench(commands::bench::BenchCommand),
+    /// The audit log: verify its hash chain; export who has seen a person's records.
+    #[command(subcommand)]
+    Audit(commands::audit::AuditCommand),
+    /// Retention reviews: what is due; keep (with a reason and next review) or erase.
+    #[command(subcommand)]
+    Retention(commands::audit::RetentionCommand),
 }
 
 /// Where the register is.
@@ -144,6 +150,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Train(a) => commands::matching::run_train(a).await,
             Command::Stats(s) => commands::stats::run(s, &clock).await,
             Command::Bench(b) => commands::bench::run(b, &clock).await,
+            Command::Audit(c) => commands::audit::run_audit(c, &clock).await,
+            Command::Retention(c) => commands::audit::run_retention(c, &clock).await,
         }
     })
 }
