@@ -253,59 +253,91 @@ pub(crate) async fn after_write<T: Stored>(
     b.flush(conn).await
 }
 
+/// Bumps review dates for every stored record of one kind, read in key order a page at a time.
 async fn backfill_kind<T: Stored + Retained>(
-    conn: &mut AnyConnection,
+    pool: &AnyPool,
+    backend: Backend,
     policy: &RetentionPolicy,
 ) -> Result<()> {
-    let keys = T::RECORD.key_columns().join(", ");
-    let sql = format!("SELECT {keys}, data FROM {} ORDER BY {keys}", T::TABLE);
-    let mut offset = 0i64;
+    const PAGE: i64 = 5_000;
+    let keys = T::RECORD.key_columns();
+    let two = keys.len() == 2;
+    let select = if two {
+        format!("{}, {}", keys[0], keys[1])
+    } else {
+        format!("{}, 0", keys[0])
+    };
+    let mut after: Option<(String, i64)> = None;
     loop {
-        let rows = sqlx::query(&format!("{sql} LIMIT 5000 OFFSET {offset}"))
-            .fetch_all(&mut *conn)
-            .await?;
+        let filter = match (&after, two) {
+            (None, _) => String::new(),
+            (Some(_), false) => format!("WHERE {} > $2", keys[0]),
+            (Some(_), true) => format!(
+                "WHERE {k0} > $2 OR ({k0} = $2 AND {k1} > $3)",
+                k0 = keys[0],
+                k1 = keys[1]
+            ),
+        };
+        let sql = format!(
+            "SELECT {select}, data FROM {} {filter} ORDER BY {} LIMIT $1",
+            T::TABLE,
+            keys.join(", ")
+        );
+        let mut q = sqlx::query(&sql).bind(PAGE);
+        if let Some((k, v)) = &after {
+            q = q.bind(k.clone());
+            if two {
+                q = q.bind(*v);
+            }
+        }
+        let rows = q.fetch_all(pool).await?;
         let mut b = Bumps::default();
         for r in &rows {
             let id: String = r.try_get(0)?;
-            let data: String = r.try_get(T::RECORD.key_columns().len())?;
+            let data: String = r.try_get(2)?;
             decode::<T>(&id, &data)?.bump(&mut b, policy, None);
+            after = Some((id, r.try_get(1)?));
         }
-        b.flush(conn).await?;
-        if rows.len() < 5000 {
+        // Each page in its own short transaction: bumps only move dates later, so writers
+        // running meanwhile lose nothing.
+        let mut tx = crate::sql::begin_write(pool, backend).await?;
+        b.flush(&mut tx).await?;
+        tx.commit().await?;
+        if (rows.len() as i64) < PAGE {
             return Ok(());
         }
-        offset += 5000;
     }
 }
 
-/// Gives review dates to subjects stored before retention existed. A no-op when every person
-/// and found person has one (the normal case, checked cheaply).
+/// Gives review dates to records stored before retention existed, once: the migration that
+/// added retention leaves a `pending_backfill` row, removed when the work is done (so a failed
+/// run is retried by the next migrate, and later runs cost one tiny query).
 pub(crate) async fn backfill(
     pool: &AnyPool,
     backend: Backend,
     policy: &RetentionPolicy,
 ) -> Result<()> {
-    let missing: Option<i64> = sqlx::query_scalar(
-        "SELECT 1 FROM persons p WHERE NOT EXISTS \
-         (SELECT 1 FROM retention r WHERE r.record_kind = 'person' AND r.record_id = p.id) \
-         UNION ALL SELECT 1 FROM found_persons f WHERE NOT EXISTS \
-         (SELECT 1 FROM retention r WHERE r.record_kind = 'found_person' AND r.record_id = f.id) \
-         LIMIT 1",
-    )
-    .fetch_optional(pool)
-    .await?;
-    if missing.is_none() {
+    let pending: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM pending_backfill WHERE task = 'retention'")
+            .fetch_one(pool)
+            .await?;
+    if pending == 0 {
         return Ok(());
     }
+    backfill_kind::<Person>(pool, backend, policy).await?;
+    backfill_kind::<Incident>(pool, backend, policy).await?;
+    backfill_kind::<NrmReferral>(pool, backend, policy).await?;
+    backfill_kind::<Placement>(pool, backend, policy).await?;
+    backfill_kind::<PrefilledProfile>(pool, backend, policy).await?;
+    backfill_kind::<FoundPerson>(pool, backend, policy).await?;
     let mut tx = crate::sql::begin_write(pool, backend).await?;
-    backfill_kind::<Person>(&mut tx, policy).await?;
-    backfill_kind::<Incident>(&mut tx, policy).await?;
-    backfill_kind::<NrmReferral>(&mut tx, policy).await?;
-    backfill_kind::<Placement>(&mut tx, policy).await?;
-    backfill_kind::<PrefilledProfile>(&mut tx, policy).await?;
-    backfill_kind::<FoundPerson>(&mut tx, policy).await?;
-    tx.commit().await?;
-    tracing::info!("review dates assigned to records stored before retention existed");
+    let done = sqlx::query("DELETE FROM pending_backfill WHERE task = 'retention'")
+        .execute(&mut *tx)
+        .await?;
+    if done.rows_affected() > 0 {
+        tx.commit().await?;
+        tracing::debug!("review dates assigned to records stored before retention existed");
+    }
     Ok(())
 }
 

@@ -795,7 +795,8 @@ async fn events_written_before_the_chain_are_chained_on_migrate(backend: Backend
     drop_guards(&db).await;
     exec(
         &db,
-        "DELETE FROM audit_events; DELETE FROM audit_event_records; DELETE FROM retention",
+        "DELETE FROM audit_events; DELETE FROM audit_event_records; DELETE FROM retention; \
+         INSERT INTO pending_backfill (task) VALUES ('retention')",
     )
     .await;
     exec(

@@ -65,3 +65,9 @@ CREATE TABLE retention (
     PRIMARY KEY (record_kind, record_id)
 );
 CREATE INDEX retention_due ON retention (review_date);
+
+-- Work the store finishes in Rust right after migrating, one row per task until it is done:
+-- giving records stored before this migration their review dates. (Chaining old audit events
+-- is marked by audit_head.hash being NULL.)
+CREATE TABLE pending_backfill (task TEXT PRIMARY KEY);
+INSERT INTO pending_backfill (task) VALUES ('retention');
