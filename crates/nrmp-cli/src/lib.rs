@@ -65,6 +65,12 @@ pub enum Command {
     /// Measure performance and print the figures.
     #[command(subcommand)]
     Bench(commands::bench::BenchCommand),
+    /// The audit log: verify its hash chain; export who has seen a person's records.
+    #[command(subcommand)]
+    Audit(commands::audit::AuditCommand),
+    /// Retention reviews: what is due; keep (with a reason and next review) or erase.
+    #[command(subcommand)]
+    Retention(commands::audit::RetentionCommand),
 }
 
 /// Where the register is.
@@ -148,6 +154,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Stats(s) => commands::stats::run(s, &clock).await,
             Command::Bench(b) => commands::bench::run(b, &clock).await,
             Command::Users(u) => commands::users::run(u, std::sync::Arc::new(clock)).await,
+            Command::Audit(c) => commands::audit::run_audit(c, &clock).await,
+            Command::Retention(c) => commands::audit::run_retention(c, &clock).await,
         }
     })
 }

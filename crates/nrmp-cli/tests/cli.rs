@@ -12,6 +12,9 @@ use nrmp_store::{Backend, Ctx, Store};
 use std::path::Path;
 use std::process::Command;
 
+#[path = "cli/audit.rs"]
+mod audit;
+
 fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 1).unwrap()
 }

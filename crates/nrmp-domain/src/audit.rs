@@ -2,6 +2,8 @@
 //! Every mutation (and, from the service layer, every read of personal data) writes one, in the
 //! same transaction as the change it records.
 
+pub mod chain;
+
 use crate::organisation::OrgCode;
 use chrono::{DateTime, Utc};
 

@@ -30,5 +30,6 @@ pub mod organisation;
 pub mod person;
 pub mod placement;
 pub mod profile;
+pub mod retention;
 
 pub use error::{FieldError, ValidationErrors};

@@ -19,14 +19,18 @@
 //! ```
 #![deny(missing_docs)]
 
+mod audit_log;
 mod error;
 pub mod records;
+mod retention;
 mod sql;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 
+pub use audit_log::ChainReport;
 pub use error::{Result, StoreError};
 pub use records::{RecordKind, Stored};
+pub use retention::{ErasureReport, ReviewDue};
 pub use sql::SqlStore;
 
 use async_trait::async_trait;
@@ -41,6 +45,7 @@ use nrmp_domain::organisation::{OrgCode, Organisation};
 use nrmp_domain::person::Person;
 use nrmp_domain::placement::Placement;
 use nrmp_domain::profile::PrefilledProfile;
+use nrmp_domain::retention::{ReviewDecision, SubjectKind};
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -281,6 +286,56 @@ pub trait Store: Send + Sync {
     async fn tokens(&self, user: Option<UserId>, org: Option<&OrgCode>) -> Result<Vec<ApiToken>>;
     /// Revokes an API token at `ctx.at` (audited). Revoking a revoked token changes nothing.
     async fn revoke_token(&self, ctx: &Ctx, id: TokenId) -> Result<ApiToken>;
+
+    /// Verifies the audit log's hash chain (see [`nrmp_domain::audit::chain`]), reading it in
+    /// pages and calling `progress` with the number of events read so far. Reports how many
+    /// events verified and the first break, if any (a break is a finding, not an `Err`).
+    async fn verify_audit_chain(
+        &self,
+        progress: &(dyn Fn(u64) + Send + Sync),
+    ) -> Result<ChainReport>;
+
+    /// Every audit event about a record, oldest first: reads, searches whose results included
+    /// it, changes, disclosures, reviews and erasure. For a `person` this includes events about
+    /// their incidents, referrals, placements, profiles and found-person records (those still
+    /// stored, and those listed by an erasure). Not audited by itself: callers that disclose
+    /// the result (the regulator's export) audit that.
+    async fn audit_events_for(&self, record_kind: &str, record_id: &str)
+    -> Result<Vec<AuditEvent>>;
+
+    /// Sets a subject's retention review date outright (audited).
+    async fn set_review_date(
+        &self,
+        ctx: &Ctx,
+        kind: SubjectKind,
+        id: &str,
+        review_date: chrono::NaiveDate,
+    ) -> Result<()>;
+
+    /// Subjects due for review on or before `as_of`, earliest first (ids and dates only).
+    async fn reviews_due(&self, as_of: chrono::NaiveDate, limit: u32) -> Result<Vec<ReviewDue>>;
+
+    /// Records a retention review decision for a subject, validated as made on the day of
+    /// `ctx.at`; the stated reason is the decision's. Keep sets the next review; erase erases
+    /// the subject (see [`Store::erase_person`]) and returns what was removed.
+    async fn decide_review(
+        &self,
+        ctx: &Ctx,
+        kind: SubjectKind,
+        id: &str,
+        decision: &ReviewDecision,
+    ) -> Result<Option<ErasureReport>>;
+
+    /// Erases a person and everything linked to them — incidents, referrals, placements,
+    /// profile versions and found-person records identified as them — in one transaction,
+    /// with one `erase` audit event naming the removed record ids. The audit log itself is
+    /// untouched (it holds ids, not personal details).
+    async fn erase_person(
+        &self,
+        ctx: &Ctx,
+        person: PersonId,
+        reason: &str,
+    ) -> Result<ErasureReport>;
 }
 
 /// What one change to an account writes, in one transaction (see [`Store::update_user`]).

@@ -4,8 +4,8 @@
 
 use crate::records::{Stored, Val, decode, ts};
 use crate::{
-    Backend, Counts, Ctx, ImportSession, PersonHistory, RecordKind, Result, ScanKey, Store,
-    StoreError,
+    Backend, ChainReport, Counts, Ctx, ErasureReport, ImportSession, PersonHistory, RecordKind,
+    Result, ReviewDue, ScanKey, Store, StoreError, audit_log, retention,
 };
 use async_trait::async_trait;
 use nrmp_domain::audit::{Actor, AuditAction, AuditEvent};
@@ -18,6 +18,7 @@ use nrmp_domain::organisation::{OrgCode, Organisation};
 use nrmp_domain::person::Person;
 use nrmp_domain::placement::Placement;
 use nrmp_domain::profile::PrefilledProfile;
+use nrmp_domain::retention::{RetentionPolicy, ReviewDecision, SubjectKind};
 use sqlx::any::{AnyArguments, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::query::Query;
@@ -59,6 +60,7 @@ const MAX_PARAMS: usize = 30_000;
 pub struct SqlStore {
     pool: AnyPool,
     backend: Backend,
+    retention: RetentionPolicy,
 }
 
 impl SqlStore {
@@ -94,7 +96,20 @@ impl SqlStore {
             }
         };
         tracing::debug!(backend = backend.name(), "connected");
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            retention: RetentionPolicy::default(),
+        })
+    }
+
+    /// The same store with another retention policy (review periods; see
+    /// [`nrmp_domain::retention`]). The default is MoPI-style: 6 years after last activity,
+    /// never before the subject turns 25.
+    pub fn with_retention_policy(mut self, policy: RetentionPolicy) -> Result<Self> {
+        policy.validate()?;
+        self.retention = policy;
+        Ok(self)
     }
 
     /// The connection pool (for backend-specific tests and tools).
@@ -108,7 +123,7 @@ impl SqlStore {
     }
 
     async fn begin(&self) -> Result<Transaction<'static, Any>> {
-        Ok(self.pool.begin().await?)
+        begin_write(&self.pool, self.backend).await
     }
 
     /// Runs `f` in a transaction that also records the audit event; commits only if both succeed.
@@ -122,6 +137,7 @@ impl SqlStore {
         item.check()?;
         let mut tx = self.begin().await?;
         write_one(&mut tx, self.backend, item, write).await?;
+        retention::after_write(&mut tx, &self.retention, item, ctx.at).await?;
         audit(&mut tx, ctx, action, T::KIND, &[item.key()], "").await?;
         outbox(
             &mut tx,
@@ -172,6 +188,7 @@ impl SqlStore {
         }
         check_no_overlap(incident, &existing).map_err(ValidationErrors::from)?;
         write_one(&mut tx, self.backend, incident, write).await?;
+        retention::after_write(&mut tx, &self.retention, incident, ctx.at).await?;
         let action = if write == Write::Insert {
             AuditAction::Create
         } else {
@@ -422,6 +439,21 @@ async fn lock_person(conn: &mut AnyConnection, id: PersonId) -> Result<()> {
     Ok(())
 }
 
+/// Transactions of this store. On SQLite they begin `IMMEDIATE`: every store transaction
+/// writes (at least its audit event), and taking the write lock up front means a transaction
+/// that read first cannot fail to upgrade later, and appends to the audit chain are serial.
+pub(crate) async fn begin_write(
+    pool: &AnyPool,
+    backend: Backend,
+) -> Result<Transaction<'static, Any>> {
+    Ok(match backend {
+        Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
+        Backend::Postgres => pool.begin().await?,
+    })
+}
+
+/// Appends an audit event to the hash-chained log in the caller's transaction (see
+/// [`audit_log`]). Call it last, after the transaction's other writes.
 async fn audit(
     conn: &mut AnyConnection,
     ctx: &Ctx,
@@ -430,23 +462,7 @@ async fn audit(
     ids: &[String],
     detail: &str,
 ) -> Result<()> {
-    if ctx.actor.user.trim().is_empty() {
-        return Err(invalid("actor", "every change needs a named actor"));
-    }
-    sqlx::query(
-        "INSERT INTO audit_events (at, actor_user, actor_org, action, record_kind, record_ids, reason, detail) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(ts(ctx.at))
-    .bind(ctx.actor.user.clone())
-    .bind(ctx.actor.org.to_string())
-    .bind(action.as_str())
-    .bind(kind.to_owned())
-    .bind(ids.join(","))
-    .bind(ctx.reason.clone())
-    .bind(detail.to_owned())
-    .execute(&mut *conn)
-    .await?;
+    audit_log::append(conn, ctx, action, kind, ids, detail).await?;
     Ok(())
 }
 
@@ -467,7 +483,7 @@ async fn outbox(
     Ok(())
 }
 
-fn parse_audit_row(r: &sqlx::any::AnyRow) -> Result<AuditEvent> {
+pub(crate) fn parse_audit_row(r: &sqlx::any::AnyRow) -> Result<AuditEvent> {
     let at: String = r.try_get("at")?;
     let org: String = r.try_get("actor_org")?;
     let action: String = r.try_get("action")?;
@@ -518,6 +534,8 @@ impl Store for SqlStore {
             .await
             .unwrap_or_default();
         migrator.run(&self.pool).await?;
+        audit_log::chain_unchained(&self.pool, self.backend).await?;
+        retention::backfill(&self.pool, self.backend, &self.retention).await?;
         let after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations")
             .fetch_one(&self.pool)
             .await?;
@@ -651,6 +669,7 @@ impl Store for SqlStore {
             )));
         }
         insert_many(&mut tx, self.backend, std::slice::from_ref(profile)).await?;
+        retention::after_write(&mut tx, &self.retention, profile, ctx.at).await?;
         let action = if expected == 1 {
             AuditAction::Create
         } else {
@@ -720,6 +739,7 @@ impl Store for SqlStore {
             tx,
             ctx: ctx.clone(),
             backend: self.backend,
+            retention: self.retention.clone(),
         }))
     }
 
@@ -875,6 +895,64 @@ impl Store for SqlStore {
     async fn revoke_token(&self, ctx: &Ctx, id: TokenId) -> Result<ApiToken> {
         accounts::revoke_token(&self.pool, ctx, id).await
     }
+
+    async fn verify_audit_chain(
+        &self,
+        progress: &(dyn Fn(u64) + Send + Sync),
+    ) -> Result<ChainReport> {
+        audit_log::verify(&self.pool, progress).await
+    }
+
+    async fn audit_events_for(
+        &self,
+        record_kind: &str,
+        record_id: &str,
+    ) -> Result<Vec<AuditEvent>> {
+        let ids = audit_log::ids_about(&self.pool, record_kind, record_id).await?;
+        audit_log::events_naming(&self.pool, &ids).await
+    }
+
+    async fn set_review_date(
+        &self,
+        ctx: &Ctx,
+        kind: SubjectKind,
+        id: &str,
+        review_date: chrono::NaiveDate,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        retention::set_review_date(&mut tx, ctx, kind, id, review_date).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn reviews_due(&self, as_of: chrono::NaiveDate, limit: u32) -> Result<Vec<ReviewDue>> {
+        retention::due(&self.pool, as_of, limit).await
+    }
+
+    async fn decide_review(
+        &self,
+        ctx: &Ctx,
+        kind: SubjectKind,
+        id: &str,
+        decision: &ReviewDecision,
+    ) -> Result<Option<ErasureReport>> {
+        let mut tx = self.begin().await?;
+        let report = retention::decide(&mut tx, &self.retention, ctx, kind, id, decision).await?;
+        tx.commit().await?;
+        Ok(report)
+    }
+
+    async fn erase_person(
+        &self,
+        ctx: &Ctx,
+        person: PersonId,
+        reason: &str,
+    ) -> Result<ErasureReport> {
+        let mut tx = self.begin().await?;
+        let report = retention::erase_person(&mut tx, ctx, person, reason).await?;
+        tx.commit().await?;
+        Ok(report)
+    }
 }
 
 async fn put_organisations(conn: &mut AnyConnection, orgs: &[Organisation]) -> Result<()> {
@@ -904,6 +982,7 @@ struct SqlImport {
     tx: Transaction<'static, Any>,
     ctx: Ctx,
     backend: Backend,
+    retention: RetentionPolicy,
 }
 
 impl SqlImport {
@@ -924,22 +1003,28 @@ impl ImportSession for SqlImport {
         put_organisations(&mut self.tx, rows).await
     }
     async fn persons(&mut self, rows: &[Person]) -> Result<()> {
-        insert_many(&mut self.tx, self.backend, rows).await
+        insert_many(&mut self.tx, self.backend, rows).await?;
+        retention::on_import(&mut self.tx, &self.retention, rows).await
     }
     async fn incidents(&mut self, rows: &[Incident]) -> Result<()> {
-        insert_many(&mut self.tx, self.backend, rows).await
+        insert_many(&mut self.tx, self.backend, rows).await?;
+        retention::on_import(&mut self.tx, &self.retention, rows).await
     }
     async fn referrals(&mut self, rows: &[NrmReferral]) -> Result<()> {
-        insert_many(&mut self.tx, self.backend, rows).await
+        insert_many(&mut self.tx, self.backend, rows).await?;
+        retention::on_import(&mut self.tx, &self.retention, rows).await
     }
     async fn placements(&mut self, rows: &[Placement]) -> Result<()> {
-        insert_many(&mut self.tx, self.backend, rows).await
+        insert_many(&mut self.tx, self.backend, rows).await?;
+        retention::on_import(&mut self.tx, &self.retention, rows).await
     }
     async fn profiles(&mut self, rows: &[PrefilledProfile]) -> Result<()> {
-        insert_many(&mut self.tx, self.backend, rows).await
+        insert_many(&mut self.tx, self.backend, rows).await?;
+        retention::on_import(&mut self.tx, &self.retention, rows).await
     }
     async fn found_persons(&mut self, rows: &[FoundPerson]) -> Result<()> {
-        insert_many(&mut self.tx, self.backend, rows).await
+        insert_many(&mut self.tx, self.backend, rows).await?;
+        retention::on_import(&mut self.tx, &self.retention, rows).await
     }
 
     async fn existing_keys(

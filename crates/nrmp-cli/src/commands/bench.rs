@@ -24,6 +24,8 @@ pub enum BenchCommand {
     MatchAccuracy(super::matching::eval::AccuracyArgs),
     /// Batch dedup of a large synthetic CSV, end to end, with peak memory.
     Dedup(super::matching::speed::DedupBenchArgs),
+    /// The audit log: hash-chained appends from concurrent writers, then a full verify.
+    Audit(super::audit::BenchAuditArgs),
 }
 
 /// Arguments of `nrmp bench import`.
@@ -60,6 +62,7 @@ pub async fn run(cmd: BenchCommand, clock: &dyn Clock) -> anyhow::Result<()> {
         BenchCommand::Match(a) => super::matching::speed::run_speed(a),
         BenchCommand::MatchAccuracy(a) => super::matching::eval::run_accuracy(a),
         BenchCommand::Dedup(a) => super::matching::speed::run_dedup_bench(a),
+        BenchCommand::Audit(a) => super::audit::bench_audit(a, clock).await,
     }
 }
 

@@ -187,8 +187,13 @@ impl MatchArgs {
         if self.k == 0 {
             bail!("--k: must be at least 1");
         }
-        desc.push(format!("k={}", self.k));
-        Ok((q, desc.join(", ")))
+        // The audit log names the fields searched, never their values: it holds no personal
+        // details, so an erasure leaves nothing of the person behind (docs/audit.md).
+        let fields: Vec<&str> = desc
+            .iter()
+            .map(|d| d.split_once('=').map_or(d.as_str(), |(k, _)| k))
+            .collect();
+        Ok((q, format!("fields={}; k={}", fields.join(","), self.k)))
     }
 }
 

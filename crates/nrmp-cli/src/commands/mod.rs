@@ -1,5 +1,6 @@
 //! One module per `nrmp` subcommand: its arguments (clap) and what it does.
 
+pub mod audit;
 pub mod bench;
 pub mod demo;
 pub mod export;

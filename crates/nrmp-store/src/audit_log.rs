@@ -1,0 +1,380 @@
+//! The audit log's SQL: appending a chained event inside the caller's transaction, chaining
+//! events written before the chain existed, verifying the chain page by page, and finding the
+//! events about a record ("who has seen this child's record").
+//!
+//! Appends serialise on the one-row `audit_head` table: `UPDATE … RETURNING` takes its row lock
+//! on PostgreSQL (held until commit, so writers on several nodes queue rather than fork the
+//! chain) and the database write lock on SQLite (whose store transactions begin `IMMEDIATE`).
+//! The event's seq comes from the head too, so seqs have no gaps. Callers append their event
+//! last in a transaction, after their other row locks, so the head is held only briefly and
+//! lock order is always rows first, head last.
+
+use crate::records::ts;
+use crate::{Ctx, Result, StoreError};
+use nrmp_domain::ValidationErrors;
+use nrmp_domain::audit::chain::{BreakKind, ChainBreak, ChainHead, ChainedEvent, Verifier};
+use nrmp_domain::audit::{AuditAction, AuditEvent};
+use sqlx::{AnyConnection, AnyPool, Row};
+use std::collections::BTreeSet;
+
+/// What verifying the audit chain found.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ChainReport {
+    /// Events that verified (all of them when there is no break; those before it otherwise).
+    pub events: u64,
+    /// The head the log was verified against (last seq and hash when verification began).
+    pub head: ChainHead,
+    /// The first break, if any.
+    pub first_break: Option<ChainBreak>,
+}
+
+/// Events read per page while verifying.
+const PAGE: i64 = 5_000;
+
+fn is_sqlite(conn: &AnyConnection) -> bool {
+    conn.backend_name() == "SQLite"
+}
+
+/// Record ids exactly as they read back from the `record_ids` column.
+fn split_ids(joined: &str) -> Vec<String> {
+    joined
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Appends one event to the chain, in the caller's transaction.
+pub(crate) async fn append(
+    conn: &mut AnyConnection,
+    ctx: &Ctx,
+    action: AuditAction,
+    kind: &str,
+    ids: &[String],
+    detail: &str,
+) -> Result<i64> {
+    if ctx.actor.user.trim().is_empty() {
+        return Err(StoreError::Invalid(ValidationErrors::one(
+            "actor",
+            "every change needs a named actor",
+        )));
+    }
+    let head = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+        .fetch_one(&mut *conn)
+        .await?;
+    let seq: i64 = head.try_get(0)?;
+    let prev: Option<String> = head.try_get(1)?;
+    let prev = prev.ok_or_else(|| {
+        StoreError::Conflict(
+            "the audit log has events that are not chained yet: run `nrmp migrate`".into(),
+        )
+    })?;
+    let joined = ids.join(",");
+    let event = AuditEvent {
+        seq,
+        at: ctx.at,
+        actor: ctx.actor.clone(),
+        action,
+        record_kind: kind.to_owned(),
+        record_ids: split_ids(&joined),
+        reason: ctx.reason.clone(),
+        detail: detail.to_owned(),
+    };
+    let chained = ChainedEvent::link(event, &prev).ok_or_else(|| {
+        StoreError::Database(sqlx::Error::Decode(
+            format!("audit_head.hash `{prev}` is not a SHA-256 hash").into(),
+        ))
+    })?;
+    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+        .bind(chained.hash.clone())
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "INSERT INTO audit_events (seq, at, actor_user, actor_org, action, record_kind, \
+         record_ids, reason, detail, prev_hash, hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(seq)
+    .bind(ts(ctx.at))
+    .bind(ctx.actor.user.clone())
+    .bind(ctx.actor.org.to_string())
+    .bind(action.as_str())
+    .bind(kind.to_owned())
+    .bind(joined)
+    .bind(ctx.reason.clone())
+    .bind(detail.to_owned())
+    .bind(chained.prev_hash)
+    .bind(chained.hash)
+    .execute(&mut *conn)
+    .await?;
+    index_records(conn, seq, kind, &chained.event.record_ids).await?;
+    Ok(seq)
+}
+
+/// Writes the `audit_event_records` rows of one event.
+async fn index_records(
+    conn: &mut AnyConnection,
+    seq: i64,
+    kind: &str,
+    ids: &[String],
+) -> Result<()> {
+    let ids: BTreeSet<&String> = ids.iter().collect();
+    let ids: Vec<&String> = ids.into_iter().collect();
+    let sqlite = is_sqlite(conn);
+    for chunk in ids.chunks(1_000) {
+        let mut sql =
+            String::from("INSERT INTO audit_event_records (seq, record_kind, record_id) VALUES ");
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            if sqlite {
+                sql.push_str("(?, ?, ?)");
+            } else {
+                sql.push_str(&format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3));
+            }
+        }
+        let mut q = sqlx::query(&sql);
+        for id in chunk {
+            q = q.bind(seq).bind(kind.to_owned()).bind((*id).clone());
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+const COLUMNS: &str = "seq, at, actor_user, actor_org, action, record_kind, record_ids, reason, detail, prev_hash, hash";
+
+/// One stored row, decoded; a row that cannot be decoded is reported as changed.
+fn chained_row(r: &sqlx::any::AnyRow) -> std::result::Result<ChainedEvent, ChainBreak> {
+    let seq: i64 = r.try_get("seq").unwrap_or(0);
+    let changed = || ChainBreak {
+        seq,
+        kind: BreakKind::Changed,
+    };
+    let event = crate::sql::parse_audit_row(r).map_err(|_| changed())?;
+    let prev_hash: Option<String> = r.try_get("prev_hash").map_err(|_| changed())?;
+    let hash: Option<String> = r.try_get("hash").map_err(|_| changed())?;
+    Ok(ChainedEvent {
+        event,
+        prev_hash: prev_hash.unwrap_or_default(),
+        hash: hash.unwrap_or_default(),
+    })
+}
+
+async fn head(pool: &AnyPool) -> Result<(i64, Option<String>)> {
+    let row = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+        .fetch_one(pool)
+        .await?;
+    Ok((row.try_get(0)?, row.try_get(1)?))
+}
+
+/// Verifies the whole log against the head, `PAGE` events at a time; `progress` is told how
+/// many events have been read so far.
+pub(crate) async fn verify(
+    pool: &AnyPool,
+    progress: &(dyn Fn(u64) + Send + Sync),
+) -> Result<ChainReport> {
+    let (seq, hash) = head(pool).await?;
+    let head = ChainHead {
+        seq,
+        hash: hash.unwrap_or_default(),
+    };
+    let mut v = Verifier::new();
+    let mut after = 0i64;
+    let mut read = 0u64;
+    let report = |v: &Verifier, b: Option<ChainBreak>| ChainReport {
+        events: v.count(),
+        head: head.clone(),
+        first_break: b,
+    };
+    loop {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM audit_events WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3"
+        ))
+        .bind(after)
+        .bind(head.seq)
+        .bind(PAGE)
+        .fetch_all(pool)
+        .await?;
+        for r in &rows {
+            let step = chained_row(r).and_then(|e| {
+                after = e.event.seq;
+                v.push(&e)
+            });
+            if let Err(b) = step {
+                return Ok(report(&v, Some(b)));
+            }
+        }
+        read += rows.len() as u64;
+        progress(read);
+        if (rows.len() as i64) < PAGE {
+            break;
+        }
+    }
+    let count = v.count();
+    if let Err(b) = v.clone().finish(&head) {
+        return Ok(report(&v, Some(b)));
+    }
+    // Rows past the head that did not come through the chain (the head only moves forward, so
+    // read it again: events appended meanwhile are legitimately past the first reading).
+    let (now_seq, _) = self::head(pool).await?;
+    let max: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM audit_events")
+        .fetch_one(pool)
+        .await?;
+    if max.unwrap_or(0) > now_seq {
+        return Ok(ChainReport {
+            events: count,
+            head: head.clone(),
+            first_break: Some(ChainBreak {
+                seq: now_seq + 1,
+                kind: BreakKind::Changed,
+            }),
+        });
+    }
+    Ok(ChainReport {
+        events: count,
+        head,
+        first_break: None,
+    })
+}
+
+/// Chains events written before the chain existed (their hash is NULL), oldest first, and
+/// indexes their record ids. Runs once, right after the migration that adds the chain; a
+/// no-op afterwards.
+pub(crate) async fn chain_unchained(pool: &AnyPool, backend: crate::Backend) -> Result<u64> {
+    let (_, hash) = head(pool).await?;
+    if hash.is_some() {
+        return Ok(0);
+    }
+    let mut tx = crate::sql::begin_write(pool, backend).await?;
+    let row = sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash")
+        .fetch_one(&mut *tx)
+        .await?;
+    let last: i64 = row.try_get(0)?;
+    if row.try_get::<Option<String>, _>(1)?.is_some() {
+        return Ok(0); // another process did it first
+    }
+    let mut prev = nrmp_domain::audit::chain::genesis_hex();
+    let mut after = 0i64;
+    let mut n = 0u64;
+    loop {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM audit_events WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3"
+        ))
+        .bind(after)
+        .bind(last)
+        .bind(PAGE)
+        .fetch_all(&mut *tx)
+        .await?;
+        for r in &rows {
+            let event = crate::sql::parse_audit_row(r)?;
+            after = event.seq;
+            let chained = ChainedEvent::link(event, &prev).ok_or_else(|| {
+                StoreError::Database(sqlx::Error::Decode("bad previous hash".into()))
+            })?;
+            sqlx::query("UPDATE audit_events SET prev_hash = $1, hash = $2 WHERE seq = $3")
+                .bind(chained.prev_hash.clone())
+                .bind(chained.hash.clone())
+                .bind(after)
+                .execute(&mut *tx)
+                .await?;
+            index_records(
+                &mut tx,
+                after,
+                &chained.event.record_kind,
+                &chained.event.record_ids,
+            )
+            .await?;
+            prev = chained.hash;
+            n += 1;
+        }
+        if (rows.len() as i64) < PAGE {
+            break;
+        }
+    }
+    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+        .bind(prev)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    tracing::info!(
+        events = n,
+        "chained audit events written before the chain existed"
+    );
+    Ok(n)
+}
+
+/// Events that name any of `ids`, oldest first.
+pub(crate) async fn events_naming(
+    pool: &AnyPool,
+    ids: &BTreeSet<String>,
+) -> Result<Vec<AuditEvent>> {
+    let mut seqs = BTreeSet::new();
+    let ids: Vec<&String> = ids.iter().collect();
+    for chunk in ids.chunks(500) {
+        let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT DISTINCT seq FROM audit_event_records WHERE record_id IN ({})",
+            params.join(", ")
+        );
+        let mut q = sqlx::query_scalar::<_, i64>(&sql);
+        for id in chunk {
+            q = q.bind((*id).clone());
+        }
+        seqs.extend(q.fetch_all(pool).await?);
+    }
+    let seqs: Vec<i64> = seqs.into_iter().collect();
+    let mut out = Vec::with_capacity(seqs.len());
+    for chunk in seqs.chunks(500) {
+        let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT {COLUMNS} FROM audit_events WHERE seq IN ({}) ORDER BY seq",
+            params.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for s in chunk {
+            q = q.bind(*s);
+        }
+        for r in q.fetch_all(pool).await? {
+            out.push(crate::sql::parse_audit_row(&r)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Every record id an audit event may have used for `kind`/`id`: the record itself and, for a
+/// person, every record linked to them now, plus those listed by any erasure of them.
+pub(crate) async fn ids_about(pool: &AnyPool, kind: &str, id: &str) -> Result<BTreeSet<String>> {
+    let mut ids = BTreeSet::from([id.to_owned()]);
+    if kind != "person" {
+        return Ok(ids);
+    }
+    let linked = [
+        "SELECT id FROM incidents WHERE person_id = $1",
+        "SELECT id FROM referrals WHERE person_id = $1",
+        "SELECT id FROM placements WHERE person_id = $1",
+        "SELECT id || '@' || CAST(version AS TEXT) FROM profiles WHERE person_id = $1",
+        "SELECT id FROM found_persons WHERE identified_as = $1",
+    ];
+    for sql in linked {
+        let found: Vec<String> = sqlx::query_scalar(sql)
+            .bind(id.to_owned())
+            .fetch_all(pool)
+            .await?;
+        ids.extend(found);
+    }
+    // Records already erased with the person are listed in the erasure event.
+    let erasures: Vec<String> = sqlx::query_scalar(
+        "SELECT e.record_ids FROM audit_events e JOIN audit_event_records r ON r.seq = e.seq \
+         WHERE r.record_id = $1 AND e.action = $2",
+    )
+    .bind(id.to_owned())
+    .bind(AuditAction::Erase.as_str())
+    .fetch_all(pool)
+    .await?;
+    for joined in erasures {
+        ids.extend(split_ids(&joined));
+    }
+    Ok(ids)
+}
