@@ -204,17 +204,44 @@ impl Retained for FoundPerson {
     }
 }
 
-/// Pushes review dates after a batch of records was imported.
-pub(crate) async fn on_import<T: Retained>(
-    conn: &mut AnyConnection,
-    policy: &RetentionPolicy,
-    rows: &[T],
-) -> Result<()> {
-    let mut b = Bumps::default();
-    for r in rows {
-        r.bump(&mut b, policy, None);
+/// Review dates gathered during an import and written in few statements: each subject once
+/// (at commit) rather than once per batch of their records, unless the import is so large that
+/// memory is bounded by writing early.
+pub(crate) struct ImportReview {
+    policy: RetentionPolicy,
+    bumps: Bumps,
+}
+
+/// Subjects held before an import writes its review dates early.
+const IMPORT_BUMPS_HELD: usize = 250_000;
+
+impl ImportReview {
+    pub(crate) fn new(policy: RetentionPolicy) -> Self {
+        Self {
+            policy,
+            bumps: Bumps::default(),
+        }
     }
-    b.flush(conn).await
+
+    /// Adds the review dates a batch of imported records asks for.
+    pub(crate) async fn add<T: Retained>(
+        &mut self,
+        conn: &mut AnyConnection,
+        rows: &[T],
+    ) -> Result<()> {
+        for r in rows {
+            r.bump(&mut self.bumps, &self.policy, None);
+        }
+        if self.bumps.0.len() >= IMPORT_BUMPS_HELD {
+            std::mem::take(&mut self.bumps).flush(conn).await?;
+        }
+        Ok(())
+    }
+
+    /// Writes what is left (before the import commits).
+    pub(crate) async fn finish(&mut self, conn: &mut AnyConnection) -> Result<()> {
+        std::mem::take(&mut self.bumps).flush(conn).await
+    }
 }
 
 fn bump_stored<T: Stored + Retained>(

@@ -739,7 +739,7 @@ impl Store for SqlStore {
             tx,
             ctx: ctx.clone(),
             backend: self.backend,
-            retention: self.retention.clone(),
+            retention: retention::ImportReview::new(self.retention.clone()),
         }))
     }
 
@@ -982,7 +982,7 @@ struct SqlImport {
     tx: Transaction<'static, Any>,
     ctx: Ctx,
     backend: Backend,
-    retention: RetentionPolicy,
+    retention: retention::ImportReview,
 }
 
 impl SqlImport {
@@ -1004,27 +1004,27 @@ impl ImportSession for SqlImport {
     }
     async fn persons(&mut self, rows: &[Person]) -> Result<()> {
         insert_many(&mut self.tx, self.backend, rows).await?;
-        retention::on_import(&mut self.tx, &self.retention, rows).await
+        self.retention.add(&mut self.tx, rows).await
     }
     async fn incidents(&mut self, rows: &[Incident]) -> Result<()> {
         insert_many(&mut self.tx, self.backend, rows).await?;
-        retention::on_import(&mut self.tx, &self.retention, rows).await
+        self.retention.add(&mut self.tx, rows).await
     }
     async fn referrals(&mut self, rows: &[NrmReferral]) -> Result<()> {
         insert_many(&mut self.tx, self.backend, rows).await?;
-        retention::on_import(&mut self.tx, &self.retention, rows).await
+        self.retention.add(&mut self.tx, rows).await
     }
     async fn placements(&mut self, rows: &[Placement]) -> Result<()> {
         insert_many(&mut self.tx, self.backend, rows).await?;
-        retention::on_import(&mut self.tx, &self.retention, rows).await
+        self.retention.add(&mut self.tx, rows).await
     }
     async fn profiles(&mut self, rows: &[PrefilledProfile]) -> Result<()> {
         insert_many(&mut self.tx, self.backend, rows).await?;
-        retention::on_import(&mut self.tx, &self.retention, rows).await
+        self.retention.add(&mut self.tx, rows).await
     }
     async fn found_persons(&mut self, rows: &[FoundPerson]) -> Result<()> {
         insert_many(&mut self.tx, self.backend, rows).await?;
-        retention::on_import(&mut self.tx, &self.retention, rows).await
+        self.retention.add(&mut self.tx, rows).await
     }
 
     async fn existing_keys(
@@ -1066,6 +1066,7 @@ impl ImportSession for SqlImport {
     }
 
     async fn commit(mut self: Box<Self>, detail: &str) -> Result<()> {
+        self.retention.finish(&mut self.tx).await?;
         audit(
             &mut self.tx,
             &self.ctx,
