@@ -2,6 +2,7 @@
 //! driver. The two backends differ only in their migrations and connection set-up; every query
 //! is written once, in the SQL both understand (`$n` parameters, `ON CONFLICT`, row values).
 
+use crate::query::{self, FoundCursor, FoundFilter, IncidentCursor, IncidentFilter, PersonFilter};
 use crate::records::{Stored, Val, decode, ts};
 use crate::{
     Backend, Counts, Ctx, ImportSession, PersonHistory, RecordKind, Result, ScanKey, Store,
@@ -701,6 +702,46 @@ impl Store for SqlStore {
 
     async fn found_person(&self, ctx: &Ctx, id: FoundPersonId) -> Result<FoundPerson> {
         self.read(ctx, &[Val::Text(id.to_string())]).await
+    }
+
+    async fn query_incidents(
+        &self,
+        filter: &IncidentFilter,
+        after: Option<IncidentCursor>,
+        limit: u32,
+    ) -> Result<Vec<Incident>> {
+        query::incidents(&self.pool, filter, after, limit).await
+    }
+
+    async fn query_persons(
+        &self,
+        filter: &PersonFilter,
+        after: Option<PersonId>,
+        limit: u32,
+    ) -> Result<Vec<Person>> {
+        query::persons(&self.pool, filter, after, limit).await
+    }
+
+    async fn query_found_persons(
+        &self,
+        filter: &FoundFilter,
+        after: Option<FoundCursor>,
+        limit: u32,
+    ) -> Result<Vec<FoundPerson>> {
+        query::found_persons(&self.pool, filter, after, limit).await
+    }
+
+    async fn case_histories(&self, ids: &[PersonId]) -> Result<Vec<PersonHistory>> {
+        query::case_histories(&self.pool, ids).await
+    }
+
+    async fn migrations_pending(&self) -> Result<usize> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        let known: Vec<i64> = migrator.iter().map(|m| m.version).collect();
+        query::migrations_pending(&self.pool, &known).await
     }
 
     async fn begin_import(&self, ctx: &Ctx) -> Result<Box<dyn ImportSession>> {
