@@ -101,7 +101,14 @@ impl SqlStore {
     }
 
     async fn begin(&self) -> Result<Transaction<'static, Any>> {
-        Ok(self.pool.begin().await?)
+        // Every transaction here writes (at least its audit event). On SQLite a deferred
+        // transaction that reads first and writes later cannot wait for the write lock: if
+        // another writer committed meanwhile it fails at once with SQLITE_BUSY_SNAPSHOT,
+        // whatever the busy timeout. Taking the write lock up front makes it wait instead.
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
     }
 
     /// Runs `f` in a transaction that also records the audit event; commits only if both succeed.

@@ -453,7 +453,42 @@ async fn case_histories_load_many_persons_without_auditing(backend: Backend) {
     db.cleanup().await;
 }
 
+/// Audited reads (a read and its audit event in one transaction) and writes from many tasks at
+/// once: on SQLite a read transaction that then writes its audit event used to fail at once with
+/// "database is locked" (SQLITE_BUSY_SNAPSHOT) when another writer had committed meanwhile.
+async fn audited_reads_and_writes_run_concurrently(backend: Backend) {
+    let db = seeded(backend).await;
+    let s: std::sync::Arc<dyn Store> = db.store.clone();
+    for p in 1..=4u128 {
+        s.create_person(&ctx(), &person(p, "force:kent"))
+            .await
+            .unwrap();
+    }
+    let mut tasks = Vec::new();
+    for t in 0..8u128 {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..25u128 {
+                let id = PersonId(Uuid::from_u128(1 + (t + i) % 4));
+                if (t + i) % 3 == 0 {
+                    let mut p = s.person(&ctx(), id).await?;
+                    p.updated_at = at(1);
+                    s.update_person(&ctx(), &p).await?;
+                } else {
+                    s.person(&ctx(), id).await?;
+                }
+            }
+            Ok::<_, nrmp_store::StoreError>(())
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    db.cleanup().await;
+}
+
 nrmp_store::on_both_backends!(
+    audited_reads_and_writes_run_concurrently,
     incidents_filter_by_state_risk_force_authority_and_time,
     incidents_on_the_same_instant_page_by_id,
     persons_and_found_persons_list_with_filters,
