@@ -215,6 +215,15 @@ pub trait Store: Send + Sync {
     /// Reads a found-person record (audited).
     async fn found_person(&self, ctx: &Ctx, id: FoundPersonId) -> Result<FoundPerson>;
 
+    /// Replaces an incident only if it is still `expected` (as read before the change):
+    /// otherwise [`StoreError::Conflict`], so that two concurrent changes (two sightings added
+    /// at once) cannot silently drop one. The checks of [`Store::update_incident`] apply.
+    async fn update_incident_from(
+        &self,
+        ctx: &Ctx,
+        expected: &Incident,
+        incident: &Incident,
+    ) -> Result<()>;
     /// Incidents matching `filter`, most recently last seen first, after `after`; at most
     /// `limit`. Not audited: the caller decides per row and audits what it discloses.
     async fn query_incidents(

@@ -145,7 +145,13 @@ impl SqlStore {
 
     /// Writes an incident after locking its person and checking it against their other
     /// incidents.
-    async fn write_incident(&self, ctx: &Ctx, incident: &Incident, write: Write) -> Result<()> {
+    async fn write_incident(
+        &self,
+        ctx: &Ctx,
+        incident: &Incident,
+        write: Write,
+        expected: Option<&Incident>,
+    ) -> Result<()> {
         incident.validate()?;
         let mut tx = self.begin().await?;
         lock_person(&mut tx, incident.person_id).await?;
@@ -156,6 +162,12 @@ impl SqlStore {
                 .iter()
                 .find(|i| i.id == incident.id)
                 .ok_or_else(|| not_found::<Incident>(&incident.id.to_string()))?;
+            if expected.is_some_and(|e| e != old) {
+                return Err(StoreError::Conflict(format!(
+                    "incident {} was changed by someone else meanwhile",
+                    incident.id
+                )));
+            }
             let kept = incident.risk_history.get(..old.risk_history.len());
             if kept != Some(old.risk_history.as_slice()) {
                 return Err(invalid(
@@ -601,11 +613,13 @@ impl Store for SqlStore {
     }
 
     async fn create_incident(&self, ctx: &Ctx, incident: &Incident) -> Result<()> {
-        self.write_incident(ctx, incident, Write::Insert).await
+        self.write_incident(ctx, incident, Write::Insert, None)
+            .await
     }
 
     async fn update_incident(&self, ctx: &Ctx, incident: &Incident) -> Result<()> {
-        self.write_incident(ctx, incident, Write::Update).await
+        self.write_incident(ctx, incident, Write::Update, None)
+            .await
     }
 
     async fn incident(&self, ctx: &Ctx, id: IncidentId) -> Result<Incident> {
@@ -709,6 +723,16 @@ impl Store for SqlStore {
 
     async fn found_person(&self, ctx: &Ctx, id: FoundPersonId) -> Result<FoundPerson> {
         self.read(ctx, &[Val::Text(id.to_string())]).await
+    }
+
+    async fn update_incident_from(
+        &self,
+        ctx: &Ctx,
+        expected: &Incident,
+        incident: &Incident,
+    ) -> Result<()> {
+        self.write_incident(ctx, incident, Write::Update, Some(expected))
+            .await
     }
 
     async fn query_incidents(

@@ -487,7 +487,44 @@ async fn audited_reads_and_writes_run_concurrently(backend: Backend) {
     db.cleanup().await;
 }
 
+async fn an_incident_changed_meanwhile_is_a_conflict(backend: Backend) {
+    let db = seeded(backend).await;
+    let s = &db.store;
+    s.create_person(&ctx(), &person(1, "force:kent"))
+        .await
+        .unwrap();
+    let original = incident(10, 1, "force:kent", RiskGrade::Low, 5, false);
+    s.create_incident(&ctx(), &original).await.unwrap();
+    let mut first = original.clone();
+    first.circumstances = "first change".into();
+    s.update_incident_from(&ctx(), &original, &first)
+        .await
+        .unwrap();
+    // a second writer that read the original before the first change
+    let mut second = original.clone();
+    second.circumstances = "second change".into();
+    let e = s
+        .update_incident_from(&ctx(), &original, &second)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, nrmp_store::StoreError::Conflict(_)), "{e}");
+    let stored = s
+        .query_incidents(
+            &IncidentFilter {
+                ids: vec![original.id],
+                ..Default::default()
+            },
+            None,
+            1,
+        )
+        .await
+        .unwrap();
+    assert_eq!(stored[0].circumstances, "first change");
+    db.cleanup().await;
+}
+
 nrmp_store::on_both_backends!(
+    an_incident_changed_meanwhile_is_a_conflict,
     audited_reads_and_writes_run_concurrently,
     incidents_filter_by_state_risk_force_authority_and_time,
     incidents_on_the_same_instant_page_by_id,

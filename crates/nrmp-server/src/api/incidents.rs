@@ -383,47 +383,65 @@ pub async fn get(
     ))
 }
 
-/// Loads, decides an update, applies `change`, checks the fields it touched, stores it.
+/// How often a change is re-applied when the incident changed meanwhile.
+const UPDATE_ATTEMPTS: usize = 5;
+
+/// Loads, decides an update, applies `change`, checks the fields it touched, and stores it only
+/// if nobody changed the incident meanwhile (else reloads and tries again, then 409).
 async fn update_with(
     state: &AppState,
     caller: &Principal,
     raw_id: &str,
     reason: Option<String>,
-    change: impl FnOnce(&mut Incident, DateTime<Utc>) -> ApiResult<()>,
+    change: impl Fn(&mut Incident, DateTime<Utc>) -> ApiResult<()>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let id = path_id("id", raw_id, IncidentId::parse)?;
-    let (old, case) = load_incident_case(state, id)
-        .await?
-        .ok_or(ApiError::NotFound("incident"))?;
-    let grant = guard::decide(
-        state,
-        caller,
-        Attempt {
-            action: Action::Update,
-            resource: ResourceKind::Incident,
-            ids: &[],
-        },
-        &Target::Case(&case.ctx),
-        reason.as_deref(),
-    )
-    .await?;
-    let mut incident = old.clone();
-    change(&mut incident, state.clock.now())?;
-    incident.validate()?;
-    grant
-        .check_writes(changed_fields(Some(&old), &incident))
-        .map_err(|d| ApiError::denied(d, "incident"))?;
-    state
-        .store
-        .update_incident(&store_ctx(state, caller, reason.as_deref()), &incident)
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let (old, case) = load_incident_case(state, id)
+            .await?
+            .ok_or(ApiError::NotFound("incident"))?;
+        let grant = guard::decide(
+            state,
+            caller,
+            Attempt {
+                action: Action::Update,
+                resource: ResourceKind::Incident,
+                ids: &[],
+            },
+            &Target::Case(&case.ctx),
+            reason.as_deref(),
+        )
         .await?;
-    Ok(Json(after_write(
-        state,
-        caller,
-        &incident,
-        case.history,
-        reason.as_deref(),
-    )))
+        let mut incident = old.clone();
+        change(&mut incident, state.clock.now())?;
+        incident.validate()?;
+        grant
+            .check_writes(changed_fields(Some(&old), &incident))
+            .map_err(|d| ApiError::denied(d, "incident"))?;
+        match state
+            .store
+            .update_incident_from(
+                &store_ctx(state, caller, reason.as_deref()),
+                &old,
+                &incident,
+            )
+            .await
+        {
+            Ok(()) => {
+                return Ok(Json(after_write(
+                    state,
+                    caller,
+                    &incident,
+                    case.history,
+                    reason.as_deref(),
+                )));
+            }
+            Err(nrmp_store::StoreError::Conflict(_)) if attempt < UPDATE_ATTEMPTS => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
 
 /// `POST /api/v1/incidents/{id}/risk`: a risk-grade change (kept in the history with when,
@@ -466,8 +484,8 @@ pub async fn change_grade(
             grade: input.grade,
             rationale: input.rationale.trim().to_owned(),
             at,
-            by,
-            source,
+            by: by.clone(),
+            source: source.clone(),
         });
         Ok(())
     })
@@ -530,9 +548,9 @@ pub async fn add_sighting(
     update_with(&state, &caller, &raw, reason, move |i, _| {
         i.sightings.push(Sighting {
             at: input.at,
-            place: input.place,
-            reported_by: org,
-            details: input.details,
+            place: input.place.clone(),
+            reported_by: org.clone(),
+            details: input.details.clone(),
         });
         i.sightings.sort_by_key(|s| s.at);
         Ok(())
@@ -597,8 +615,8 @@ pub async fn record_return(
         }
         i.returned = Some(Return {
             found_at: input.found_at,
-            place: input.place,
-            found_by: org,
+            place: input.place.clone(),
+            found_by: org.clone(),
             outcome: input.outcome,
         });
         Ok(())
@@ -668,9 +686,9 @@ pub async fn record_interview(
         i.return_interview = Some(ReturnHomeInterview {
             offered_at: input.offered_at,
             accepted: input.accepted,
-            conducted_by: input.conducted_at.map(|_| org),
+            conducted_by: input.conducted_at.map(|_| org.clone()),
             conducted_at: input.conducted_at,
-            outcome: input.outcome.filter(|o| !o.trim().is_empty()),
+            outcome: input.outcome.clone().filter(|o| !o.trim().is_empty()),
             disclosures_flagged: input.disclosures_flagged,
         });
         Ok(())
@@ -732,14 +750,14 @@ pub async fn patch(
         if let Some(c) = input.category {
             i.category = c;
         }
-        if let Some(p) = input.last_seen_place {
-            i.last_seen_place = p;
+        if let Some(p) = &input.last_seen_place {
+            i.last_seen_place = p.clone();
         }
-        if let Some(c) = input.circumstances {
-            i.circumstances = c;
+        if let Some(c) = &input.circumstances {
+            i.circumstances = c.clone();
         }
-        if let Some(inv) = input.involved {
-            i.involved = inv;
+        if let Some(inv) = &input.involved {
+            i.involved = inv.clone();
         }
         Ok(())
     })

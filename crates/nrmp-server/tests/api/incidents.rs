@@ -310,7 +310,67 @@ async fn coordinators_filter_and_page_open_incidents(backend: nrmp_store::Backen
     app.stop().await;
 }
 
+async fn concurrent_sightings_are_never_lost(backend: nrmp_store::Backend) {
+    let app = spawn_app(backend).await;
+    let child = app.person("la-kent-lead", "Van Duc", "Nguyen").await;
+    let id = app
+        .incident("kent-coordinator", &child, "force:kent", "high", 10)
+        .await;
+    let path = format!("/api/v1/incidents/{id}/sightings");
+    let mut calls = Vec::new();
+    for n in 0..6 {
+        let body = json!({"at": now() - chrono::Duration::hours(n + 1), "place": {"description": format!("place {n}"), "authority": null, "force": null}});
+        calls.push(app.post(&path, "kent-coordinator", None, body));
+    }
+    let results = futures_join(calls).await;
+    let ok = results
+        .iter()
+        .filter(|r| r.status == StatusCode::OK)
+        .count();
+    assert!(
+        results
+            .iter()
+            .all(|r| r.status == StatusCode::OK || r.status == StatusCode::CONFLICT),
+        "{results:?}"
+    );
+    let r = app
+        .get(&format!("/api/v1/incidents/{id}"), "kent-coordinator", None)
+        .await;
+    assert_eq!(
+        r.body["sightings"].as_array().unwrap().len(),
+        ok,
+        "a sighting was lost"
+    );
+    assert!(ok >= 1);
+    app.stop().await;
+}
+
+/// Runs the futures concurrently on this task.
+async fn futures_join<F: std::future::Future>(fs: Vec<F>) -> Vec<F::Output> {
+    let mut pinned: Vec<_> = fs.into_iter().map(Box::pin).collect();
+    let mut out: Vec<Option<F::Output>> = pinned.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (f, o) in pinned.iter_mut().zip(out.iter_mut()) {
+            if o.is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => *o = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    out.into_iter().map(|o| o.unwrap()).collect()
+}
+
 crate::on_both!(
+    concurrent_sightings_are_never_lost,
     an_incident_goes_from_report_to_interview,
     incidents_are_checked_before_anything_is_stored,
     coordinators_filter_and_page_open_incidents
