@@ -1,11 +1,13 @@
 //! One module per `nrmp` subcommand: its arguments (clap) and what it does.
 
 pub mod bench;
+pub mod bench_serve;
 pub mod demo;
 pub mod export;
 pub mod import;
 pub mod matching;
 pub mod migrate;
+pub mod serve;
 pub mod stats;
 pub mod synth;
 
