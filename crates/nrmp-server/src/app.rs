@@ -221,7 +221,6 @@ async fn ready(State(state): State<AppState>) -> Response {
         Ok(0) => axum::Json(serde_json::json!({
             "status": "ready",
             "backend": state.store.backend().name(),
-            "indexed_persons": state.index.len(),
         }))
         .into_response(),
         Ok(n) => ApiError::Unavailable(format!("{n} migration(s) not applied")).into_response(),
