@@ -334,6 +334,54 @@ async fn every_role_relation_endpoint_and_field_matches_the_policy(backend: nrmp
             }
         }
     }
+    // a found (unidentified) person: the finder owns it
+    let r = app
+        .post(
+            "/api/v1/found-persons",
+            "essex-coordinator",
+            None,
+            json!({"found_at": crate::helpers::now(), "place": {"description": "Harwich port", "authority": null, "force": "force:essex"},
+                   "sex": "male", "description": {"height_cm": [150, 160], "build": null, "hair": null, "eyes": null, "marks": [], "photos": []}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
+    let fid = nrmp_domain::ids::FoundPersonId::parse("id", r.body["id"].as_str().unwrap()).unwrap();
+    let found = app
+        .db
+        .store
+        .query_found_persons(
+            &nrmp_store::FoundFilter {
+                ids: vec![fid],
+                ..Default::default()
+            },
+            None,
+            1,
+        )
+        .await
+        .unwrap()
+        .pop()
+        .unwrap();
+    let fctx = nrmp_domain::access::CaseContext::for_found_person(&found, None);
+    let fcase = Case {
+        history: case(&app, &fixtures[0].person).await.history,
+        ctx: fctx,
+    };
+    for (token, ..) in PRINCIPALS {
+        let who = principal(token, vec![]);
+        relations.insert(fcase.ctx.relation_of(&who));
+        for reason in [None, Some(reason_text)] {
+            checks += check_read(
+                &app,
+                (&who, token),
+                &format!("/api/v1/found-persons/{fid}"),
+                &found,
+                &fcase,
+                reason,
+                false,
+            )
+            .await;
+        }
+    }
     for rel in [
         Relation::Owner,
         Relation::Involved,
@@ -346,7 +394,7 @@ async fn every_role_relation_endpoint_and_field_matches_the_policy(backend: nrmp
             "the matrix never put a caller in relation {rel:?}"
         );
     }
-    assert_eq!(checks, PRINCIPALS.len() * fixtures.len() * 2 * 6);
+    assert_eq!(checks, PRINCIPALS.len() * (fixtures.len() * 6 + 1) * 2);
     app.stop().await;
 }
 
