@@ -49,9 +49,15 @@ pub async fn run(args: DemoArgs, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
     };
     config.check()?;
     let store = super::open_migrated(&config.database_url).await?;
-    // The accounts module provides the demo's sign-ins (one per role) through this hook.
-    let sign_in = super::serve::sign_in(&store);
+    let sign_in = demo_sign_ins(&store);
     super::serve::serve(config, store, clock, sign_in).await
+}
+
+/// Hook for the accounts module: the demo's sign-in — its authenticator and routes, with one demo
+/// user per role created and their sign-ins added to `banner` (printed once the demo listens).
+/// Without accounts this is `nrmp serve`'s sign-in, which accepts no credential.
+pub fn demo_sign_ins(store: &Arc<dyn nrmp_store::Store>) -> super::serve::SignIn {
+    super::serve::sign_in(store)
 }
 
 /// Creates (on first run) and summarises the demo register; returns its URL.
