@@ -39,6 +39,8 @@ pub struct Cli {
 pub enum Command {
     /// Create a demo register (SQLite, synthetic data) and show what is in it.
     Demo(commands::demo::DemoArgs),
+    /// Serve the register over HTTP: the JSON API under /api/v1 (docs/api.md).
+    Serve(commands::serve::ServeArgs),
     /// Apply database migrations.
     Migrate(commands::migrate::MigrateArgs),
     /// Generate a synthetic population (no real personal data) into files or a database.
@@ -139,10 +141,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    let shared: std::sync::Arc<dyn Clock> = std::sync::Arc::new(SystemClock);
     let clock = SystemClock;
     runtime.block_on(async {
         match cli.command {
-            Command::Demo(a) => commands::demo::run(a, &clock).await,
+            Command::Demo(a) => commands::demo::run(a, shared).await,
+            Command::Serve(a) => commands::serve::run(a, shared).await,
             Command::Migrate(a) => commands::migrate::run(a).await,
             Command::Synth(a) => commands::synth::run(a, &clock).await,
             Command::Import(a) => commands::import::run(a, &clock).await,
@@ -152,8 +156,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Link(a) => commands::matching::run_link(a),
             Command::Train(a) => commands::matching::run_train(a).await,
             Command::Stats(s) => commands::stats::run(s, &clock).await,
-            Command::Bench(b) => commands::bench::run(b, &clock).await,
-            Command::Users(u) => commands::users::run(u, std::sync::Arc::new(clock)).await,
+            Command::Bench(b) => commands::bench::run(b, shared).await,
+            Command::Users(u) => commands::users::run(u, shared).await,
             Command::Audit(c) => commands::audit::run_audit(c, &clock).await,
             Command::Retention(c) => commands::audit::run_retention(c, &clock).await,
         }

@@ -409,7 +409,7 @@ fn demo_creates_a_register_and_reuses_it() {
     let dir = tempfile::tempdir().unwrap();
     let run = || {
         Command::new(env!("CARGO_BIN_EXE_nrmp"))
-            .args(["demo", "--persons", "300", "--data-dir"])
+            .args(["demo", "--no-serve", "--persons", "300", "--data-dir"])
             .arg(dir.path())
             .output()
             .unwrap()

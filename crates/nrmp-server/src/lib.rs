@@ -6,9 +6,33 @@
 //! [`nrmp_store::Store`] (which writes the audit event in the same transaction) and render only
 //! what the policy's grant lets through.
 //!
-//! - [`accounts`]: sign-in, sessions, API tokens and user administration.
-//! - [`auth`]: how a request's credential becomes a [`nrmp_domain::access::Principal`].
+//! - [`app`]: [`build`] the service, [`router`] for its routes, [`App::serve`];
+//! - [`config`]: settings from defaults, a TOML file and `NRMP_*` variables;
+//! - [`accounts`]: sign-in, sessions, API tokens and user administration;
+//! - [`auth`]: how a request's credential becomes a [`nrmp_domain::access::Principal`];
+//! - [`extract`]: the caller, the stated reason, bodies and queries parsed with named fields;
+//! - [`guard`]: the one way handlers ask the policy and audit refusals;
+//! - [`api`]: the handlers, one module per domain noun;
+//! - [`error`]: RFC 9457 problem responses;
+//! - [`matching`]: the encounter check's index; [`metrics`]: Prometheus metrics;
+//! - [`openapi`]: the OpenAPI 3 document.
 #![deny(missing_docs)]
 
 pub mod accounts;
+pub mod api;
+pub mod app;
 pub mod auth;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod guard;
+pub mod matching;
+pub mod metrics;
+pub mod openapi;
+pub mod state;
+#[cfg(feature = "test-support")]
+pub mod test_support;
+
+pub use app::{App, BuildError, build, layered, router};
+pub use config::Config;
+pub use state::AppState;

@@ -21,6 +21,7 @@
 
 mod audit_log;
 mod error;
+pub mod query;
 pub mod records;
 mod retention;
 mod sql;
@@ -29,6 +30,7 @@ pub mod test_support;
 
 pub use audit_log::ChainReport;
 pub use error::{Result, StoreError};
+pub use query::{FoundCursor, FoundFilter, IncidentCursor, IncidentFilter, PersonFilter};
 pub use records::{RecordKind, Stored};
 pub use retention::{ErasureReport, ReviewDue};
 pub use sql::SqlStore;
@@ -218,6 +220,44 @@ pub trait Store: Send + Sync {
     async fn update_found_person(&self, ctx: &Ctx, found: &FoundPerson) -> Result<()>;
     /// Reads a found-person record (audited).
     async fn found_person(&self, ctx: &Ctx, id: FoundPersonId) -> Result<FoundPerson>;
+
+    /// Replaces an incident only if it is still `expected` (as read before the change):
+    /// otherwise [`StoreError::Conflict`], so that two concurrent changes (two sightings added
+    /// at once) cannot silently drop one. The checks of [`Store::update_incident`] apply.
+    async fn update_incident_from(
+        &self,
+        ctx: &Ctx,
+        expected: &Incident,
+        incident: &Incident,
+    ) -> Result<()>;
+    /// Incidents matching `filter`, most recently last seen first, after `after`; at most
+    /// `limit`. Not audited: the caller decides per row and audits what it discloses.
+    async fn query_incidents(
+        &self,
+        filter: &IncidentFilter,
+        after: Option<IncidentCursor>,
+        limit: u32,
+    ) -> Result<Vec<Incident>>;
+    /// Persons matching `filter`, in id order, after `after`; at most `limit`. Not audited.
+    async fn query_persons(
+        &self,
+        filter: &PersonFilter,
+        after: Option<PersonId>,
+        limit: u32,
+    ) -> Result<Vec<Person>>;
+    /// Found-person records matching `filter`, most recently found first, after `after`; at
+    /// most `limit`. Not audited.
+    async fn query_found_persons(
+        &self,
+        filter: &FoundFilter,
+        after: Option<FoundCursor>,
+        limit: u32,
+    ) -> Result<Vec<FoundPerson>>;
+    /// The histories of these persons (unknown ids are left out), in the order asked: what a
+    /// need-to-know decision is made from. Not audited: callers audit what they disclose.
+    async fn case_histories(&self, ids: &[PersonId]) -> Result<Vec<PersonHistory>>;
+    /// How many of this build's migrations the database has not applied (readiness check).
+    async fn migrations_pending(&self) -> Result<usize>;
 
     /// Starts an all-or-nothing bulk load.
     async fn begin_import(&self, ctx: &Ctx) -> Result<Box<dyn ImportSession>>;

@@ -2,6 +2,7 @@
 //! driver. The two backends differ only in their migrations and connection set-up; every query
 //! is written once, in the SQL both understand (`$n` parameters, `ON CONFLICT`, row values).
 
+use crate::query::{self, FoundCursor, FoundFilter, IncidentCursor, IncidentFilter, PersonFilter};
 use crate::records::{Stored, Val, decode, ts};
 use crate::{
     Backend, ChainReport, Counts, Ctx, ErasureReport, ImportSession, PersonHistory, RecordKind,
@@ -161,7 +162,13 @@ impl SqlStore {
 
     /// Writes an incident after locking its person and checking it against their other
     /// incidents.
-    async fn write_incident(&self, ctx: &Ctx, incident: &Incident, write: Write) -> Result<()> {
+    async fn write_incident(
+        &self,
+        ctx: &Ctx,
+        incident: &Incident,
+        write: Write,
+        expected: Option<&Incident>,
+    ) -> Result<()> {
         incident.validate()?;
         let mut tx = self.begin().await?;
         lock_person(&mut tx, incident.person_id).await?;
@@ -172,6 +179,12 @@ impl SqlStore {
                 .iter()
                 .find(|i| i.id == incident.id)
                 .ok_or_else(|| not_found::<Incident>(&incident.id.to_string()))?;
+            if expected.is_some_and(|e| e != old) {
+                return Err(StoreError::Conflict(format!(
+                    "incident {} was changed by someone else meanwhile",
+                    incident.id
+                )));
+            }
             let kept = incident.risk_history.get(..old.risk_history.len());
             if kept != Some(old.risk_history.as_slice()) {
                 return Err(invalid(
@@ -619,11 +632,13 @@ impl Store for SqlStore {
     }
 
     async fn create_incident(&self, ctx: &Ctx, incident: &Incident) -> Result<()> {
-        self.write_incident(ctx, incident, Write::Insert).await
+        self.write_incident(ctx, incident, Write::Insert, None)
+            .await
     }
 
     async fn update_incident(&self, ctx: &Ctx, incident: &Incident) -> Result<()> {
-        self.write_incident(ctx, incident, Write::Update).await
+        self.write_incident(ctx, incident, Write::Update, None)
+            .await
     }
 
     async fn incident(&self, ctx: &Ctx, id: IncidentId) -> Result<Incident> {
@@ -728,6 +743,56 @@ impl Store for SqlStore {
 
     async fn found_person(&self, ctx: &Ctx, id: FoundPersonId) -> Result<FoundPerson> {
         self.read(ctx, &[Val::Text(id.to_string())]).await
+    }
+
+    async fn update_incident_from(
+        &self,
+        ctx: &Ctx,
+        expected: &Incident,
+        incident: &Incident,
+    ) -> Result<()> {
+        self.write_incident(ctx, incident, Write::Update, Some(expected))
+            .await
+    }
+
+    async fn query_incidents(
+        &self,
+        filter: &IncidentFilter,
+        after: Option<IncidentCursor>,
+        limit: u32,
+    ) -> Result<Vec<Incident>> {
+        query::incidents(&self.pool, filter, after, limit).await
+    }
+
+    async fn query_persons(
+        &self,
+        filter: &PersonFilter,
+        after: Option<PersonId>,
+        limit: u32,
+    ) -> Result<Vec<Person>> {
+        query::persons(&self.pool, filter, after, limit).await
+    }
+
+    async fn query_found_persons(
+        &self,
+        filter: &FoundFilter,
+        after: Option<FoundCursor>,
+        limit: u32,
+    ) -> Result<Vec<FoundPerson>> {
+        query::found_persons(&self.pool, filter, after, limit).await
+    }
+
+    async fn case_histories(&self, ids: &[PersonId]) -> Result<Vec<PersonHistory>> {
+        query::case_histories(&self.pool, ids).await
+    }
+
+    async fn migrations_pending(&self) -> Result<usize> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        let known: Vec<i64> = migrator.iter().map(|m| m.version).collect();
+        query::migrations_pending(&self.pool, &known).await
     }
 
     async fn begin_import(&self, ctx: &Ctx) -> Result<Box<dyn ImportSession>> {

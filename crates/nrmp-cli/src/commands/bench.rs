@@ -9,6 +9,7 @@ use nrmp_domain::clock::Clock;
 use nrmp_interchange::DatasetFiles;
 use nrmp_store::redact_url;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// The benchmarks.
@@ -26,6 +27,9 @@ pub enum BenchCommand {
     Dedup(super::matching::speed::DedupBenchArgs),
     /// The audit log: hash-chained appends from concurrent writers, then a full verify.
     Audit(super::audit::BenchAuditArgs),
+    /// The HTTP API under a mixed read/write workload of concurrent clients: requests/s and
+    /// p50/p99 latency by operation.
+    Serve(super::bench_serve::BenchServeArgs),
 }
 
 /// Arguments of `nrmp bench import`.
@@ -55,8 +59,10 @@ pub struct BenchImportArgs {
 }
 
 /// Runs a benchmark.
-pub async fn run(cmd: BenchCommand, clock: &dyn Clock) -> anyhow::Result<()> {
+pub async fn run(cmd: BenchCommand, shared: Arc<dyn Clock>) -> anyhow::Result<()> {
+    let clock = shared.as_ref();
     match cmd {
+        BenchCommand::Serve(a) => super::bench_serve::run(a, shared.clone()).await,
         BenchCommand::Import(a) => bench_import(a, clock).await,
         BenchCommand::Stats(a) => super::stats::bench::run(a, clock).await,
         BenchCommand::Match(a) => super::matching::speed::run_speed(a),

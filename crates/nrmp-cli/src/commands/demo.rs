@@ -1,5 +1,7 @@
 //! `nrmp demo`: a ready-to-explore register — a SQLite database in a data directory, filled
-//! with a synthetic population on first run — and a summary of what is in it.
+//! with a synthetic population on first run — a summary of what is in it, and then the register
+//! served on 127.0.0.1:8080 (as `nrmp serve` does) with the demo sign-ins printed for each role.
+//! `--no-serve` stops after the summary.
 
 use crate::ActorArgs;
 use clap::Args;
@@ -9,6 +11,7 @@ use nrmp_domain::incident::{Incident, RiskGrade};
 use nrmp_store::{Store, scan_all};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Arguments of `nrmp demo`.
 #[derive(Debug, Args)]
@@ -22,13 +25,52 @@ pub struct DemoArgs {
     /// Seed for the synthetic population.
     #[arg(long, default_value_t = 2026)]
     pub seed: u64,
+    /// Only create the register and print the summary; do not serve it.
+    #[arg(long)]
+    pub no_serve: bool,
+    /// Address to serve the demo on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub bind: String,
     /// Who is acting, for the audit log.
     #[command(flatten)]
     pub actor: ActorArgs,
 }
 
 /// Runs `nrmp demo`.
-pub async fn run(args: DemoArgs, clock: &dyn Clock) -> anyhow::Result<()> {
+pub async fn run(args: DemoArgs, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
+    let url = prepare(&args, clock.as_ref()).await?;
+    if args.no_serve {
+        return Ok(());
+    }
+    let config = nrmp_server::Config {
+        bind: args.bind.clone(),
+        database_url: url,
+        ..nrmp_server::Config::default()
+    };
+    config.check()?;
+    let store = super::open_migrated(&config.database_url).await?;
+    let sign_in = demo_sign_ins(&store, &clock, &config.database_url).await?;
+    super::serve::serve(config, store, clock, sign_in).await
+}
+
+/// The demo's sign-in: `nrmp serve`'s accounts, with one demo user per role created (or reset)
+/// and their sign-ins printed once the demo listens.
+pub async fn demo_sign_ins(
+    store: &Arc<dyn nrmp_store::Store>,
+    clock: &Arc<dyn Clock>,
+    database: &str,
+) -> anyhow::Result<super::serve::SignIn> {
+    let mut sign_in = super::serve::sign_in(store, clock)?;
+    let demo = super::users::demo_accounts(store.clone(), clock.clone()).await?;
+    sign_in.banner = super::users::format_demo_sign_ins(&demo, database)
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    Ok(sign_in)
+}
+
+/// Creates (on first run) and summarises the demo register; returns its URL.
+async fn prepare(args: &DemoArgs, clock: &dyn Clock) -> anyhow::Result<String> {
     std::fs::create_dir_all(&args.data_dir)?;
     let url = format!("sqlite://{}", args.data_dir.join("nrmp.db").display());
     let store = super::open_migrated(&url).await?;
@@ -45,7 +87,8 @@ pub async fn run(args: DemoArgs, clock: &dyn Clock) -> anyhow::Result<()> {
             super::synth::load_into(store.as_ref(), &ctx, &generator, Some(&truth), true).await?;
         println!("loaded {s}");
     }
-    print_summary(store.as_ref(), &url, clock).await
+    print_summary(store.as_ref(), &url, clock).await?;
+    Ok(url)
 }
 
 async fn print_summary(store: &dyn Store, url: &str, clock: &dyn Clock) -> anyhow::Result<()> {

@@ -2,11 +2,13 @@
 
 pub mod audit;
 pub mod bench;
+pub mod bench_serve;
 pub mod demo;
 pub mod export;
 pub mod import;
 pub mod matching;
 pub mod migrate;
+pub mod serve;
 pub mod stats;
 pub mod synth;
 pub mod users;

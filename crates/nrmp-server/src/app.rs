@@ -1,0 +1,241 @@
+//! Assembling the service: [`build`] opens nothing itself — it takes the store, clock and
+//! authenticator, builds the matching index, binds the listener (port 0 in tests: any free
+//! port, reported by [`App::port`]) and returns an [`App`] that serves until told to stop.
+//! [`router`] gives the API's routes with their state applied, so other routers (sign-in,
+//! accounts) can be merged beside them before the cross-cutting layers (metrics, body limit,
+//! timeout, problem+json fallbacks) are added by [`App::serve`].
+
+use crate::api::{encounters, found, incidents, organisations, persons, related};
+use crate::auth::Authenticator;
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::extract::BodyLimit;
+use crate::matching::MatchIndex;
+use crate::metrics::{Metrics, track};
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use nrmp_domain::clock::Clock;
+use nrmp_domain::ids::RandomIds;
+use nrmp_match::Model;
+use nrmp_store::Store;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// The listener could not bind.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The matching model could not be read.
+    #[error("match_model: {0}")]
+    Model(String),
+    /// The register could not be read to build the matching index.
+    #[error("building the matching index: {0}")]
+    Index(#[from] nrmp_store::StoreError),
+}
+
+/// A bound, ready-to-serve application.
+pub struct App {
+    listener: TcpListener,
+    addr: SocketAddr,
+    state: AppState,
+    routes: Router,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds the state and the matching index, and binds `config.bind`.
+pub async fn build(
+    config: Config,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    authenticator: Arc<dyn Authenticator>,
+) -> Result<App, BuildError> {
+    let model = if config.match_model.is_empty() {
+        Model::default_trained()
+    } else {
+        let text = std::fs::read_to_string(&config.match_model)
+            .map_err(|e| BuildError::Model(format!("{}: {e}", config.match_model)))?;
+        Model::from_json(&text).map_err(|e| BuildError::Model(e.to_string()))?
+    };
+    let index = MatchIndex::build(store.as_ref(), model).await?;
+    tracing::info!(persons = index.len(), "matching index built");
+    let listener = TcpListener::bind(&config.bind)
+        .await
+        .map_err(|source| BuildError::Bind {
+            addr: config.bind.clone(),
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| BuildError::Bind {
+        addr: config.bind.clone(),
+        source,
+    })?;
+    let state = AppState {
+        store,
+        clock,
+        authenticator,
+        ids: Arc::new(RandomIds),
+        index: Arc::new(index),
+        config: Arc::new(config),
+        metrics: Arc::new(Metrics::new()),
+    };
+    let routes = router(state.clone());
+    Ok(App {
+        listener,
+        addr,
+        state,
+        routes,
+    })
+}
+
+impl App {
+    /// The port listened on.
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// The address listened on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The shared state (for routers merged beside the API).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Adds another router (with its state applied) beside the API's, e.g. sign-in routes.
+    #[must_use]
+    pub fn merge(mut self, other: Router) -> Self {
+        self.routes = self.routes.merge(other);
+        self
+    }
+
+    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    pub async fn serve(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let app = layered(self.routes, &self.state);
+        axum::serve(self.listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}
+
+/// The API's routes with the state applied (no cross-cutting layers; see [`layered`]).
+pub fn router(state: AppState) -> Router {
+    let v1 = Router::new()
+        .route("/persons", post(persons::create).get(persons::list))
+        .route("/persons/{id}", get(persons::get).put(persons::replace))
+        .route("/persons/{id}/history", get(persons::history))
+        .route("/persons/{id}/referrals", post(related::create_referral))
+        .route(
+            "/persons/{id}/referrals/{rid}",
+            put(related::update_referral),
+        )
+        .route("/persons/{id}/placements", post(related::create_placement))
+        .route(
+            "/persons/{id}/placements/{rid}",
+            put(related::update_placement),
+        )
+        .route("/persons/{id}/profiles", post(related::create_profile))
+        .route(
+            "/persons/{id}/profiles/{rid}",
+            get(related::get_profile).put(related::new_profile_version),
+        )
+        .route("/incidents", post(incidents::create).get(incidents::list))
+        .route(
+            "/incidents/{id}",
+            get(incidents::get).patch(incidents::patch),
+        )
+        .route("/incidents/{id}/risk", post(incidents::change_grade))
+        .route("/incidents/{id}/sightings", post(incidents::add_sighting))
+        .route("/incidents/{id}/return", post(incidents::record_return))
+        .route(
+            "/incidents/{id}/interview",
+            put(incidents::record_interview),
+        )
+        .route("/found-persons", post(found::create).get(found::list))
+        .route("/found-persons/{id}", get(found::get))
+        .route("/found-persons/{id}/identification", put(found::identify))
+        .route("/encounters", post(encounters::check))
+        .route("/organisations", get(organisations::list));
+    Router::new()
+        .nest("/api/v1", v1)
+        .route("/api/openapi.json", get(crate::openapi::serve))
+        .route("/health", get(health))
+        .route("/ready", get(ready))
+        .route("/metrics", get(metrics))
+        .with_state(state)
+}
+
+/// Adds what every route shares: problem+json for unknown paths and methods, the body limit
+/// (413), the request timeout (408), and request metrics.
+pub fn layered(routes: Router, state: &AppState) -> Router {
+    let limit = state.config.body_limit_bytes;
+    let timeout = Duration::from_secs(state.config.request_timeout_secs);
+    routes
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .fallback(|| async { ApiError::NotFound("resource") })
+        .route_layer(middleware::from_fn_with_state(state.metrics.clone(), track))
+        .layer(middleware::from_fn(move |mut req: Request, next: Next| {
+            req.extensions_mut().insert(BodyLimit(limit));
+            next.run(req)
+        }))
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
+}
+
+/// `GET /health`: the process is up (liveness).
+async fn health() -> impl IntoResponse {
+    axum::Json(serde_json::json!({ "status": "ok" }))
+}
+
+/// `GET /ready`: the database answers and every migration is applied (readiness).
+async fn ready(State(state): State<AppState>) -> Response {
+    match state.store.migrations_pending().await {
+        Ok(0) => axum::Json(serde_json::json!({
+            "status": "ready",
+            "backend": state.store.backend().name(),
+        }))
+        .into_response(),
+        Ok(n) => ApiError::Unavailable(format!("{n} migration(s) not applied")).into_response(),
+        Err(e) => ApiError::Unavailable(format!("database: {e}")).into_response(),
+    }
+}
+
+/// `GET /metrics`: Prometheus text format.
+async fn metrics(State(state): State<AppState>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
+        .into_response()
+}

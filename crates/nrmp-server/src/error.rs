@@ -1,0 +1,196 @@
+//! One error type for the HTTP layer, turned into an RFC 9457 `application/problem+json`
+//! response in one place. Each variant documents its status. Validation problems carry
+//! `errors: [{field, problem}]`, naming every field that was wrong; refusals that must not
+//! reveal whether a record exists are answered exactly like a missing record.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use nrmp_domain::access::DenyReason;
+use nrmp_domain::error::{FieldError, ValidationErrors};
+use nrmp_store::StoreError;
+
+/// Base of the problem `type` URIs (relative; documented in docs/api.md).
+pub const PROBLEM_BASE: &str = "/api/problems/";
+
+/// What went wrong with a request.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 401: no credential, or one that is not (or no longer) valid.
+    #[error("sign in first: no valid credential was sent")]
+    Unauthenticated,
+    /// 404: no such record — or one the caller may not know exists.
+    #[error("no such {0}")]
+    NotFound(&'static str),
+    /// 403: the caller's role may not do this.
+    #[error("{0}")]
+    Forbidden(DenyReason),
+    /// 400: a stated reason is required (header `X-NRMP-Reason` or field `reason`).
+    #[error("a reason is required: {0}")]
+    ReasonRequired(String),
+    /// 422: the input is well-formed JSON (or query) but invalid; names each field.
+    #[error("invalid input")]
+    Invalid(Vec<FieldError>),
+    /// 400: the body is not JSON at all, or has the wrong content type.
+    #[error("{0}")]
+    Malformed(String),
+    /// 409: the change conflicts with what is stored.
+    #[error("{0}")]
+    Conflict(String),
+    /// 413: the body is larger than the configured limit.
+    #[error("the request body is larger than {0} bytes")]
+    TooLarge(usize),
+    /// 405: the path exists but not with this method.
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// 503: the database cannot be reached (or the credential could not be checked).
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    /// 500: a bug or a damaged database. The detail is logged, not sent.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// One invalid field.
+    pub fn invalid(field: impl Into<String>, problem: impl Into<String>) -> Self {
+        Self::Invalid(vec![FieldError::new(field, problem)])
+    }
+
+    /// A policy refusal: hidden ones look like `not_found` of `kind`.
+    pub fn denied(reason: DenyReason, kind: &'static str) -> Self {
+        match reason {
+            r if r.hides_existence() => Self::NotFound(kind),
+            DenyReason::ReasonRequired => Self::ReasonRequired(reason.to_string()),
+            r => Self::Forbidden(r),
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::ReasonRequired(_) | Self::Malformed(_) => StatusCode::BAD_REQUEST,
+            Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The problem type's slug (`type` is [`PROBLEM_BASE`] + slug).
+    pub fn slug(&self) -> &'static str {
+        match self {
+            Self::Unauthenticated => "unauthenticated",
+            Self::NotFound(_) => "not-found",
+            Self::Forbidden(DenyReason::FieldNotPermitted(_)) => "field-not-permitted",
+            Self::Forbidden(_) => "forbidden",
+            Self::ReasonRequired(_) => "reason-required",
+            Self::Invalid(_) => "invalid-input",
+            Self::Malformed(_) => "malformed-request",
+            Self::Conflict(_) => "conflict",
+            Self::TooLarge(_) => "body-too-large",
+            Self::MethodNotAllowed => "method-not-allowed",
+            Self::Unavailable(_) => "unavailable",
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    fn title(&self) -> &'static str {
+        match self {
+            Self::Unauthenticated => "Not signed in",
+            Self::NotFound(_) => "Not found",
+            Self::Forbidden(_) => "Forbidden",
+            Self::ReasonRequired(_) => "A reason is required",
+            Self::Invalid(_) => "Invalid input",
+            Self::Malformed(_) => "Malformed request",
+            Self::Conflict(_) => "Conflict",
+            Self::TooLarge(_) => "Request body too large",
+            Self::MethodNotAllowed => "Method not allowed",
+            Self::Unavailable(_) => "Service unavailable",
+            Self::Internal(_) => "Internal error",
+        }
+    }
+
+    /// The problem document.
+    pub fn body(&self) -> serde_json::Value {
+        let mut doc = serde_json::json!({
+            "type": format!("{PROBLEM_BASE}{}", self.slug()),
+            "title": self.title(),
+            "status": self.status().as_u16(),
+            "detail": self.to_string(),
+        });
+        let errors: Option<Vec<FieldError>> = match self {
+            Self::Invalid(errs) => Some(errs.clone()),
+            Self::ReasonRequired(p) => Some(vec![FieldError::new("reason", p.clone())]),
+            Self::Forbidden(DenyReason::FieldNotPermitted(f)) => Some(vec![FieldError::new(
+                f.as_str(),
+                "your role may not change this field here",
+            )]),
+            _ => None,
+        };
+        if let (Some(errs), Some(obj)) = (errors, doc.as_object_mut()) {
+            obj.insert(
+                "errors".into(),
+                serde_json::to_value(errs).unwrap_or_default(),
+            );
+        }
+        doc
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match &self {
+            Self::Internal(detail) => tracing::error!(%detail, "internal error"),
+            Self::Unavailable(detail) => tracing::warn!(%detail, "unavailable"),
+            _ => {}
+        }
+        let mut res = (self.status(), axum::Json(self.body())).into_response();
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if matches!(self, Self::Unauthenticated) {
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"nrmp\""),
+            );
+        }
+        res
+    }
+}
+
+impl From<ValidationErrors> for ApiError {
+    fn from(e: ValidationErrors) -> Self {
+        Self::Invalid(e.0)
+    }
+}
+
+impl From<FieldError> for ApiError {
+    fn from(e: FieldError) -> Self {
+        Self::Invalid(vec![e])
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound { kind, .. } => Self::NotFound(kind),
+            StoreError::Conflict(c) => Self::Conflict(c),
+            StoreError::Invalid(v) => Self::Invalid(v.0),
+            StoreError::Database(
+                sqlx_err @ (sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::Io(_)),
+            ) => Self::Unavailable(sqlx_err.to_string()),
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+/// Result with [`ApiError`].
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,194 @@
+//! Health, readiness, metrics, OpenAPI, authentication and the error format.
+
+use crate::helpers::{person_body, spawn_app};
+use nrmp_store::Store;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+async fn health_ready_metrics_and_openapi(backend: nrmp_store::Backend) {
+    let app = spawn_app(backend).await;
+    let r = app.call(Method::GET, "/health", None, None, None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = app.call(Method::GET, "/ready", None, None, None).await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    assert_eq!(r.body["status"], "ready");
+    assert_eq!(r.body["backend"], backend.name());
+    app.get("/api/v1/organisations", "researcher", None).await;
+    let text = app
+        .http
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("nrmp_http_requests_total{method=\"GET\",route=\"/api/v1/organisations\",status=\"200\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("nrmp_http_request_duration_seconds_bucket"),
+        "{text}"
+    );
+    let r = app
+        .call(Method::GET, "/api/openapi.json", None, None, None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = r.body["paths"].as_object().unwrap();
+    for p in [
+        "/api/v1/persons",
+        "/api/v1/incidents",
+        "/api/v1/encounters",
+        "/api/v1/incidents/{id}/risk",
+    ] {
+        assert!(
+            paths.contains_key(p),
+            "{p} missing from the OpenAPI document"
+        );
+    }
+    app.stop().await;
+}
+
+async fn credentials_are_required(backend: nrmp_store::Backend) {
+    let app = spawn_app(backend).await;
+    let r = app
+        .call(Method::GET, "/api/v1/organisations", None, None, None)
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(r.content_type, "application/problem+json");
+    assert_eq!(r.body["type"], "/api/problems/unauthenticated");
+    let r = app
+        .call(
+            Method::GET,
+            "/api/v1/organisations",
+            Some("no-such-token"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    // the session cookie is accepted like a bearer token
+    let res = app
+        .http
+        .get(format!("{}/api/v1/organisations", app.base))
+        .header("cookie", "nrmp_session=kent-coordinator")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let orgs: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(orgs.as_array().unwrap().len(), 6);
+    app.stop().await;
+}
+
+async fn bad_input_is_a_4xx_problem_naming_the_field(backend: nrmp_store::Backend) {
+    let app = spawn_app(backend).await;
+    let t = Some("la-kent-lead");
+    // wrong type deep inside the body
+    let mut body = person_body("Duc", "Nguyen");
+    body["dob"] = json!({"kind": "exact", "date": "2009-13-01"});
+    let r = app
+        .call(Method::POST, "/api/v1/persons", t, None, Some(body))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{r:?}");
+    assert_eq!(r.content_type, "application/problem+json");
+    assert_eq!(r.body["errors"][0]["field"], "dob", "{r:?}");
+    // an unknown field
+    let mut body = person_body("Duc", "Nguyen");
+    body["owning_org"] = json!("la:essex");
+    let r = app
+        .call(Method::POST, "/api/v1/persons", t, None, Some(body))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body["errors"][0]["problem"]
+            .as_str()
+            .unwrap()
+            .contains("owning_org"),
+        "{r:?}"
+    );
+    // not JSON, and not declared as JSON
+    let res = app
+        .http
+        .post(format!("{}/api/v1/persons", app.base))
+        .bearer_auth("la-kent-lead")
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let res = app
+        .http
+        .post(format!("{}/api/v1/persons", app.base))
+        .bearer_auth("la-kent-lead")
+        .body("names=x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    // too large
+    let mut body = person_body("Duc", "Nguyen");
+    body["description"]["hair"] = json!("x".repeat(300 * 1024));
+    let r = app
+        .call(Method::POST, "/api/v1/persons", t, None, Some(body))
+        .await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{r:?}");
+    assert_eq!(r.body["type"], "/api/problems/body-too-large");
+    // a path id that is not an id; an unknown path; a wrong method
+    let r = app
+        .get("/api/v1/persons/not-a-uuid", "la-kent-lead", None)
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.body["errors"][0]["field"], "id");
+    let r = app.get("/api/v1/nothing-here", "la-kent-lead", None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(r.content_type, "application/problem+json");
+    let r = app
+        .call(Method::DELETE, "/api/v1/organisations", t, None, None)
+        .await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+    // page sizes are bounded; unknown query parameters are named
+    let reason = Some("weekly review of open cases");
+    let r = app
+        .get("/api/v1/incidents?limit=501", "kent-coordinator", reason)
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.body["errors"][0]["field"], "limit");
+    let r = app
+        .get(
+            "/api/v1/incidents?risk=severe,high&open=maybe",
+            "kent-coordinator",
+            reason,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = r.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, vec!["open", "risk"], "{r:?}");
+    let r = app
+        .get("/api/v1/incidents?colour=red", "kent-coordinator", reason)
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body["errors"][0]["problem"]
+            .as_str()
+            .unwrap()
+            .contains("colour")
+    );
+    // nothing was stored by any of this
+    assert_eq!(app.db.store.counts().await.unwrap().persons, 0);
+    app.stop().await;
+}
+
+crate::on_both!(
+    health_ready_metrics_and_openapi,
+    credentials_are_required,
+    bad_input_is_a_4xx_problem_naming_the_field
+);

@@ -1,0 +1,341 @@
+//! `spawn_app`: a fresh database with a few organisations, the app on 127.0.0.1:0, a fixed
+//! clock, and one bearer token per test principal.
+
+use chrono::{DateTime, TimeZone, Utc};
+use nrmp_domain::access::{Principal, Role};
+use nrmp_domain::clock::FixedClock;
+use nrmp_domain::ids::PersonId;
+use nrmp_domain::organisation::{OrgCode, OrgKind, Organisation};
+use nrmp_server::test_support::StaticAuthenticator;
+use nrmp_server::{Config, build};
+use nrmp_store::test_support::{TestDb, actor};
+use nrmp_store::{Backend, Ctx, Store};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+/// "Now" for every test: 2026-06-01 12:00 UTC.
+pub fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0).unwrap()
+}
+
+pub fn code(s: &str) -> OrgCode {
+    OrgCode::parse("org", s).unwrap()
+}
+
+/// The organisations every test register has.
+pub fn organisations() -> Vec<Organisation> {
+    let org = |c: &str, kind, name: &str| Organisation {
+        code: code(c),
+        kind,
+        name: name.into(),
+        country: "England".into(),
+        region: None,
+        police_force: None,
+    };
+    vec![
+        org("force:kent", OrgKind::PoliceForce, "Kent Police"),
+        org("force:essex", OrgKind::PoliceForce, "Essex Police"),
+        org("la:kent", OrgKind::LocalAuthority, "Kent County Council"),
+        org("la:essex", OrgKind::LocalAuthority, "Essex County Council"),
+        org(
+            "national:nmpu",
+            OrgKind::NationalUnit,
+            "UK Missing Persons Unit",
+        ),
+        org(
+            "advocacy:ictg",
+            OrgKind::AdvocacyService,
+            "Guardianship Service",
+        ),
+    ]
+}
+
+/// (token, organisation, kind, role) of every test principal.
+pub const PRINCIPALS: &[(&str, &str, OrgKind, Role)] = &[
+    (
+        "kent-coordinator",
+        "force:kent",
+        OrgKind::PoliceForce,
+        Role::MissingPersonCoordinator,
+    ),
+    (
+        "kent-handler",
+        "force:kent",
+        OrgKind::PoliceForce,
+        Role::CallHandler,
+    ),
+    (
+        "essex-coordinator",
+        "force:essex",
+        OrgKind::PoliceForce,
+        Role::MissingPersonCoordinator,
+    ),
+    (
+        "essex-handler",
+        "force:essex",
+        OrgKind::PoliceForce,
+        Role::CallHandler,
+    ),
+    (
+        "essex-patrol",
+        "force:essex",
+        OrgKind::PoliceForce,
+        Role::PatrolOfficer,
+    ),
+    (
+        "kent-patrol",
+        "force:kent",
+        OrgKind::PoliceForce,
+        Role::PatrolOfficer,
+    ),
+    (
+        "la-kent-lead",
+        "la:kent",
+        OrgKind::LocalAuthority,
+        Role::MissingFromCareLead,
+    ),
+    (
+        "la-kent-sw",
+        "la:kent",
+        OrgKind::LocalAuthority,
+        Role::SocialWorker,
+    ),
+    (
+        "la-essex-lead",
+        "la:essex",
+        OrgKind::LocalAuthority,
+        Role::MissingFromCareLead,
+    ),
+    (
+        "la-essex-sw",
+        "la:essex",
+        OrgKind::LocalAuthority,
+        Role::SocialWorker,
+    ),
+    (
+        "nmpu-analyst",
+        "national:nmpu",
+        OrgKind::NationalUnit,
+        Role::NationalAnalyst,
+    ),
+    (
+        "nmpu-admin",
+        "national:nmpu",
+        OrgKind::NationalUnit,
+        Role::Administrator,
+    ),
+    (
+        "kent-admin",
+        "force:kent",
+        OrgKind::PoliceForce,
+        Role::Administrator,
+    ),
+    (
+        "researcher",
+        "la:kent",
+        OrgKind::LocalAuthority,
+        Role::Researcher,
+    ),
+    (
+        "advocate",
+        "advocacy:ictg",
+        OrgKind::AdvocacyService,
+        Role::Advocate,
+    ),
+];
+
+pub fn principal(token: &str, clients: Vec<PersonId>) -> Principal {
+    let (_, org, kind, role) = PRINCIPALS.iter().find(|p| p.0 == token).unwrap();
+    Principal::new(token, code(org), *kind, vec![*role], clients).unwrap()
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub db: TestDb,
+    pub auth: Arc<StaticAuthenticator>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+/// The app on a fresh database of `backend`.
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    let db = TestDb::new(backend).await.unwrap();
+    let store: Arc<dyn Store> = db.store.clone();
+    let ctx = Ctx::new(actor("test-setup", "national:nmpu"), "test set-up", now());
+    store
+        .put_organisations(&ctx, &organisations())
+        .await
+        .unwrap();
+    let auth = Arc::new(StaticAuthenticator::new());
+    for (token, ..) in PRINCIPALS {
+        auth.insert(*token, principal(token, vec![]));
+    }
+    let clock = Arc::new(FixedClock::new(now()));
+    let config = Config {
+        bind: "127.0.0.1:0".into(),
+        database_url: db.url.clone(),
+        ..Config::default()
+    };
+    let app = build(config, store, clock, auth.clone()).await.unwrap();
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        app.serve(async {
+            rx.await.ok();
+        })
+        .await
+        .unwrap();
+    });
+    TestApp {
+        base,
+        http: reqwest::Client::new(),
+        db,
+        auth,
+        shutdown: Some(tx),
+        task: Some(task),
+    }
+}
+
+/// A response: status and JSON body (`Null` if none or not JSON).
+#[derive(Debug)]
+pub struct Res {
+    pub status: StatusCode,
+    pub content_type: String,
+    pub body: Value,
+}
+
+impl TestApp {
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.task.take() {
+            let _ = t.await;
+        }
+        self.db.cleanup().await;
+    }
+
+    /// Sends a request as `token` (None: anonymous) with an optional reason and JSON body.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        reason: Option<&str>,
+        body: Option<Value>,
+    ) -> Res {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(r) = reason {
+            req = req.header("X-NRMP-Reason", r);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status();
+        let content_type = res
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let text = res.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Res {
+            status,
+            content_type,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: &str, reason: Option<&str>) -> Res {
+        self.call(Method::GET, path, Some(token), reason, None)
+            .await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, reason: Option<&str>, body: Value) -> Res {
+        self.call(Method::POST, path, Some(token), reason, Some(body))
+            .await
+    }
+
+    /// Creates a person as `token`; returns the id.
+    pub async fn person(&self, token: &str, given: &str, family: &str) -> String {
+        let r = self
+            .post("/api/v1/persons", token, None, person_body(given, family))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
+        r.body["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Reports `person` missing as `token`; returns the incident id.
+    pub async fn incident(
+        &self,
+        token: &str,
+        person: &str,
+        force: &str,
+        grade: &str,
+        hours_ago: i64,
+    ) -> String {
+        let r = self
+            .post(
+                "/api/v1/incidents",
+                token,
+                None,
+                incident_body(person, force, grade, hours_ago),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
+        r.body["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Audit events written so far.
+    pub async fn audit(&self) -> Vec<nrmp_domain::audit::AuditEvent> {
+        self.db.store.audit_events(0, 100_000).await.unwrap()
+    }
+}
+
+pub fn person_body(given: &str, family: &str) -> Value {
+    json!({
+        "names": [{"kind": "primary", "given": given, "family": family, "original": null, "order_unknown": false}],
+        "dob": {"kind": "exact", "date": "2009-03-04"},
+        "sex": "male",
+        "nationalities": ["VNM"],
+        "languages": ["vie"],
+        "identifiers": [],
+        "description": {"height_cm": [160, 170], "build": null, "hair": "black", "eyes": null, "marks": [], "photos": []},
+    })
+}
+
+pub fn incident_body(person: &str, force: &str, grade: &str, hours_ago: i64) -> Value {
+    let seen = now() - chrono::Duration::hours(hours_ago);
+    json!({
+        "person_id": person,
+        "force_missing": force,
+        "category": "missing",
+        "last_seen_at": seen,
+        "reported_at": seen + chrono::Duration::minutes(30),
+        "last_seen_place": {"description": "outside the placement", "authority": null, "force": null},
+        "circumstances": "did not return after school",
+        "risk": {"grade": grade, "rationale": "under 16, recently trafficked"},
+    })
+}
+
+/// Defines each named async test (taking a `Backend`) once per backend.
+#[macro_export]
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name(nrmp_store::Backend::Sqlite).await }) *
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name(nrmp_store::Backend::Postgres).await }) *
+        }
+    };
+}
