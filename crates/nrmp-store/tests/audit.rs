@@ -184,6 +184,7 @@ nrmp_store::on_both_backends!(
     review_decisions_are_validated_recorded_and_audited,
     erase_decision_erases_and_is_audited_twice,
     events_written_before_the_chain_are_chained_on_migrate,
+    the_retention_policy_is_configurable,
 );
 
 async fn chain_verifies_after_a_mix_of_operations(backend: Backend) {
@@ -826,5 +827,48 @@ async fn events_written_before_the_chain_are_chained_on_migrate(backend: Backend
         3
     );
     assert_eq!(due(db.store.as_ref(), "2040-01-01").await.len(), 1);
+    db.cleanup().await;
+}
+
+async fn the_retention_policy_is_configurable(backend: Backend) {
+    use nrmp_domain::retention::RetentionPolicy;
+    let db = seeded(backend).await;
+    let bad = RetentionPolicy {
+        person_years: 0,
+        ..RetentionPolicy::default()
+    };
+    let e = nrmp_store::SqlStore::connect(&db.url)
+        .await
+        .unwrap()
+        .with_retention_policy(bad)
+        .unwrap_err();
+    assert!(e.to_string().contains("person_years"), "{e}");
+    let store = nrmp_store::SqlStore::connect(&db.url)
+        .await
+        .unwrap()
+        .with_retention_policy(RetentionPolicy {
+            person_years: 2,
+            keep_until_age: 20,
+            ..RetentionPolicy::default()
+        })
+        .unwrap();
+    // No date of birth: 2 years after 2026-01-01. Born 2009 (at the latest 2009-12-31): the
+    // 20th birthday, 2029-12-31, is later.
+    store
+        .create_person(&ctx(1), &person(1, "Policyone", None))
+        .await
+        .unwrap();
+    store
+        .create_person(&ctx(1), &person(2, "Policytwo", Some("2009")))
+        .await
+        .unwrap();
+    assert_eq!(
+        due(&store, "2040-01-01").await,
+        vec![
+            (SubjectKind::Person, pid(1).to_string(), d("2028-01-01")),
+            (SubjectKind::Person, pid(2).to_string(), d("2029-12-31")),
+        ]
+    );
+    store.close().await;
     db.cleanup().await;
 }
