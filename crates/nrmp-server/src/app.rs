@@ -208,6 +208,16 @@ pub fn layered(routes: Router, state: &AppState) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             timeout,
         ))
+        // The timeout layer answers with an empty body; make it a problem like every error.
+        .layer(middleware::map_response(move |res: Response| async move {
+            if res.status() == StatusCode::REQUEST_TIMEOUT
+                && !res.headers().contains_key(header::CONTENT_TYPE)
+            {
+                ApiError::Timeout(timeout.as_secs()).into_response()
+            } else {
+                res
+            }
+        }))
 }
 
 /// `GET /health`: the process is up (liveness).

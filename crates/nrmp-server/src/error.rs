@@ -39,6 +39,9 @@ pub enum ApiError {
     /// 413: the body is larger than the configured limit.
     #[error("the request body is larger than {0} bytes")]
     TooLarge(usize),
+    /// 408: the request took longer than the configured timeout.
+    #[error("the request took longer than {0} s and was abandoned")]
+    Timeout(u64),
     /// 405: the path exists but not with this method.
     #[error("method not allowed")]
     MethodNotAllowed,
@@ -76,6 +79,7 @@ impl ApiError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -94,6 +98,7 @@ impl ApiError {
             Self::Conflict(_) => "conflict",
             Self::TooLarge(_) => "body-too-large",
             Self::MethodNotAllowed => "method-not-allowed",
+            Self::Timeout(_) => "timeout",
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
         }
@@ -110,6 +115,7 @@ impl ApiError {
             Self::Conflict(_) => "Conflict",
             Self::TooLarge(_) => "Request body too large",
             Self::MethodNotAllowed => "Method not allowed",
+            Self::Timeout(_) => "Request timeout",
             Self::Unavailable(_) => "Service unavailable",
             Self::Internal(_) => "Internal error",
         }

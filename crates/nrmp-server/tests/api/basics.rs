@@ -187,7 +187,48 @@ async fn bad_input_is_a_4xx_problem_naming_the_field(backend: nrmp_store::Backen
     app.stop().await;
 }
 
+async fn a_request_that_takes_too_long_is_a_408_problem(backend: nrmp_store::Backend) {
+    let db = nrmp_store::test_support::TestDb::new(backend)
+        .await
+        .unwrap();
+    let config = nrmp_server::Config {
+        bind: "127.0.0.1:0".into(),
+        database_url: db.url.clone(),
+        request_timeout_secs: 1,
+        ..nrmp_server::Config::default()
+    };
+    let app = nrmp_server::build(
+        config,
+        db.store.clone(),
+        std::sync::Arc::new(nrmp_domain::clock::FixedClock::new(crate::helpers::now())),
+        std::sync::Arc::new(nrmp_server::test_support::StaticAuthenticator::new()),
+    )
+    .await
+    .unwrap()
+    .merge(axum::Router::new().route(
+        "/slow",
+        axum::routing::get(|| async {
+            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+            "done"
+        }),
+    ));
+    let base = format!("http://{}", app.local_addr());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.serve(async {
+        rx.await.ok();
+    }));
+    let res = reqwest::get(format!("{base}/slow")).await.unwrap();
+    assert_eq!(res.status(), StatusCode::REQUEST_TIMEOUT);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["type"], "/api/problems/timeout");
+    tx.send(()).unwrap();
+    server.await.unwrap().unwrap();
+    db.cleanup().await;
+}
+
 crate::on_both!(
+    a_request_that_takes_too_long_is_a_408_problem,
     health_ready_metrics_and_openapi,
     credentials_are_required,
     bad_input_is_a_4xx_problem_naming_the_field

@@ -118,6 +118,45 @@ async fn build_cases(app: &TestApp) -> Vec<Fixture> {
     ]
 }
 
+/// A new copy of case A (0: a Kent child, Kent Police's incident) or B (1: an Essex child, Essex
+/// Police's incident involving Kent Police and Kent County Council), its incident closed.
+async fn fresh_closed_case(app: &TestApp, template: usize) -> String {
+    let (la, force, involved) = if template == 0 {
+        ("la-kent-lead", "kent-coordinator", json!([]))
+    } else {
+        (
+            "la-essex-lead",
+            "essex-coordinator",
+            json!(["force:kent", "la:kent"]),
+        )
+    };
+    let pid = app.person(la, "Fresh", "Case").await;
+    let mut body = crate::helpers::incident_body(
+        &pid,
+        if template == 0 {
+            "force:kent"
+        } else {
+            "force:essex"
+        },
+        "low",
+        100,
+    );
+    body["involved"] = involved;
+    let r = app.post("/api/v1/incidents", force, None, body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
+    let iid = r.body["id"].as_str().unwrap();
+    let r = app
+        .post(
+            &format!("/api/v1/incidents/{iid}/return"),
+            force,
+            None,
+            json!({"found_at": crate::helpers::now() - chrono::Duration::hours(90), "place": {"description": "home", "authority": null, "force": null}, "outcome": "safe"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    pid
+}
+
 async fn check_read<T: nrmp_domain::access::Redact>(
     app: &TestApp,
     (who, token): (&Principal, &str),
@@ -382,6 +421,78 @@ async fn every_role_relation_endpoint_and_field_matches_the_policy(backend: nrmp
             .await;
         }
     }
+    // reporting a new incident for a person already on the register: a fresh copy of each case
+    // per attempt (a new incident makes its reporter an owner), its old incident closed
+    let created_fields: nrmp_domain::access::FieldSet = [
+        Field::Organisations,
+        Field::IncidentSummary,
+        Field::RiskGrade,
+        Field::RiskHistory,
+        Field::LastSeenPlace,
+        Field::Circumstances,
+    ]
+    .into_iter()
+    .collect();
+    for (token, ..) in PRINCIPALS {
+        for template in 0..2 {
+            for reason in [None, Some(reason_text)] {
+                let pid = fresh_closed_case(&app, template).await;
+                let clients = if *token == "advocate" && template == 0 {
+                    vec![PersonId::parse("id", &pid).unwrap()]
+                } else {
+                    vec![]
+                };
+                let who = principal(token, clients.clone());
+                app.auth.insert(*token, principal(token, clients));
+                let c = case(&app, &pid).await;
+                relations.insert(c.ctx.relation_of(&who));
+                let d = decide(
+                    &who,
+                    Action::Create,
+                    ResourceKind::Incident,
+                    &Target::Case(&c.ctx),
+                );
+                let want = match &d {
+                    // a person the caller may not know of is answered like one that does not exist
+                    Decision::Deny(r) if r.hides_existence() => StatusCode::UNPROCESSABLE_ENTITY,
+                    Decision::Allow { fields, .. }
+                        if expected_status(&d, reason.is_some()) == StatusCode::OK
+                            && !created_fields.is_subset(*fields) =>
+                    {
+                        StatusCode::FORBIDDEN
+                    }
+                    _ => match expected_status(&d, reason.is_some()) {
+                        StatusCode::OK => StatusCode::CREATED,
+                        other => other,
+                    },
+                };
+                let r = app
+                    .post(
+                        "/api/v1/incidents",
+                        token,
+                        reason,
+                        crate::helpers::incident_body(&pid, "force:essex", "high", 3),
+                    )
+                    .await;
+                assert_eq!(
+                    r.status, want,
+                    "{token} creates an incident (template {template}, reason {reason:?}): {d:?} {r:?}"
+                );
+                checks += 1;
+            }
+        }
+        app.auth.insert(
+            *token,
+            principal(
+                token,
+                if *token == "advocate" {
+                    vec![client]
+                } else {
+                    vec![]
+                },
+            ),
+        );
+    }
     for rel in [
         Relation::Owner,
         Relation::Involved,
@@ -394,7 +505,7 @@ async fn every_role_relation_endpoint_and_field_matches_the_policy(backend: nrmp
             "the matrix never put a caller in relation {rel:?}"
         );
     }
-    assert_eq!(checks, PRINCIPALS.len() * (fixtures.len() * 6 + 1) * 2);
+    assert_eq!(checks, PRINCIPALS.len() * (fixtures.len() * 6 + 1 + 2) * 2);
     app.stop().await;
 }
 
