@@ -3,9 +3,12 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use nrmp_domain::access::{Principal, Role};
+use nrmp_domain::account::{AccountPolicy, HashParams};
 use nrmp_domain::clock::FixedClock;
 use nrmp_domain::ids::PersonId;
 use nrmp_domain::organisation::{OrgCode, OrgKind, Organisation};
+use nrmp_server::accounts::{AccountSettings, Accounts};
+use nrmp_server::auth::{AuthError, Authenticator};
 use nrmp_server::test_support::StaticAuthenticator;
 use nrmp_server::{Config, build};
 use nrmp_store::test_support::{TestDb, actor};
@@ -154,13 +157,78 @@ pub struct TestApp {
     pub base: String,
     pub http: reqwest::Client,
     pub db: TestDb,
+    /// The fixed test tokens (empty when the app signs in with real accounts).
     pub auth: Arc<StaticAuthenticator>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
 
-/// The app on a fresh database of `backend`.
+/// The app on a fresh database of `backend`, signing callers in with the fixed test tokens of
+/// [`PRINCIPALS`].
 pub async fn spawn_app(backend: Backend) -> TestApp {
+    let auth = Arc::new(StaticAuthenticator::new());
+    for (token, ..) in PRINCIPALS {
+        auth.insert(*token, principal(token, vec![]));
+    }
+    let clock = Arc::new(FixedClock::new(now()));
+    start(backend, clock, auth.clone(), auth, |_| Vec::new()).await
+}
+
+/// The app on a fresh database of `backend`, signing callers in with the real accounts service
+/// (cheap password hashing, no `Secure` cookie flag); returns the service and its clock too.
+pub async fn spawn_app_with_accounts(
+    backend: Backend,
+) -> (TestApp, Arc<Accounts>, Arc<FixedClock>) {
+    let clock = Arc::new(FixedClock::new(now()));
+    let settings = AccountSettings {
+        policy: AccountPolicy {
+            hash: HashParams::FAST_INSECURE_FOR_TESTS,
+            ..AccountPolicy::default()
+        },
+        secure_cookie: false,
+        ..AccountSettings::default()
+    };
+    let accounts = Arc::new(OnceAccounts::default());
+    let slot = accounts.clone();
+    let clock_for = clock.clone();
+    let unused = Arc::new(StaticAuthenticator::new());
+    let app = start(
+        backend,
+        clock.clone(),
+        accounts.clone(),
+        unused,
+        move |store| {
+            let acc = Arc::new(Accounts::new(store, clock_for, settings).unwrap());
+            slot.0.set(acc.clone()).ok().unwrap();
+            vec![nrmp_server::accounts::routes(acc)]
+        },
+    )
+    .await;
+    let acc = accounts.0.get().unwrap().clone();
+    (app, acc, clock)
+}
+
+/// The accounts service, once the store it needs exists.
+#[derive(Default)]
+struct OnceAccounts(std::sync::OnceLock<Arc<Accounts>>);
+
+#[async_trait::async_trait]
+impl Authenticator for OnceAccounts {
+    async fn authenticate(&self, credential: &str) -> Result<Principal, AuthError> {
+        match self.0.get() {
+            Some(a) => a.authenticate(credential).await,
+            None => Err(AuthError::Invalid),
+        }
+    }
+}
+
+async fn start(
+    backend: Backend,
+    clock: Arc<FixedClock>,
+    auth: Arc<dyn Authenticator>,
+    tokens: Arc<StaticAuthenticator>,
+    routes: impl FnOnce(Arc<dyn Store>) -> Vec<axum::Router>,
+) -> TestApp {
     let db = TestDb::new(backend).await.unwrap();
     let store: Arc<dyn Store> = db.store.clone();
     let ctx = Ctx::new(actor("test-setup", "national:nmpu"), "test set-up", now());
@@ -168,17 +236,16 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         .put_organisations(&ctx, &organisations())
         .await
         .unwrap();
-    let auth = Arc::new(StaticAuthenticator::new());
-    for (token, ..) in PRINCIPALS {
-        auth.insert(*token, principal(token, vec![]));
-    }
-    let clock = Arc::new(FixedClock::new(now()));
     let config = Config {
         bind: "127.0.0.1:0".into(),
         database_url: db.url.clone(),
         ..Config::default()
     };
-    let app = build(config, store, clock, auth.clone()).await.unwrap();
+    let extra = routes(store.clone());
+    let mut app = build(config, store, clock, auth).await.unwrap();
+    for r in extra {
+        app = app.merge(r);
+    }
     let base = format!("http://127.0.0.1:{}", app.port());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
@@ -192,7 +259,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         base,
         http: reqwest::Client::new(),
         db,
-        auth,
+        auth: tokens,
         shutdown: Some(tx),
         task: Some(task),
     }

@@ -11,3 +11,4 @@ mod encounters;
 mod incidents;
 mod matrix;
 mod persons;
+mod sign_in;
