@@ -12,6 +12,56 @@ use nrmp_store::StoreError;
 /// Base of the problem `type` URIs (relative; documented in docs/api.md).
 pub const PROBLEM_BASE: &str = "/api/problems/";
 
+/// An RFC 9457 problem: `type`, `title`, `status`, `detail`, and for bad input `errors`
+/// (`[{field, problem}]`).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Problem {
+    /// A URI naming the kind of problem.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Short summary of the kind of problem.
+    pub title: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// What happened this time.
+    pub detail: String,
+    /// For bad input: each field and its problem.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+impl Problem {
+    /// A problem of kind `slug` (its `type` is [`PROBLEM_BASE`] + slug).
+    pub fn new(status: StatusCode, slug: &str, title: &str, detail: impl Into<String>) -> Self {
+        Self {
+            kind: format!("{PROBLEM_BASE}{slug}"),
+            title: title.to_owned(),
+            status: status.as_u16(),
+            detail: detail.into(),
+            errors: Vec::new(),
+        }
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::to_vec(&self).unwrap_or_default();
+        let mut res = (status, body).into_response();
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if status == StatusCode::UNAUTHORIZED {
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"nrmp\""),
+            );
+        }
+        res
+    }
+}
+
 /// What went wrong with a request.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -122,29 +172,25 @@ impl ApiError {
     }
 
     /// The problem document.
-    pub fn body(&self) -> serde_json::Value {
-        let mut doc = serde_json::json!({
-            "type": format!("{PROBLEM_BASE}{}", self.slug()),
-            "title": self.title(),
-            "status": self.status().as_u16(),
-            "detail": self.to_string(),
-        });
-        let errors: Option<Vec<FieldError>> = match self {
-            Self::Invalid(errs) => Some(errs.clone()),
-            Self::ReasonRequired(p) => Some(vec![FieldError::new("reason", p.clone())]),
-            Self::Forbidden(DenyReason::FieldNotPermitted(f)) => Some(vec![FieldError::new(
+    pub fn problem(&self) -> Problem {
+        let errors = match self {
+            Self::Invalid(errs) => errs.clone(),
+            Self::ReasonRequired(p) => vec![FieldError::new("reason", p.clone())],
+            Self::Forbidden(DenyReason::FieldNotPermitted(f)) => vec![FieldError::new(
                 f.as_str(),
                 "your role may not change this field here",
-            )]),
-            _ => None,
+            )],
+            _ => Vec::new(),
         };
-        if let (Some(errs), Some(obj)) = (errors, doc.as_object_mut()) {
-            obj.insert(
-                "errors".into(),
-                serde_json::to_value(errs).unwrap_or_default(),
-            );
+        Problem {
+            errors,
+            ..Problem::new(self.status(), self.slug(), self.title(), self.to_string())
         }
-        doc
+    }
+
+    /// The problem document as JSON.
+    pub fn body(&self) -> serde_json::Value {
+        serde_json::to_value(self.problem()).unwrap_or_default()
     }
 }
 
@@ -155,18 +201,7 @@ impl IntoResponse for ApiError {
             Self::Unavailable(detail) => tracing::warn!(%detail, "unavailable"),
             _ => {}
         }
-        let mut res = (self.status(), axum::Json(self.body())).into_response();
-        res.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
-        if matches!(self, Self::Unauthenticated) {
-            res.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Bearer realm=\"nrmp\""),
-            );
-        }
-        res
+        self.problem().into_response()
     }
 }
 

@@ -2,7 +2,8 @@
 //! (`application/problem+json`) that name the field and the problem for bad input.
 
 use crate::auth::AuthError;
-use axum::http::{HeaderValue, StatusCode, header};
+use crate::error::Problem;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use nrmp_domain::access::DenyReason;
 use nrmp_domain::{FieldError, ValidationErrors};
@@ -67,54 +68,6 @@ impl From<StoreError> for AccountError {
             StoreError::NotFound { kind, id } => Self::NotFound(format!("no {kind} with id {id}")),
             other => Self::Store(other),
         }
-    }
-}
-
-/// An RFC 9457 problem: `type`, `title`, `status`, `detail`, and for bad input `errors`
-/// (`[{field, problem}]`).
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Problem {
-    /// A URI naming the kind of problem.
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// Short summary of the kind of problem.
-    pub title: String,
-    /// The HTTP status.
-    pub status: u16,
-    /// What happened this time.
-    pub detail: String,
-    /// For bad input: each field and its problem.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub errors: Vec<FieldError>,
-}
-
-impl Problem {
-    /// A problem of kind `slug` (a `urn:nrmp:problem:` URN).
-    pub fn new(status: StatusCode, slug: &str, title: &str, detail: impl Into<String>) -> Self {
-        Self {
-            kind: format!("urn:nrmp:problem:{slug}"),
-            title: title.to_owned(),
-            status: status.as_u16(),
-            detail: detail.into(),
-            errors: Vec::new(),
-        }
-    }
-}
-
-impl IntoResponse for Problem {
-    fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let body = serde_json::to_vec(&self).unwrap_or_default();
-        let mut res = (status, body).into_response();
-        res.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
-        if status == StatusCode::UNAUTHORIZED {
-            res.headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        }
-        res
     }
 }
 

@@ -28,9 +28,10 @@ mod demo;
 mod error;
 mod http;
 
+pub use crate::error::Problem;
 pub use auth::Caller;
 pub use demo::{DEMO_PREFIX, DemoSignIn, create_demo_users};
-pub use error::{AccountError, Problem};
+pub use error::AccountError;
 pub use http::{SESSION_COOKIE, routes};
 
 use chrono::{DateTime, Utc};
