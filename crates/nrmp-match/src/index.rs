@@ -6,7 +6,8 @@
 //! the posting lists (oversized lists skipped, see [`crate::blocking`]), scores
 //! them with the model and explains the top k.
 
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -17,6 +18,24 @@ use crate::explain::{Candidate, explain};
 use crate::model::{Model, Scorer};
 use crate::prepare::{Overlay, Prepared, Vocab, normalise_record};
 use crate::record::MatchRecord;
+
+/// An `f64` ordered by `total_cmp` (for the top-k heap).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct OrdF64(f64);
+
+impl Eq for OrdF64 {}
+
+impl PartialOrd for OrdF64 {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for OrdF64 {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0)
+    }
+}
 
 /// Size figures of an index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -171,14 +190,28 @@ impl Index {
         let q = overlay.prepare(normalise_record(query));
         let keys = blocking_keys(&q, &overlay, Role::Query);
         let slots = self.postings.candidates(&keys, &self.config);
-        let mut scored: Vec<(f64, &Prepared)> = slots
+        // The k best weights so far (a min-heap): a candidate that cannot reach the
+        // k-th best is not compared in full (see `Scorer::weight_if_at_least`).
+        let mut best: BinaryHeap<Reverse<OrdF64>> = BinaryHeap::with_capacity(k + 1);
+        let mut scored: Vec<(f64, &Prepared)> = Vec::new();
+        for r in slots
             .iter()
             .filter_map(|s| self.records.get(*s as usize).and_then(Option::as_ref))
-            .map(|r| {
-                let cv = compare(&q, r, &overlay);
-                (self.scorer.weight(&cv, &q, &overlay), r)
-            })
-            .collect();
+        {
+            let cutoff = if best.len() < k {
+                f64::NEG_INFINITY
+            } else {
+                best.peek().map_or(f64::NEG_INFINITY, |Reverse(w)| w.0)
+            };
+            let Some(w) = self.scorer.weight_if_at_least(&q, r, &overlay, cutoff) else {
+                continue;
+            };
+            scored.push((w, r));
+            best.push(Reverse(OrdF64(w)));
+            if best.len() > k {
+                best.pop();
+            }
+        }
         scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.id.cmp(&b.1.id)));
         scored.truncate(k);
         scored
@@ -301,6 +334,41 @@ mod tests {
             .find(|x| x.field == "identifiers")
             .unwrap();
         assert_eq!(id.level, "one_typo");
+    }
+
+    #[test]
+    fn lookup_top_k_is_the_same_as_scoring_every_candidate_in_full() {
+        let (records, _) = crate::testdata::generate(5, 400, 0.4);
+        let index = Index::build(
+            Model::default_trained(),
+            BlockingConfig::default(),
+            &records,
+        );
+        for q in records.iter().step_by(9) {
+            let mut overlay = Overlay::new(&index.vocab);
+            let qp = overlay.prepare(normalise_record(q));
+            let keys = blocking_keys(&qp, &overlay, Role::Query);
+            let mut all: Vec<(f64, &str)> = index
+                .postings
+                .candidates(&keys, &index.config)
+                .iter()
+                .filter_map(|s| index.records[*s as usize].as_ref())
+                .map(|r| {
+                    let w = index
+                        .scorer
+                        .weight(&compare(&qp, r, &overlay), &qp, &overlay);
+                    (w, &*r.id)
+                })
+                .collect();
+            all.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+            all.truncate(5);
+            let got = index.lookup(q, 5);
+            assert_eq!(got.len(), all.len());
+            for (g, a) in got.iter().zip(&all) {
+                assert_eq!(g.id, a.1);
+                assert!((g.match_weight - a.0).abs() < 1e-9, "{g} vs {}", a.0);
+            }
+        }
     }
 
     #[test]

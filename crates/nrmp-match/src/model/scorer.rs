@@ -2,7 +2,11 @@
 
 use std::collections::HashMap;
 
-use crate::compare::{ComparisonVector, Level, NameLevel, TextLevel};
+use crate::compare::{
+    ComparisonVector, Level, NameLevel, TextLevel, compare_dob, compare_height,
+    compare_identifiers, compare_marks, compare_names, compare_nationality, compare_sex,
+    compare_texts,
+};
 use crate::model::{FieldParams, Model, TfSettings, weight_of};
 use crate::prepare::{Prepared, Tokens};
 
@@ -20,6 +24,22 @@ pub struct Scorer {
     text: HashMap<String, Vec<f64>>,
     prior_bits: f64,
     tf: TfSettings,
+    /// Largest positive contribution each field can make (0 if none is positive):
+    /// the bounds that let [`Scorer::weight_if_at_least`] skip hopeless pairs.
+    max: MaxWeights,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct MaxWeights {
+    name: f64,
+    tf: f64,
+    marks: f64,
+    identifiers: f64,
+    text: f64,
+}
+
+fn max_positive(t: &[f64]) -> f64 {
+    t.iter().copied().fold(0.0, f64::max)
 }
 
 fn table<L: Level>(f: Option<&FieldParams>) -> Vec<f64> {
@@ -37,6 +57,12 @@ fn table<L: Level>(f: Option<&FieldParams>) -> Vec<f64> {
 
 fn at<L: Level>(t: &[f64], l: L) -> f64 {
     t.get(l.index()).copied().unwrap_or(0.0)
+}
+
+/// The match weight (bits) at which the probability is `p`: `log2(p / (1 − p))`.
+pub fn weight_for_probability(p: f64) -> f64 {
+    let p = p.clamp(1e-15, 1.0 - 1e-15);
+    (p / (1.0 - p)).log2()
 }
 
 /// Converts a total match weight (bits, prior included) to a probability.
@@ -68,7 +94,96 @@ impl Scorer {
             text,
             prior_bits: model.prior_weight(),
             tf: model.tf,
+            max: MaxWeights::default(),
         }
+        .with_bounds()
+    }
+
+    fn with_bounds(mut self) -> Self {
+        let text = self
+            .text
+            .values()
+            .map(|t| max_positive(t))
+            .fold(max_positive(&self.text_default), f64::max);
+        self.max = MaxWeights {
+            name: max_positive(&self.name),
+            tf: if self.tf.enabled {
+                self.tf.max_abs_bits.max(0.0)
+            } else {
+                0.0
+            },
+            marks: max_positive(&self.marks),
+            identifiers: max_positive(&self.identifiers),
+            text,
+        };
+        self
+    }
+
+    /// The total weight of `a` against `b`, exactly as
+    /// [`Scorer::weight`]`(&compare(a, b, tokens), a, tokens)`, or `None` when it is
+    /// certainly below `cutoff` (bits).
+    ///
+    /// The cheap fields (date of birth, sex, nationality, height) are compared first;
+    /// the name (the expensive part), marks, identifiers and text fields are compared
+    /// only while the best they could still add reaches `cutoff`. Nothing that could
+    /// reach the cutoff is skipped, so batch results and the top k of a lookup are
+    /// the same as scoring every pair in full.
+    pub fn weight_if_at_least<T: Tokens + ?Sized>(
+        &self,
+        a: &Prepared,
+        b: &Prepared,
+        tokens: &T,
+        cutoff: f64,
+    ) -> Option<f64> {
+        let dob = compare_dob(a.dob.as_ref(), b.dob.as_ref());
+        let sex = compare_sex(a.sex, b.sex);
+        let nationality = compare_nationality(&a.nationalities, &b.nationalities);
+        let height = compare_height(a.height, b.height);
+        let cheap = self.prior_bits
+            + at(&self.dob, dob)
+            + at(&self.sex, sex)
+            + at(&self.nationality, nationality)
+            + at(&self.height, height);
+        let both = |x: bool, y: bool, w: f64| if x && y { w } else { 0.0 };
+        let rest_max = both(!a.marks.is_empty(), !b.marks.is_empty(), self.max.marks)
+            + both(
+                !a.identifiers.is_empty(),
+                !b.identifiers.is_empty(),
+                self.max.identifiers,
+            )
+            + self.max.text * a.texts.len().min(b.texts.len()) as f64;
+        let names_max = both(
+            !a.names.is_empty(),
+            !b.names.is_empty(),
+            self.max.name + self.max.tf,
+        );
+        // a hair of slack: the bounds add the same terms in another order
+        let cutoff_slack = cutoff - 1e-9;
+        if cheap + names_max + rest_max < cutoff_slack {
+            return None;
+        }
+        let name = compare_names(a, b, tokens);
+        let mut cv = ComparisonVector {
+            name,
+            dob,
+            sex,
+            nationality,
+            height,
+            marks: crate::compare::MarksLevel::Missing,
+            identifiers: crate::compare::IdentifierLevel::Missing,
+            texts: Vec::new(),
+        };
+        let with_name = cheap + at(&self.name, cv.name.level) + self.tf_adjustment(&cv, tokens);
+        if with_name + rest_max < cutoff_slack {
+            return None;
+        }
+        cv.marks = compare_marks(&a.marks, &b.marks);
+        cv.identifiers = compare_identifiers(&a.identifiers, &b.identifiers);
+        if !a.texts.is_empty() && !b.texts.is_empty() {
+            cv.texts = compare_texts(&a.texts, &b.texts);
+        }
+        let w = self.weight(&cv, a, tokens);
+        (w >= cutoff).then_some(w)
     }
 
     /// Prior weight in bits.
@@ -164,5 +279,61 @@ impl Scorer {
             }
         }
         w
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compare::compare;
+    use crate::prepare::{Vocab, normalise_record};
+    use crate::testdata;
+
+    #[test]
+    fn bounded_weight_is_the_full_weight_or_certainly_below_the_cutoff() {
+        let (mut records, _) = testdata::generate(11, 150, 0.5);
+        // some records with the fields the bounds treat specially
+        for (i, r) in records.iter_mut().enumerate().step_by(7) {
+            r.marks.push(format!("scar left cheek {}", i % 3));
+            r.height_cm = Some((160 + (i % 20) as u16, 170 + (i % 20) as u16));
+            r.identifiers
+                .push(("passport".into(), format!("P{:07}", i % 11)));
+            r.text_fields
+                .push(("town".into(), format!("Town{}", i % 5)));
+        }
+        for model in [Model::default_trained(), Model::default_untrained()] {
+            let scorer = model.scorer();
+            let mut v = Vocab::new();
+            let prepared: Vec<_> = records
+                .iter()
+                .map(|r| v.prepare(normalise_record(r)))
+                .collect();
+            for p in &prepared {
+                v.count(p, 1);
+            }
+            let mut skipped = 0;
+            for (i, a) in prepared.iter().enumerate().step_by(3) {
+                for b in prepared.iter().skip(i % 5).step_by(4) {
+                    let full = scorer.weight(&compare(a, b, &v), a, &v);
+                    for cutoff in [f64::NEG_INFINITY, -20.0, full - 0.5, full, 5.0, full + 0.5] {
+                        let got = scorer.weight_if_at_least(a, b, &v, cutoff);
+                        if full >= cutoff {
+                            assert_eq!(got, Some(full), "{} {} cutoff {cutoff}", a.id, b.id);
+                        } else {
+                            assert_eq!(got, None, "{} {} cutoff {cutoff}", a.id, b.id);
+                            skipped += 1;
+                        }
+                    }
+                }
+            }
+            assert!(skipped > 100, "the bound is exercised ({skipped})");
+        }
+    }
+
+    #[test]
+    fn weight_for_probability_inverts_probability() {
+        for p in [0.01, 0.5, 0.9, 0.999] {
+            assert!((probability(weight_for_probability(p)) - p).abs() < 1e-12);
+        }
     }
 }

@@ -320,6 +320,8 @@ pub fn run_dedup_bench(args: DedupBenchArgs) -> anyhow::Result<()> {
         output: dir.join("pairs.csv"),
         clusters: Some(dir.join("clusters.csv")),
         threshold: args.threshold,
+        population: None,
+        previous_clusters: None,
         model: args.model.clone(),
     };
     let t = Instant::now();
