@@ -210,9 +210,12 @@ impl Prepped {
                 let a = &self.records[i];
                 let cands = self.candidates(i, &config.blocking, dedup.then_some(i));
                 let mut pairs = Vec::new();
+                let bound = scorer.name_bound(a, &self.vocab);
                 for s in &cands {
                     let b = &self.records[*s as usize];
-                    let Some(w) = scorer.weight_if_at_least(a, b, &self.vocab, cutoff) else {
+                    let Some(w) =
+                        scorer.weight_if_at_least_bounded(a, bound, b, &self.vocab, cutoff)
+                    else {
                         continue;
                     };
                     let p = probability(w);

@@ -283,35 +283,66 @@ impl Postings {
 
     /// Candidate slots for `keys`: lists longer than `max_posting` are skipped
     /// (if all are, the smallest is sampled up to the cap); at most
-    /// `max_candidates` distinct slots, smallest lists first. Sorted, distinct.
+    /// `max_candidates` distinct slots, those sharing the most keys with the query
+    /// first (see [`Postings::ranked_candidates`]). Sorted, distinct.
     pub fn candidates(&self, keys: &[BlockKey], config: &BlockingConfig) -> Vec<u32> {
+        let mut out = self.ranked_candidates(keys, config);
+        out.sort_unstable();
+        out
+    }
+
+    /// Like [`Postings::candidates`], but ordered by the number of the query's keys
+    /// each slot shares (most first; ties by slot). When more than `max_candidates`
+    /// slots are found, the ones sharing fewest keys are dropped: a true match
+    /// usually shares several keys (name tokens, pairs, skeletons, date), a chance
+    /// candidate one.
+    pub fn ranked_candidates(&self, keys: &[BlockKey], config: &BlockingConfig) -> Vec<u32> {
         let mut lists: Vec<&[u32]> = keys
             .iter()
             .map(|k| self.get(k.hash))
             .filter(|l| !l.is_empty())
             .collect();
         lists.sort_by_key(|l| l.len());
-        let mut out: Vec<u32> = Vec::new();
+        let mut all: Vec<u32> = Vec::new();
         let usable = lists.iter().take_while(|l| l.len() <= config.max_posting);
         let mut any = false;
         for l in usable {
             any = true;
-            if out.len() + l.len() > config.max_candidates * 2 {
-                out.sort_unstable();
-                out.dedup();
-                if out.len() + l.len() > config.max_candidates * 2 {
-                    break;
-                }
+            // bound the work: stop adding lists once far more slots than wanted
+            if all.len() + l.len() > config.max_candidates.saturating_mul(4) {
+                break;
             }
-            out.extend_from_slice(l);
+            all.extend_from_slice(l);
         }
         if !any && let Some(smallest) = lists.first() {
-            out.extend_from_slice(&smallest[..smallest.len().min(config.max_posting)]);
+            all.extend_from_slice(&smallest[..smallest.len().min(config.max_posting)]);
         }
-        out.sort_unstable();
-        out.dedup();
-        out.truncate(config.max_candidates);
-        out
+        all.sort_unstable();
+        // (shared keys, slot) per distinct slot
+        let mut counted: Vec<(u32, u32)> = Vec::with_capacity(all.len());
+        for s in all {
+            match counted.last_mut() {
+                Some((n, last)) if *last == s => *n += 1,
+                _ => counted.push((1, s)),
+            }
+        }
+        let order = |a: &(u32, u32), b: &(u32, u32)| b.0.cmp(&a.0).then(a.1.cmp(&b.1));
+        if counted.len() > config.max_candidates {
+            counted.select_nth_unstable_by(config.max_candidates, order);
+            counted.truncate(config.max_candidates);
+        }
+        counted.sort_unstable_by(order);
+        counted.into_iter().map(|(_, s)| s).collect()
+    }
+
+    /// Releases spare capacity of the posting lists (after a bulk build).
+    pub fn shrink_to_fit(&mut self) {
+        for p in self.map.values_mut() {
+            if let Posting::Many(v) = p {
+                v.shrink_to_fit();
+            }
+        }
+        self.map.shrink_to_fit();
     }
 }
 
@@ -468,6 +499,24 @@ mod tests {
         }
         p.insert(small.hash, 42);
         assert_eq!(p.candidates(&[big, small], &cfg), vec![42]);
+        // over the candidate cap: the slots sharing most keys are kept, best first
+        let cfg2 = BlockingConfig {
+            max_posting: 100,
+            max_candidates: 2,
+        };
+        let (k1, k2, k3) = (
+            BlockKey::new(KeyKind::NamePair, 1u8),
+            BlockKey::new(KeyKind::NamePair, 2u8),
+            BlockKey::new(KeyKind::NamePair, 3u8),
+        );
+        for s in [5, 6, 7] {
+            p.insert(k1.hash, s);
+        }
+        p.insert(k2.hash, 7);
+        p.insert(k3.hash, 7);
+        p.insert(k3.hash, 6);
+        assert_eq!(p.ranked_candidates(&[k1, k2, k3], &cfg2), vec![7, 6]);
+        assert_eq!(p.candidates(&[k1, k2, k3], &cfg2), vec![6, 7]);
         // all keys oversized: sample the smallest up to the cap
         assert_eq!(p.candidates(&[big], &cfg).len(), 3);
         p.remove(small.hash, 42);

@@ -79,11 +79,17 @@ pub fn compare_sex(a: Option<Sex>, b: Option<Sex>) -> SexLevel {
     }
 }
 
+/// Byte equality without a library call (codes are a few bytes; this runs for
+/// every candidate pair).
+fn short_eq(x: &str, y: &str) -> bool {
+    x.len() == y.len() && x.bytes().zip(y.bytes()).all(|(p, q)| p == q)
+}
+
 /// Compares nationality sets (any shared code agrees).
 pub fn compare_nationality(a: &[Box<str>], b: &[Box<str>]) -> NationalityLevel {
     if a.is_empty() || b.is_empty() {
         NationalityLevel::Missing
-    } else if a.iter().any(|x| b.contains(x)) {
+    } else if a.iter().any(|x| b.iter().any(|y| short_eq(x, y))) {
         NationalityLevel::Shared
     } else {
         NationalityLevel::Different

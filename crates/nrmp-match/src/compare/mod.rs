@@ -12,6 +12,7 @@ pub use fields::{
     compare_dob, compare_height, compare_identifiers, compare_marks, compare_nationality,
     compare_sex, compare_texts,
 };
+pub(crate) use name::best_names;
 pub use name::{NameOutcome, TokenMatch, compare_names, compare_token_lists};
 
 use serde::{Deserialize, Serialize};

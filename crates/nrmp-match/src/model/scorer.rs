@@ -3,9 +3,8 @@
 use std::collections::HashMap;
 
 use crate::compare::{
-    ComparisonVector, Level, NameLevel, TextLevel, compare_dob, compare_height,
-    compare_identifiers, compare_marks, compare_names, compare_nationality, compare_sex,
-    compare_texts,
+    ComparisonVector, Level, NameLevel, TextLevel, best_names, compare_dob, compare_height,
+    compare_identifiers, compare_marks, compare_nationality, compare_sex, compare_texts,
 };
 use crate::model::{FieldParams, Model, TfSettings, weight_of};
 use crate::prepare::{Prepared, Tokens};
@@ -135,6 +134,19 @@ impl Scorer {
         tokens: &T,
         cutoff: f64,
     ) -> Option<f64> {
+        self.weight_if_at_least_bounded(a, self.name_bound(a, tokens), b, tokens, cutoff)
+    }
+
+    /// [`Scorer::weight_if_at_least`] with `a`'s [`Scorer::name_bound`] computed
+    /// once by the caller (one left record against many).
+    pub fn weight_if_at_least_bounded<T: Tokens + ?Sized>(
+        &self,
+        a: &Prepared,
+        name_bound: f64,
+        b: &Prepared,
+        tokens: &T,
+        cutoff: f64,
+    ) -> Option<f64> {
         let dob = compare_dob(a.dob.as_ref(), b.dob.as_ref());
         let sex = compare_sex(a.sex, b.sex);
         let nationality = compare_nationality(&a.nationalities, &b.nationalities);
@@ -152,19 +164,21 @@ impl Scorer {
                 self.max.identifiers,
             )
             + self.max.text * a.texts.len().min(b.texts.len()) as f64;
-        let names_max = both(
-            !a.names.is_empty(),
-            !b.names.is_empty(),
-            self.max.name + self.max.tf,
-        );
+        let names_max = if b.names.is_empty() { 0.0 } else { name_bound };
         // a hair of slack: the bounds add the same terms in another order
         let cutoff_slack = cutoff - 1e-9;
         if cheap + names_max + rest_max < cutoff_slack {
             return None;
         }
-        let name = compare_names(a, b, tokens);
+        let name = best_names(a, b, tokens);
+        let with_name = cheap
+            + at(&self.name, name.level)
+            + self.tf_of(name.level, name.keys.as_slice(), tokens);
+        if with_name + rest_max < cutoff_slack {
+            return None;
+        }
         let mut cv = ComparisonVector {
-            name,
+            name: name.outcome(),
             dob,
             sex,
             nationality,
@@ -173,10 +187,6 @@ impl Scorer {
             identifiers: crate::compare::IdentifierLevel::Missing,
             texts: Vec::new(),
         };
-        let with_name = cheap + at(&self.name, cv.name.level) + self.tf_adjustment(&cv, tokens);
-        if with_name + rest_max < cutoff_slack {
-            return None;
-        }
         cv.marks = compare_marks(&a.marks, &b.marks);
         cv.identifiers = compare_identifiers(&a.identifiers, &b.identifiers);
         if !a.texts.is_empty() && !b.texts.is_empty() {
@@ -198,15 +208,43 @@ impl Scorer {
 
     /// Term-frequency adjustment (bits) of the name agreement.
     pub fn tf_adjustment<T: Tokens + ?Sized>(&self, cv: &ComparisonVector, tokens: &T) -> f64 {
-        let keys = &cv.name.agreeing_keys;
+        self.tf_of(cv.name.level, &cv.name.agreeing_keys, tokens)
+    }
+
+    fn tf_of<T: Tokens + ?Sized>(&self, level: NameLevel, keys: &[u32], tokens: &T) -> f64 {
         if !self.tf.enabled
             || keys.is_empty()
-            || matches!(cv.name.level, NameLevel::Different | NameLevel::Missing)
+            || matches!(level, NameLevel::Different | NameLevel::Missing)
         {
             return 0.0;
         }
         let mean = keys.iter().map(|k| tokens.tf_bits(*k)).sum::<f64>() / keys.len() as f64;
         (mean * self.tf.weight).clamp(-self.tf.max_abs_bits, self.tf.max_abs_bits)
+    }
+
+    /// The most the name comparison (level weight plus name-frequency adjustment)
+    /// can add for `a` against any record: the adjustment is a mean over tokens
+    /// agreeing exactly or by variant group, all of which are `a`'s, so it is at
+    /// most that of `a`'s least common token. Compute once per left record and pass
+    /// to [`Scorer::weight_if_at_least_bounded`].
+    pub fn name_bound<T: Tokens + ?Sized>(&self, a: &Prepared, tokens: &T) -> f64 {
+        if a.names.iter().all(|n| n.tokens.is_empty()) {
+            return 0.0;
+        }
+        let tf = if self.tf.enabled && self.tf.weight >= 0.0 {
+            let best = a
+                .names
+                .iter()
+                .flat_map(|n| n.tokens.iter())
+                .map(|t| tokens.tf_bits(tokens.info(t.id).key))
+                .fold(f64::NEG_INFINITY, f64::max);
+            (best * self.tf.weight)
+                .clamp(-self.tf.max_abs_bits, self.tf.max_abs_bits)
+                .max(0.0)
+        } else {
+            self.max.tf
+        };
+        self.max.name + tf
     }
 
     /// Per-field weights (field key, level label, weight) without the prior and TF.

@@ -105,6 +105,9 @@ pub fn run_speed(args: SpeedArgs) -> anyhow::Result<()> {
             build_time += t.elapsed();
         }
     }
+    let t = Instant::now();
+    index.shrink_to_fit();
+    build_time += t.elapsed();
     let (rss1, hwm1) = memory();
     let stats = index.stats();
     println!(
