@@ -30,7 +30,7 @@ use crate::compare::compare;
 use crate::model::{
     EmConfig, EmReport, Model, PatternCounts, TfSettings, probability, weight_for_probability,
 };
-use crate::prepare::{Prepared, Vocab, normalise_record};
+use crate::prepare::{CheapFields, Prepared, Vocab, normalise_record};
 use crate::record::MatchRecord;
 
 /// Batch settings.
@@ -114,6 +114,7 @@ thread_local! {
 struct Prepped {
     vocab: Vocab,
     records: Vec<Prepared>,
+    cheap: Vec<CheapFields>,
     postings: Postings,
 }
 
@@ -135,9 +136,11 @@ fn prepare_all(groups: &[&[MatchRecord]], indexed_groups: usize) -> Prepped {
             records.push(p);
         }
     }
+    let cheap = records.par_iter().map(CheapFields::of).collect();
     Prepped {
         vocab,
         records,
+        cheap,
         postings,
     }
 }
@@ -211,13 +214,21 @@ impl Prepped {
                 let cands = self.candidates(i, &config.blocking, dedup.then_some(i));
                 let mut pairs = Vec::new();
                 let bound = scorer.name_bound(a, &self.vocab);
+                let ac = &self.cheap[i];
                 for s in &cands {
-                    let b = &self.records[*s as usize];
-                    let Some(w) =
-                        scorer.weight_if_at_least_bounded(a, bound, b, &self.vocab, cutoff)
-                    else {
+                    let s = *s as usize;
+                    let Some(w) = scorer.weight_if_at_least_cheap(
+                        a,
+                        ac,
+                        bound,
+                        &self.cheap[s],
+                        || self.records.get(s),
+                        &self.vocab,
+                        cutoff,
+                    ) else {
                         continue;
                     };
+                    let b = &self.records[s];
                     let p = probability(w);
                     if p >= config.threshold {
                         let (l, r) = if dedup && b.id < a.id { (b, a) } else { (a, b) };

@@ -17,7 +17,7 @@ use crate::blocking::{BlockingConfig, IdentityHasher, Postings, Role, blocking_k
 use crate::compare::compare;
 use crate::explain::{Candidate, explain};
 use crate::model::{Model, Scorer};
-use crate::prepare::{Overlay, Prepared, Vocab, hash64, normalise_record};
+use crate::prepare::{CheapFields, Overlay, Prepared, Vocab, hash64, normalise_record};
 use crate::record::MatchRecord;
 
 /// An `f64` ordered by `total_cmp` (for the top-k heap).
@@ -57,6 +57,8 @@ pub struct Index {
     config: BlockingConfig,
     vocab: Vocab,
     records: Vec<Option<Prepared>>,
+    /// Cheap fields of each slot (stale for free slots, which no posting list holds).
+    cheap: Vec<CheapFields>,
     free: Vec<u32>,
     slots: SlotMap,
     postings: Postings,
@@ -136,6 +138,7 @@ impl Index {
             config,
             vocab: Vocab::new(),
             records: Vec::new(),
+            cheap: Vec::new(),
             free: Vec::new(),
             slots: SlotMap::default(),
             postings: Postings::new(),
@@ -226,10 +229,15 @@ impl Index {
             let id = p.id.clone();
             self.remove(&id);
         }
+        let cheap = CheapFields::of(&p);
         let slot = match self.free.pop() {
-            Some(s) => s,
+            Some(s) => {
+                self.cheap[s as usize] = cheap;
+                s
+            }
             None => {
                 self.records.push(None);
+                self.cheap.push(cheap);
                 u32::try_from(self.records.len() - 1).unwrap_or(u32::MAX)
             }
         };
@@ -269,21 +277,28 @@ impl Index {
         let mut best: BinaryHeap<Reverse<OrdF64>> = BinaryHeap::with_capacity(k + 1);
         let bound = self.scorer.name_bound(&q, &overlay);
         let mut scored: Vec<(f64, &Prepared)> = Vec::new();
-        for r in slots
-            .iter()
-            .filter_map(|s| self.records.get(*s as usize).and_then(Option::as_ref))
-        {
+        let qc = CheapFields::of(&q);
+        for s in slots {
+            let Some(bc) = self.cheap.get(s as usize) else {
+                continue;
+            };
             let cutoff = if best.len() < k {
                 f64::NEG_INFINITY
             } else {
                 best.peek().map_or(f64::NEG_INFINITY, |Reverse(w)| w.0)
             };
+            let mut record = None;
+            let fetch = || {
+                record = self.records.get(s as usize).and_then(Option::as_ref);
+                record
+            };
             let Some(w) = self
                 .scorer
-                .weight_if_at_least_bounded(&q, bound, r, &overlay, cutoff)
+                .weight_if_at_least_cheap(&q, &qc, bound, bc, fetch, &overlay, cutoff)
             else {
                 continue;
             };
+            let Some(r) = record else { continue };
             scored.push((w, r));
             best.push(Reverse(OrdF64(w)));
             if best.len() > k {

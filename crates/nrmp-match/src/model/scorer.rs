@@ -7,7 +7,7 @@ use crate::compare::{
     compare_identifiers, compare_marks, compare_nationality, compare_sex, compare_texts,
 };
 use crate::model::{FieldParams, Model, TfSettings, weight_of};
-use crate::prepare::{Prepared, Tokens};
+use crate::prepare::{CheapFields, Prepared, Tokens};
 
 /// Level weights per field, indexed by level; the scoring half of a [`Model`].
 #[derive(Debug, Clone)]
@@ -35,6 +35,7 @@ struct MaxWeights {
     marks: f64,
     identifiers: f64,
     text: f64,
+    nationality: f64,
 }
 
 fn max_positive(t: &[f64]) -> f64 {
@@ -56,6 +57,25 @@ fn table<L: Level>(f: Option<&FieldParams>) -> Vec<f64> {
 
 fn at<L: Level>(t: &[f64], l: L) -> f64 {
     t.get(l.index()).copied().unwrap_or(0.0)
+}
+
+/// Slack for the bounds: they add the same terms as the total in another order.
+const BOUND_SLACK: f64 = 1e-9;
+
+/// What the first, cheap stage of a bounded weight found (see [`Scorer::stage1`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Stage1 {
+    dob: crate::compare::DobLevel,
+    sex: crate::compare::SexLevel,
+    /// `None`: not decidable from the packed codes.
+    nationality: Option<crate::compare::NationalityLevel>,
+    height: crate::compare::HeightLevel,
+    /// Prior plus the cheap fields' weights (nationality at its maximum if `None`).
+    cheap: f64,
+    /// The most marks, identifiers and text fields can add.
+    rest_max: f64,
+    /// Upper bound of the total weight.
+    pub(crate) upper: f64,
 }
 
 /// The match weight (bits) at which the probability is `p`: `log2(p / (1 − p))`.
@@ -114,6 +134,7 @@ impl Scorer {
             marks: max_positive(&self.marks),
             identifiers: max_positive(&self.identifiers),
             text,
+            nationality: max_positive(&self.nationality),
         };
         self
     }
@@ -147,29 +168,88 @@ impl Scorer {
         tokens: &T,
         cutoff: f64,
     ) -> Option<f64> {
+        let s1 = self.stage1(&CheapFields::of(a), &CheapFields::of(b), name_bound);
+        if s1.upper < cutoff - BOUND_SLACK {
+            return None;
+        }
+        self.stage2(&s1, a, b, tokens, cutoff)
+    }
+
+    /// The bounded weight of `a` against a record known first by its cheap fields
+    /// `bc`; the full record is fetched (`fetch`) only if the cheap bound reaches
+    /// `cutoff`. Same result as [`Scorer::weight_if_at_least`].
+    #[allow(clippy::too_many_arguments)] // the hot loop's left record, split for speed
+    pub(crate) fn weight_if_at_least_cheap<'r, T: Tokens + ?Sized>(
+        &self,
+        a: &Prepared,
+        ac: &CheapFields,
+        name_bound: f64,
+        bc: &CheapFields,
+        fetch: impl FnOnce() -> Option<&'r Prepared>,
+        tokens: &T,
+        cutoff: f64,
+    ) -> Option<f64> {
+        let s1 = self.stage1(ac, bc, name_bound);
+        if s1.upper < cutoff - BOUND_SLACK {
+            return None;
+        }
+        self.stage2(&s1, a, fetch()?, tokens, cutoff)
+    }
+
+    /// First stage of the bounded weight: the cheap fields only (no access to the
+    /// full records). `upper` bounds the total weight from above.
+    pub(crate) fn stage1(&self, a: &CheapFields, b: &CheapFields, name_bound: f64) -> Stage1 {
         let dob = compare_dob(a.dob.as_ref(), b.dob.as_ref());
         let sex = compare_sex(a.sex, b.sex);
-        let nationality = compare_nationality(&a.nationalities, &b.nationalities);
+        let nationality = a.nationality(b);
         let height = compare_height(a.height, b.height);
         let cheap = self.prior_bits
             + at(&self.dob, dob)
             + at(&self.sex, sex)
-            + at(&self.nationality, nationality)
+            + nationality.map_or(self.max.nationality, |l| at(&self.nationality, l))
             + at(&self.height, height);
         let both = |x: bool, y: bool, w: f64| if x && y { w } else { 0.0 };
-        let rest_max = both(!a.marks.is_empty(), !b.marks.is_empty(), self.max.marks)
-            + both(
-                !a.identifiers.is_empty(),
-                !b.identifiers.is_empty(),
-                self.max.identifiers,
-            )
-            + self.max.text * a.texts.len().min(b.texts.len()) as f64;
-        let names_max = if b.names.is_empty() { 0.0 } else { name_bound };
-        // a hair of slack: the bounds add the same terms in another order
-        let cutoff_slack = cutoff - 1e-9;
-        if cheap + names_max + rest_max < cutoff_slack {
-            return None;
+        let rest_max = both(a.has_marks, b.has_marks, self.max.marks)
+            + both(a.has_identifiers, b.has_identifiers, self.max.identifiers)
+            + match a.texts.min(b.texts) {
+                0 => 0.0,
+                u8::MAX => f64::INFINITY,
+                n => self.max.text * f64::from(n),
+            };
+        let names_max = if b.has_names { name_bound } else { 0.0 };
+        Stage1 {
+            dob,
+            sex,
+            nationality,
+            height,
+            cheap,
+            rest_max,
+            upper: cheap + names_max + rest_max,
         }
+    }
+
+    /// Second stage: names, then the remaining fields, each only while the total
+    /// can still reach `cutoff`; the exact total weight if it does.
+    pub(crate) fn stage2<T: Tokens + ?Sized>(
+        &self,
+        s1: &Stage1,
+        a: &Prepared,
+        b: &Prepared,
+        tokens: &T,
+        cutoff: f64,
+    ) -> Option<f64> {
+        let cutoff_slack = cutoff - BOUND_SLACK;
+        let (nationality, cheap) = match s1.nationality {
+            Some(l) => (l, s1.cheap),
+            None => {
+                let l = compare_nationality(&a.nationalities, &b.nationalities);
+                (
+                    l,
+                    s1.cheap - self.max.nationality + at(&self.nationality, l),
+                )
+            }
+        };
+        let (dob, sex, height, rest_max) = (s1.dob, s1.sex, s1.height, s1.rest_max);
         let name = best_names(a, b, tokens);
         let with_name = cheap
             + at(&self.name, name.level)
@@ -338,6 +418,17 @@ mod tests {
                 .push(("passport".into(), format!("P{:07}", i % 11)));
             r.text_fields
                 .push(("town".into(), format!("Town{}", i % 5)));
+        }
+        // nationalities: packed codes, and the overflow cases (three codes, long codes)
+        for (i, r) in records.iter_mut().enumerate() {
+            match i % 6 {
+                0 => r.nationalities = vec!["GBR".into()],
+                1 => r.nationalities = vec!["AFG".into(), "IRN".into()],
+                2 => r.nationalities = vec!["AFG".into(), "PAK".into(), "IRN".into()],
+                3 => r.nationalities = vec!["Kurdistan".into()],
+                4 => r.nationalities = vec!["IRN".into()],
+                _ => {}
+            }
         }
         for model in [Model::default_trained(), Model::default_untrained()] {
             let scorer = model.scorer();
