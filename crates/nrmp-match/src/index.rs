@@ -141,7 +141,7 @@ impl Index {
             cheap: Vec::new(),
             free: Vec::new(),
             slots: SlotMap::default(),
-            postings: Postings::new(),
+            postings: Postings::with_cap(config.max_posting),
         }
     }
 
