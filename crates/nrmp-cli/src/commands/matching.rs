@@ -30,8 +30,8 @@ use std::time::Instant;
 
 pub use input::MappingArgs;
 
-/// The default `--threshold` of `dedup` and `link`.
-pub const DEFAULT_THRESHOLD: f64 = 0.9;
+/// The default `--threshold` of `dedup` and `link` (as [`BatchConfig::default`]).
+pub const DEFAULT_THRESHOLD: f64 = 0.5;
 
 /// The reason `ActorArgs` records when none is given; a lookup must state its own.
 const DEFAULT_REASON: &str = "command-line administration";
