@@ -262,7 +262,9 @@ pub struct Prepared {
     /// Height range (min, max) in cm.
     pub height: Option<(u16, u16)>,
     /// Marks as folded word lists.
-    pub marks: Vec<Vec<Box<str>>>,
+    /// Each mark's words, interned in the vocabulary like name tokens (one small
+    /// allocation per mark instead of one per word).
+    pub marks: Vec<Box<[u32]>>,
     /// Identifiers as (folded kind, upper-case alphanumeric value).
     pub identifiers: Vec<(Box<str>, Box<str>)>,
     /// Text fields as (lower-case field name, folded value).
@@ -473,7 +475,11 @@ fn prepare_with<T: Tokens + ?Sized>(v: &mut T, n: NormalisedRecord) -> Prepared 
         sex: n.sex,
         nationalities: n.nationalities,
         height: n.height,
-        marks: n.marks,
+        marks: n
+            .marks
+            .iter()
+            .map(|words| words.iter().map(|w| v.intern(w)).collect())
+            .collect(),
         identifiers: n.identifiers,
         texts: n.texts,
     }

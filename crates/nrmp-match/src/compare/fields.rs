@@ -163,6 +163,45 @@ pub fn compare_marks(a: &[Vec<Box<str>>], b: &[Vec<Box<str>>]) -> MarksLevel {
     best
 }
 
+/// [`compare_marks`] on marks whose words are interned token ids (as in
+/// [`crate::prepare::Prepared`]); same levels.
+pub fn compare_mark_ids<T: crate::prepare::Tokens + ?Sized>(
+    a: &[Box<[u32]>],
+    b: &[Box<[u32]>],
+    tokens: &T,
+) -> MarksLevel {
+    if a.is_empty() || b.is_empty() {
+        return MarksLevel::Missing;
+    }
+    let mut best = MarksLevel::Different;
+    for ma in a {
+        for mb in b {
+            let mut shared = 0usize;
+            let mut specific = false;
+            for w in ma.iter() {
+                if mb.contains(w) {
+                    shared += 1;
+                    specific |= !GENERIC_MARK_WORDS.contains(&&*tokens.info(*w).text);
+                }
+            }
+            if !specific {
+                continue;
+            }
+            let mut union: Vec<u32> = ma.iter().chain(mb.iter()).copied().collect();
+            union.sort_unstable();
+            union.dedup();
+            let jaccard = shared as f64 / union.len().max(1) as f64;
+            let level = if jaccard >= 0.5 {
+                MarksLevel::Similar
+            } else {
+                MarksLevel::Partial
+            };
+            best = best.min(level);
+        }
+    }
+    best
+}
+
 /// Compares identifiers of the same kind: exact, one typo, different, missing.
 pub fn compare_identifiers(
     a: &[(Box<str>, Box<str>)],
@@ -330,6 +369,53 @@ mod tests {
             ),
             MarksLevel::Partial
         );
+    }
+
+    #[test]
+    fn interned_marks_compare_like_marks_as_text() {
+        use crate::prepare::{Tokens, Vocab};
+        let texts = [
+            "scar left cheek",
+            "scar cheek left",
+            "scar left arm",
+            "tattoo rose right arm",
+            "rose tattoo neck with dragon wings",
+            "rose rose neck",
+            "burn mark back",
+            "stud right eyebrow",
+            "old scar neck",
+        ];
+        let mut v = Vocab::new();
+        let words = |s: &str| s.split(' ').map(Box::<str>::from).collect::<Vec<_>>();
+        let sets: Vec<Vec<&str>> = vec![
+            vec![texts[0]],
+            vec![texts[1], texts[6]],
+            vec![texts[2]],
+            vec![texts[3], texts[7]],
+            vec![texts[4]],
+            vec![texts[5]],
+            vec![texts[8], texts[2]],
+            vec![],
+        ];
+        for a in &sets {
+            for b in &sets {
+                let (ta, tb): (Vec<_>, Vec<_>) = (
+                    a.iter().map(|s| words(s)).collect(),
+                    b.iter().map(|s| words(s)).collect(),
+                );
+                let mut ids = |m: &Vec<Vec<Box<str>>>| -> Vec<Box<[u32]>> {
+                    m.iter()
+                        .map(|w| w.iter().map(|x| v.intern(x)).collect())
+                        .collect()
+                };
+                let (ia, ib) = (ids(&ta), ids(&tb));
+                assert_eq!(
+                    compare_mark_ids(&ia, &ib, &v),
+                    compare_marks(&ta, &tb),
+                    "{a:?} {b:?}"
+                );
+            }
+        }
     }
 
     #[test]

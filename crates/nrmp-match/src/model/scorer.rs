@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use crate::compare::{
     ComparisonVector, Level, NameLevel, TextLevel, best_names, compare_dob, compare_height,
-    compare_identifiers, compare_marks, compare_nationality, compare_sex, compare_texts,
+    compare_identifiers, compare_mark_ids, compare_nationality, compare_sex, compare_texts,
 };
 use crate::model::{FieldParams, Model, TfSettings, weight_of};
 use crate::prepare::{CheapFields, Prepared, Tokens};
@@ -267,7 +267,7 @@ impl Scorer {
             identifiers: crate::compare::IdentifierLevel::Missing,
             texts: Vec::new(),
         };
-        cv.marks = compare_marks(&a.marks, &b.marks);
+        cv.marks = compare_mark_ids(&a.marks, &b.marks, tokens);
         cv.identifiers = compare_identifiers(&a.identifiers, &b.identifiers);
         if !a.texts.is_empty() && !b.texts.is_empty() {
             cv.texts = compare_texts(&a.texts, &b.texts);
