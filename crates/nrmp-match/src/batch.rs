@@ -121,10 +121,12 @@ struct Prepped {
     postings: Postings,
 }
 
-fn prepare_all(groups: &[&[MatchRecord]], indexed_groups: usize) -> Prepped {
+/// `max_posting`: lists longer than this are never used, so they are only marked
+/// full ([`Postings::with_cap`]).
+fn prepare_all(groups: &[&[MatchRecord]], indexed_groups: usize, max_posting: usize) -> Prepped {
     let mut vocab = Vocab::new();
     let mut records = Vec::new();
-    let mut postings = Postings::new();
+    let mut postings = Postings::with_cap(max_posting);
     for (g, group) in groups.iter().enumerate() {
         let normalised: Vec<_> = group.par_iter().map(normalise_record).collect();
         for n in normalised {
@@ -183,8 +185,8 @@ impl Prepped {
                 if kinds.is_some_and(|ks| !ks.contains(&k.kind)) {
                     continue;
                 }
-                let list = self.postings.get(k.hash);
-                if list.len() > config.max_posting {
+                let (list, usable) = self.postings.usable(k.hash, config.max_posting);
+                if !usable {
                     continue;
                 }
                 for s in list {
@@ -263,7 +265,7 @@ impl Prepped {
 /// The prior is fixed by the model and [`BatchConfig::population`], not by the
 /// number of records.
 pub fn dedup(records: &[MatchRecord], model: &Model, config: &BatchConfig) -> BatchResult {
-    let prepped = prepare_all(&[records], 1);
+    let prepped = prepare_all(&[records], 1, config.blocking.max_posting);
     let model = config.model_for(model);
     let (pairs, candidate_pairs) = prepped.score_pairs(0..records.len(), config, &model, true);
     let ids: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
@@ -282,7 +284,7 @@ pub fn link(
     model: &Model,
     config: &BatchConfig,
 ) -> BatchResult {
-    let prepped = prepare_all(&[left, right], 1);
+    let prepped = prepare_all(&[left, right], 1, config.blocking.max_posting);
     let range = left.len()..left.len() + right.len();
     let model = config.model_for(model);
     let (pairs, candidate_pairs) = prepped.score_pairs(range, config, &model, false);
@@ -513,7 +515,7 @@ impl Prepped {
 ///    to a deployment's population, [`BatchConfig::population`]);
 /// 5. the term-frequency settings are set to `config.tf` when given.
 pub fn train(records: &[MatchRecord], model: &mut Model, config: &TrainConfig) -> TrainReport {
-    let prepped = prepare_all(&[records], 1);
+    let prepped = prepare_all(&[records], 1, config.blocking.max_posting);
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
     let u_pairs = model.estimate_u(&prepped.records, &prepped.vocab, &mut rng, config.u_pairs);
     let em = EmConfig {
@@ -607,7 +609,7 @@ mod tests {
         truth: &[(String, String)],
         f: impl Fn(&crate::compare::ComparisonVector) -> Option<bool>,
     ) -> f64 {
-        let prepped = prepare_all(&[records], 0);
+        let prepped = prepare_all(&[records], 0, usize::MAX);
         let pos: HashMap<&str, usize> = records
             .iter()
             .enumerate()

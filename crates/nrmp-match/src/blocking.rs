@@ -324,8 +324,9 @@ impl Postings {
         matches!(self.map.get(&key), Some(Posting::Full(_)))
     }
 
-    /// Slots of `key` and whether they are usable under `max_posting`.
-    fn usable(&self, key: u64, max_posting: usize) -> (&[u32], bool) {
+    /// Slots of `key` and whether they are usable under `max_posting` (a list
+    /// is not if it is longer, or full).
+    pub(crate) fn usable(&self, key: u64, max_posting: usize) -> (&[u32], bool) {
         match self.map.get(&key) {
             None => (&[], true),
             Some(Posting::Full(v)) => (v, false),
