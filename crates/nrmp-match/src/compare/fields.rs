@@ -202,6 +202,33 @@ pub fn compare_mark_ids<T: crate::prepare::Tokens + ?Sized>(
     best
 }
 
+/// True if the Damerau-Levenshtein distance is at most 1 (one substitution,
+/// insertion, deletion or transposition of adjacent characters), without
+/// allocating: identifiers are compared for many candidate pairs.
+pub(crate) fn within_one_edit(a: &[u8], b: &[u8]) -> bool {
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    match long.len() - short.len() {
+        0 => {
+            let mut diff = [0usize; 2];
+            let mut n = 0;
+            for i in (0..short.len()).filter(|i| short[*i] != long[*i]) {
+                if n == 2 {
+                    return false;
+                }
+                diff[n] = i;
+                n += 1;
+            }
+            let [i, j] = diff;
+            n < 2 || (j == i + 1 && short[i] == long[j] && short[j] == long[i])
+        }
+        1 => {
+            let p = short.iter().zip(long).take_while(|(x, y)| x == y).count();
+            short[p..] == long[p + 1..]
+        }
+        _ => false,
+    }
+}
+
 /// Compares identifiers of the same kind: exact, one typo, different, missing.
 pub fn compare_identifiers(
     a: &[(Box<str>, Box<str>)],
@@ -215,7 +242,7 @@ pub fn compare_identifiers(
             }
             let level = if va == vb {
                 IdentifierLevel::Exact
-            } else if strsim::damerau_levenshtein(va, vb) <= 1 {
+            } else if within_one_edit(va.as_bytes(), vb.as_bytes()) {
                 IdentifierLevel::OneTypo
             } else {
                 IdentifierLevel::Different
@@ -413,6 +440,41 @@ mod tests {
                     compare_mark_ids(&ia, &ib, &v),
                     compare_marks(&ta, &tb),
                     "{a:?} {b:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn within_one_edit_agrees_with_damerau_levenshtein() {
+        let words = [
+            "",
+            "A",
+            "AB",
+            "BA",
+            "ABC",
+            "ACB",
+            "BAC",
+            "ABCD",
+            "ABDC",
+            "ABXD",
+            "ABD",
+            "XABCD",
+            "ABCDX",
+            "X1234567",
+            "X1234576",
+            "X123456",
+            "X12345678",
+            "Y1234567",
+            "1X234567",
+            "X1243567",
+        ];
+        for x in words {
+            for y in words {
+                assert_eq!(
+                    within_one_edit(x.as_bytes(), y.as_bytes()),
+                    strsim::damerau_levenshtein(x, y) <= 1,
+                    "{x:?} {y:?}"
                 );
             }
         }
