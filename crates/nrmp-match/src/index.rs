@@ -43,7 +43,7 @@ impl Ord for OrdF64 {
 pub struct IndexStats {
     /// Records stored.
     pub records: usize,
-    /// Distinct name tokens.
+    /// Distinct tokens in the vocabulary (name tokens and distinguishing-mark words).
     pub tokens: usize,
     /// Distinct blocking keys.
     pub keys: usize,
