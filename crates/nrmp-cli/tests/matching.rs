@@ -144,6 +144,84 @@ fn dedup_finds_planted_duplicates_with_custom_columns() {
     assert_eq!(std::fs::read_to_string(&out).unwrap(), first);
 }
 
+fn cluster_of(path: &Path, record: &str) -> String {
+    let text = std::fs::read_to_string(path).unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{record},")))
+        .unwrap_or_else(|| panic!("{record} not in {text}"))
+        .to_string()
+}
+
+#[test]
+fn dedup_previous_clusters_keep_ids_when_records_are_added() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = people_csv(dir.path());
+    let out = dir.path().join("pairs.csv");
+    let first = dir.path().join("clusters1.csv");
+    let run = |input: &Path, clusters: &Path, previous: Option<&Path>| {
+        let mut args = vec![
+            "dedup",
+            "--input",
+            input.to_str().unwrap(),
+            "--id",
+            "ref",
+            "--map",
+            MAP,
+            "--output",
+            out.to_str().unwrap(),
+            "--clusters",
+            clusters.to_str().unwrap(),
+        ];
+        if let Some(p) = previous {
+            args.extend(["--previous-clusters", p.to_str().unwrap()]);
+        }
+        let o = nrmp(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+    };
+    run(&input, &first, None);
+    assert_eq!(cluster_of(&first, "A02"), "A01");
+    // a third record of the same person arrives with a smaller id, and a new person
+    let mut text = std::fs::read_to_string(&input).unwrap();
+    text.push_str("A00,Mohamed,Karimi,2006-03-04,M,AFG\nE01,Dawit,Haile,2006-06-06,M,ERI\n");
+    let grown = dir.path().join("grown.csv");
+    std::fs::write(&grown, text).unwrap();
+    let plain = dir.path().join("clusters2.csv");
+    run(&grown, &plain, None);
+    assert_eq!(
+        cluster_of(&plain, "A01"),
+        "A00",
+        "without the earlier clustering the smallest id names the cluster"
+    );
+    let carried = dir.path().join("clusters3.csv");
+    run(&grown, &carried, Some(&first));
+    for r in ["A00", "A01", "A02"] {
+        assert_eq!(cluster_of(&carried, r), "A01", "{r}");
+    }
+    for r in ["B02", "C02", "D05", "E01"] {
+        assert_eq!(cluster_of(&carried, r), cluster_of(&plain, r), "{r}");
+    }
+    // a file that is not a clusters file is refused, naming the option
+    let o = nrmp(&[
+        "dedup",
+        "--input",
+        grown.to_str().unwrap(),
+        "--id",
+        "ref",
+        "--map",
+        MAP,
+        "--output",
+        out.to_str().unwrap(),
+        "--previous-clusters",
+        input.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(
+        err.contains("--previous-clusters") && err.contains("record_id"),
+        "{err}"
+    );
+}
+
 #[test]
 fn bad_input_gets_one_line_errors_naming_it() {
     let dir = tempfile::tempdir().unwrap();

@@ -69,7 +69,7 @@ fn join(v: &[Box<str>]) -> String {
     }
 }
 
-fn details(a: &Prepared, b: &Prepared, field: &str) -> String {
+fn details<T: Tokens + ?Sized>(a: &Prepared, b: &Prepared, field: &str, tokens: &T) -> String {
     match field {
         "name" => "".to_string(),
         "dob" => format!(
@@ -91,8 +91,17 @@ fn details(a: &Prepared, b: &Prepared, field: &str) -> String {
             format!("{} vs {}", h(a.height), h(b.height))
         }
         "marks" => {
-            let m =
-                |x: &[Vec<Box<str>>]| x.iter().map(|w| w.join(" ")).collect::<Vec<_>>().join("; ");
+            let m = |x: &[Box<[u32]>]| {
+                x.iter()
+                    .map(|w| {
+                        w.iter()
+                            .map(|id| &*tokens.info(*id).text)
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            };
             format!("{} vs {}", m(&a.marks), m(&b.marks))
         }
         "identifiers" => {
@@ -144,7 +153,7 @@ pub fn explain<T: Tokens + ?Sized>(
             let nb = b.names.get(cv.name.right).map_or("?", |n| &n.display);
             format!("{na} vs {nb}")
         } else {
-            details(a, b, &field)
+            details(a, b, &field, tokens)
         };
         let is_name = field == "name";
         contributions.push(Contribution {

@@ -6,24 +6,44 @@
 //! the posting lists (oversized lists skipped, see [`crate::blocking`]), scores
 //! them with the model and explains the top k.
 
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::hash::BuildHasherDefault;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::blocking::{BlockingConfig, Postings, Role, blocking_keys};
+use crate::blocking::{BlockingConfig, IdentityHasher, Postings, Role, blocking_keys};
 use crate::compare::compare;
 use crate::explain::{Candidate, explain};
 use crate::model::{Model, Scorer};
-use crate::prepare::{Overlay, Prepared, Vocab, normalise_record};
+use crate::prepare::{CheapFields, Overlay, Prepared, Vocab, hash64, normalise_record};
 use crate::record::MatchRecord;
+
+/// An `f64` ordered by `total_cmp` (for the top-k heap).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct OrdF64(f64);
+
+impl Eq for OrdF64 {}
+
+impl PartialOrd for OrdF64 {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for OrdF64 {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0)
+    }
+}
 
 /// Size figures of an index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IndexStats {
     /// Records stored.
     pub records: usize,
-    /// Distinct name tokens.
+    /// Distinct tokens in the vocabulary (name tokens and distinguishing-mark words).
     pub tokens: usize,
     /// Distinct blocking keys.
     pub keys: usize,
@@ -37,9 +57,76 @@ pub struct Index {
     config: BlockingConfig,
     vocab: Vocab,
     records: Vec<Option<Prepared>>,
+    /// Cheap fields of each slot (stale for free slots, which no posting list holds).
+    cheap: Vec<CheapFields>,
     free: Vec<u32>,
-    slots: HashMap<Box<str>, u32>,
+    slots: SlotMap,
     postings: Postings,
+}
+
+/// Record id → slot, without a second copy of every id: keyed by the id's 64-bit
+/// hash and checked against the stored record; the rare ids whose hash is already
+/// taken by another id go to a small map keyed by the id itself.
+#[derive(Debug, Clone, Default)]
+struct SlotMap {
+    by_hash: HashMap<u64, u32, BuildHasherDefault<IdentityHasher>>,
+    clash: HashMap<Box<str>, u32>,
+    len: usize,
+}
+
+impl SlotMap {
+    fn id_at(records: &[Option<Prepared>], slot: u32) -> Option<&str> {
+        records
+            .get(slot as usize)
+            .and_then(Option::as_ref)
+            .map(|p| &*p.id)
+    }
+
+    fn get(&self, id: &str, records: &[Option<Prepared>]) -> Option<u32> {
+        self.get_hashed(hash64(id), id, records)
+    }
+
+    fn get_hashed(&self, h: u64, id: &str, records: &[Option<Prepared>]) -> Option<u32> {
+        match self.by_hash.get(&h) {
+            Some(&s) if Self::id_at(records, s) == Some(id) => Some(s),
+            _ => self.clash.get(id).copied(),
+        }
+    }
+
+    /// Adds `id` (not present) at `slot`.
+    fn insert(&mut self, id: &str, slot: u32) {
+        self.insert_hashed(hash64(id), id, slot);
+    }
+
+    fn insert_hashed(&mut self, h: u64, id: &str, slot: u32) {
+        match self.by_hash.entry(h) {
+            std::collections::hash_map::Entry::Occupied(_) => {
+                self.clash.insert(id.into(), slot);
+            }
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(slot);
+            }
+        }
+        self.len += 1;
+    }
+
+    fn remove(&mut self, id: &str, records: &[Option<Prepared>]) -> Option<u32> {
+        self.remove_hashed(hash64(id), id, records)
+    }
+
+    fn remove_hashed(&mut self, h: u64, id: &str, records: &[Option<Prepared>]) -> Option<u32> {
+        let slot = match self.by_hash.get(&h) {
+            Some(&s) if Self::id_at(records, s) == Some(id) => {
+                self.by_hash.remove(&h);
+                Some(s)
+            }
+            _ => self.clash.remove(id),
+        };
+        if slot.is_some() {
+            self.len -= 1;
+        }
+        slot
+    }
 }
 
 impl Index {
@@ -51,9 +138,10 @@ impl Index {
             config,
             vocab: Vocab::new(),
             records: Vec::new(),
+            cheap: Vec::new(),
             free: Vec::new(),
-            slots: HashMap::new(),
-            postings: Postings::new(),
+            slots: SlotMap::default(),
+            postings: Postings::with_cap(config.max_posting),
         }
     }
 
@@ -67,7 +155,14 @@ impl Index {
             let p = index.vocab.prepare(n);
             index.insert_prepared(p);
         }
+        index.shrink_to_fit();
         index
+    }
+
+    /// Releases spare capacity left by bulk inserts (call after a series of
+    /// [`Index::extend`] calls; [`Index::build`] does it itself).
+    pub fn shrink_to_fit(&mut self) {
+        self.postings.shrink_to_fit();
     }
 
     /// Adds many records (normalisation runs in parallel); records with an id
@@ -84,17 +179,17 @@ impl Index {
 
     /// Number of records.
     pub fn len(&self) -> usize {
-        self.slots.len()
+        self.slots.len
     }
 
     /// True if empty.
     pub fn is_empty(&self) -> bool {
-        self.slots.is_empty()
+        self.slots.len == 0
     }
 
     /// True if a record with this id is stored.
     pub fn contains(&self, id: &str) -> bool {
-        self.slots.contains_key(id)
+        self.slots.get(id, &self.records).is_some()
     }
 
     /// The model in use.
@@ -130,14 +225,19 @@ impl Index {
     }
 
     fn insert_prepared(&mut self, p: Prepared) {
-        if self.slots.contains_key(&p.id) {
+        if self.slots.get(&p.id, &self.records).is_some() {
             let id = p.id.clone();
             self.remove(&id);
         }
+        let cheap = CheapFields::of(&p);
         let slot = match self.free.pop() {
-            Some(s) => s,
+            Some(s) => {
+                self.cheap[s as usize] = cheap;
+                s
+            }
             None => {
                 self.records.push(None);
+                self.cheap.push(cheap);
                 u32::try_from(self.records.len() - 1).unwrap_or(u32::MAX)
             }
         };
@@ -145,13 +245,13 @@ impl Index {
         for k in blocking_keys(&p, &self.vocab, Role::Index) {
             self.postings.insert(k.hash, slot);
         }
-        self.slots.insert(p.id.clone(), slot);
+        self.slots.insert(&p.id, slot);
         self.records[slot as usize] = Some(p);
     }
 
     /// Removes a record; returns whether it was present.
     pub fn remove(&mut self, id: &str) -> bool {
-        let Some(slot) = self.slots.remove(id) else {
+        let Some(slot) = self.slots.remove(id, &self.records) else {
             return false;
         };
         if let Some(p) = self.records.get_mut(slot as usize).and_then(Option::take) {
@@ -170,15 +270,41 @@ impl Index {
         let mut overlay = Overlay::new(&self.vocab);
         let q = overlay.prepare(normalise_record(query));
         let keys = blocking_keys(&q, &overlay, Role::Query);
-        let slots = self.postings.candidates(&keys, &self.config);
-        let mut scored: Vec<(f64, &Prepared)> = slots
-            .iter()
-            .filter_map(|s| self.records.get(*s as usize).and_then(Option::as_ref))
-            .map(|r| {
-                let cv = compare(&q, r, &overlay);
-                (self.scorer.weight(&cv, &q, &overlay), r)
-            })
-            .collect();
+        // most promising first, so the k-th best weight (the cutoff) rises early
+        let slots = self.postings.ranked_candidates(&keys, &self.config);
+        // The k best weights so far (a min-heap): a candidate that cannot reach the
+        // k-th best is not compared in full (see `Scorer::weight_if_at_least`).
+        let mut best: BinaryHeap<Reverse<OrdF64>> = BinaryHeap::with_capacity(k + 1);
+        let bound = self.scorer.name_bound(&q, &overlay);
+        let mut scored: Vec<(f64, &Prepared)> = Vec::new();
+        let qc = CheapFields::of(&q);
+        for s in slots {
+            let Some(bc) = self.cheap.get(s as usize) else {
+                continue;
+            };
+            let cutoff = if best.len() < k {
+                f64::NEG_INFINITY
+            } else {
+                best.peek().map_or(f64::NEG_INFINITY, |Reverse(w)| w.0)
+            };
+            let mut record = None;
+            let fetch = || {
+                record = self.records.get(s as usize).and_then(Option::as_ref);
+                record
+            };
+            let Some(w) = self
+                .scorer
+                .weight_if_at_least_cheap(&q, &qc, bound, bc, fetch, &overlay, cutoff)
+            else {
+                continue;
+            };
+            let Some(r) = record else { continue };
+            scored.push((w, r));
+            best.push(Reverse(OrdF64(w)));
+            if best.len() > k {
+                best.pop();
+            }
+        }
         scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.id.cmp(&b.1.id)));
         scored.truncate(k);
         scored
@@ -301,6 +427,106 @@ mod tests {
             .find(|x| x.field == "identifiers")
             .unwrap();
         assert_eq!(id.level, "one_typo");
+    }
+
+    #[test]
+    fn lookup_top_k_is_the_same_as_scoring_every_candidate_in_full() {
+        let (records, _) = crate::testdata::generate(5, 400, 0.4);
+        let index = Index::build(
+            Model::default_trained(),
+            BlockingConfig::default(),
+            &records,
+        );
+        for q in records.iter().step_by(9) {
+            let mut overlay = Overlay::new(&index.vocab);
+            let qp = overlay.prepare(normalise_record(q));
+            let keys = blocking_keys(&qp, &overlay, Role::Query);
+            let mut all: Vec<(f64, &str)> = index
+                .postings
+                .candidates(&keys, &index.config)
+                .iter()
+                .filter_map(|s| index.records[*s as usize].as_ref())
+                .map(|r| {
+                    let w = index
+                        .scorer
+                        .weight(&compare(&qp, r, &overlay), &qp, &overlay);
+                    (w, &*r.id)
+                })
+                .collect();
+            all.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+            all.truncate(5);
+            let got = index.lookup(q, 5);
+            assert_eq!(got.len(), all.len());
+            for (g, a) in got.iter().zip(&all) {
+                assert_eq!(g.id, a.1);
+                assert!((g.match_weight - a.0).abs() < 1e-9, "{g} vs {}", a.0);
+            }
+        }
+    }
+
+    #[test]
+    fn slot_map_keeps_ids_whose_hashes_clash_apart() {
+        let mut v = Vocab::new();
+        let records: Vec<Option<Prepared>> = ["a", "b", "c"]
+            .iter()
+            .map(|id| Some(v.prepare(normalise_record(&MatchRecord::new(*id)))))
+            .collect();
+        let mut m = SlotMap::default();
+        // three ids forced onto one hash
+        for (slot, id) in ["a", "b", "c"].iter().enumerate() {
+            m.insert_hashed(7, id, slot as u32);
+        }
+        assert_eq!(m.len, 3);
+        for (slot, id) in ["a", "b", "c"].iter().enumerate() {
+            assert_eq!(m.get_hashed(7, id, &records), Some(slot as u32));
+        }
+        assert_eq!(m.get_hashed(7, "zz", &records), None);
+        assert_eq!(m.remove_hashed(7, "a", &records), Some(0));
+        assert_eq!(m.get_hashed(7, "a", &records), None);
+        assert_eq!(m.get_hashed(7, "b", &records), Some(1));
+        assert_eq!(m.remove_hashed(7, "c", &records), Some(2));
+        assert_eq!(m.remove_hashed(7, "c", &records), None);
+        assert_eq!(m.get_hashed(7, "b", &records), Some(1));
+        assert_eq!(m.len, 1);
+    }
+
+    #[test]
+    fn upsert_then_lookup_finds_the_new_version_not_the_old() {
+        let mut index = Index::build(
+            Model::default_trained(),
+            BlockingConfig::default(),
+            &sample(),
+        );
+        let old_q = MatchRecord::new("q").with_name(PersonName::new("Tesfay", "Mehari"));
+        assert_eq!(index.lookup(&old_q, 1)[0].id, "r3");
+        // r3 is corrected: another name and date of birth
+        let new = MatchRecord::new("r3")
+            .with_name(PersonName::new("Dawit", "Gebreyesus"))
+            .with_dob(DobRange::exact(d(2001, 2, 3)));
+        index.upsert(&new);
+        assert_eq!(index.len(), 3);
+        assert!(index.contains("r3"));
+        let new_q = MatchRecord::new("q")
+            .with_name(PersonName::new("Dawit", "Gebreyesus"))
+            .with_dob(DobRange::exact(d(2001, 2, 3)));
+        let hit = &index.lookup(&new_q, 1)[0];
+        assert_eq!(hit.id, "r3");
+        assert!(hit.to_string().contains("Dawit"), "{hit}");
+        // the old version is gone: its name finds nothing that agrees on it
+        assert!(
+            index
+                .lookup(&old_q, 3)
+                .iter()
+                .all(|c| c.id != "r3" || c.match_weight < 0.0),
+            "old version still found"
+        );
+        assert!(index.remove("r3"));
+        assert!(!index.contains("r3"));
+        assert!(index.lookup(&new_q, 3).iter().all(|c| c.id != "r3"));
+        // the freed slot is reused by the next insert
+        index.upsert(&new);
+        assert_eq!(index.len(), 3);
+        assert_eq!(index.lookup(&new_q, 1)[0].id, "r3");
     }
 
     #[test]

@@ -60,8 +60,8 @@ pub mod variants;
 mod testdata;
 
 pub use batch::{
-    BatchConfig, BatchResult, ClusterAssignment, ScoredPair, TrainConfig, TrainReport, clusters,
-    dedup, link, train,
+    BatchConfig, BatchResult, ClusterAssignment, ScoredPair, TrainConfig, TrainReport,
+    carry_over_ids, clusters, dedup, link, train,
 };
 pub use blocking::{BlockingConfig, RecallReport, blocking_recall};
 pub use explain::{Candidate, Contribution};

@@ -262,11 +262,99 @@ pub struct Prepared {
     /// Height range (min, max) in cm.
     pub height: Option<(u16, u16)>,
     /// Marks as folded word lists.
-    pub marks: Vec<Vec<Box<str>>>,
+    /// Each mark's words, interned in the vocabulary like name tokens (one small
+    /// allocation per mark instead of one per word).
+    pub marks: Vec<Box<[u32]>>,
     /// Identifiers as (folded kind, upper-case alphanumeric value).
     pub identifiers: Vec<(Box<str>, Box<str>)>,
     /// Text fields as (lower-case field name, folded value).
     pub texts: Vec<(Box<str>, Box<str>)>,
+}
+
+/// The few fields of a [`Prepared`] record that bound its weight cheaply (date of
+/// birth, sex, nationality, height, and which other fields are present), stored
+/// contiguously per record so that most candidates are ruled out without touching
+/// the full record. Built by [`CheapFields::of`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheapFields {
+    /// Date of birth.
+    pub dob: Option<DobRange>,
+    /// Sex.
+    pub sex: Option<Sex>,
+    /// Height range.
+    pub height: Option<(u16, u16)>,
+    /// Up to two nationality codes of at most 3 bytes, packed (byte length in the
+    /// top byte); 0 = none.
+    nat: [u32; 2],
+    /// More nationalities, or longer codes, than fit in `nat`: compare the full record.
+    nat_overflow: bool,
+    /// Number of nationalities.
+    nat_len: u8,
+    /// Has at least one name form with tokens.
+    pub has_names: bool,
+    /// Has marks.
+    pub has_marks: bool,
+    /// Has identifiers.
+    pub has_identifiers: bool,
+    /// Number of text fields (255: 255 or more).
+    pub texts: u8,
+}
+
+fn pack_code(c: &str) -> Option<u32> {
+    let b = c.as_bytes();
+    if b.is_empty() || b.len() > 3 {
+        return None;
+    }
+    let mut x = u32::from(u8::try_from(b.len()).unwrap_or(0)) << 24;
+    for (i, byte) in b.iter().enumerate() {
+        x |= u32::from(*byte) << (8 * i);
+    }
+    Some(x)
+}
+
+impl CheapFields {
+    /// The cheap fields of `p`.
+    pub fn of(p: &Prepared) -> Self {
+        let mut nat = [0u32; 2];
+        let mut nat_overflow = p.nationalities.len() > 2;
+        for (slot, code) in nat.iter_mut().zip(&p.nationalities) {
+            match pack_code(code) {
+                Some(x) => *slot = x,
+                None => nat_overflow = true,
+            }
+        }
+        Self {
+            dob: p.dob,
+            sex: p.sex,
+            height: p.height,
+            nat,
+            nat_overflow,
+            nat_len: u8::try_from(p.nationalities.len()).unwrap_or(u8::MAX),
+            has_names: p.names.iter().any(|n| !n.tokens.is_empty()),
+            has_marks: !p.marks.is_empty(),
+            has_identifiers: !p.identifiers.is_empty(),
+            texts: u8::try_from(p.texts.len()).unwrap_or(u8::MAX),
+        }
+    }
+
+    /// Nationality level from the packed codes, or `None` when a side overflowed
+    /// (then compare the full records).
+    pub fn nationality(&self, other: &Self) -> Option<crate::compare::NationalityLevel> {
+        use crate::compare::NationalityLevel as N;
+        if self.nat_len == 0 || other.nat_len == 0 {
+            return Some(N::Missing);
+        }
+        if self.nat_overflow || other.nat_overflow {
+            return None;
+        }
+        let a = &self.nat[..usize::from(self.nat_len)];
+        let b = &other.nat[..usize::from(other.nat_len)];
+        Some(if a.iter().any(|x| b.contains(x)) {
+            N::Shared
+        } else {
+            N::Different
+        })
+    }
 }
 
 /// The pure, parallelisable half of preparation: every string normalised.
@@ -387,7 +475,11 @@ fn prepare_with<T: Tokens + ?Sized>(v: &mut T, n: NormalisedRecord) -> Prepared 
         sex: n.sex,
         nationalities: n.nationalities,
         height: n.height,
-        marks: n.marks,
+        marks: n
+            .marks
+            .iter()
+            .map(|words| words.iter().map(|w| v.intern(w)).collect())
+            .collect(),
         identifiers: n.identifiers,
         texts: n.texts,
     }
@@ -430,5 +522,53 @@ mod tests {
         assert_eq!(&*o.info(id).text, "zzyzx");
         assert_eq!(o.intern("ali"), 0);
         assert_eq!(v.len(), 1);
+    }
+}
+
+#[cfg(test)]
+mod cheap_tests {
+    use super::*;
+    use crate::compare::{NationalityLevel, compare_nationality};
+
+    #[test]
+    fn packed_nationalities_agree_with_the_full_comparison() {
+        let sets: Vec<Vec<&str>> = vec![
+            vec![],
+            vec!["GBR"],
+            vec!["AFG", "IRN"],
+            vec!["IRN"],
+            vec!["AFG", "PAK", "IRN"],
+            vec!["Kurdistan"],
+            vec!["GB"],
+        ];
+        let mut v = Vocab::new();
+        let prepared: Vec<Prepared> = sets
+            .iter()
+            .map(|s| {
+                let mut r = MatchRecord::new("x");
+                r.nationalities = s.iter().map(|c| (*c).to_string()).collect();
+                v.prepare(normalise_record(&r))
+            })
+            .collect();
+        for a in &prepared {
+            for b in &prepared {
+                let full = compare_nationality(&a.nationalities, &b.nationalities);
+                match CheapFields::of(a).nationality(&CheapFields::of(b)) {
+                    Some(level) => {
+                        assert_eq!(level, full, "{:?} {:?}", a.nationalities, b.nationalities)
+                    }
+                    None => assert!(
+                        a.nationalities.len() > 2
+                            || b.nationalities.len() > 2
+                            || a.nationalities
+                                .iter()
+                                .chain(&b.nationalities)
+                                .any(|c| c.len() > 3)
+                    ),
+                }
+            }
+        }
+        let gbr = CheapFields::of(&prepared[1]);
+        assert_eq!(gbr.nationality(&gbr), Some(NationalityLevel::Shared));
     }
 }

@@ -20,8 +20,8 @@ use nrmp_domain::clock::Clock;
 use nrmp_domain::person::Person;
 use nrmp_match::domain::match_record;
 use nrmp_match::{
-    BatchConfig, BatchResult, BlockingConfig, Candidate, Index, MatchRecord, Model, PersonName,
-    TrainConfig,
+    BatchConfig, BatchResult, BlockingConfig, Candidate, ClusterAssignment, Index, MatchRecord,
+    Model, PersonName, TrainConfig,
 };
 use std::collections::HashMap;
 use std::io::Write;
@@ -30,8 +30,8 @@ use std::time::Instant;
 
 pub use input::MappingArgs;
 
-/// The default `--threshold` of `dedup` and `link`.
-pub const DEFAULT_THRESHOLD: f64 = 0.9;
+/// The default `--threshold` of `dedup` and `link` (as [`BatchConfig::default`]).
+pub const DEFAULT_THRESHOLD: f64 = 0.5;
 
 /// The reason `ActorArgs` records when none is given; a lookup must state its own.
 const DEFAULT_REASON: &str = "command-line administration";
@@ -311,6 +311,15 @@ pub struct DedupArgs {
     /// Keep pairs with at least this match probability (also the clustering threshold).
     #[arg(long, default_value_t = DEFAULT_THRESHOLD)]
     pub threshold: f64,
+    /// Size of the population the records come from (e.g. the register of this
+    /// deployment): the model's prior is rescaled to it. Keep it fixed between runs;
+    /// by default the model's own prior is used.
+    #[arg(long, value_name = "N")]
+    pub population: Option<u64>,
+    /// An earlier `--clusters` output: clusters keep the ids of the earlier clusters
+    /// they share most records with (so ids survive added records).
+    #[arg(long, value_name = "FILE")]
+    pub previous_clusters: Option<PathBuf>,
     /// Model file (default: the shipped model).
     #[arg(long)]
     pub model: Option<PathBuf>,
@@ -349,6 +358,15 @@ pub struct LinkArgs {
     /// Keep pairs with at least this match probability (also the clustering threshold).
     #[arg(long, default_value_t = DEFAULT_THRESHOLD)]
     pub threshold: f64,
+    /// Size of the population the records come from (e.g. the register of this
+    /// deployment): the model's prior is rescaled to it. Keep it fixed between runs;
+    /// by default the model's own prior is used.
+    #[arg(long, value_name = "N")]
+    pub population: Option<u64>,
+    /// An earlier `--clusters` output: clusters keep the ids of the earlier clusters
+    /// they share most records with (so ids survive added records).
+    #[arg(long, value_name = "FILE")]
+    pub previous_clusters: Option<PathBuf>,
     /// Model file (default: the shipped model).
     #[arg(long)]
     pub model: Option<PathBuf>,
@@ -404,6 +422,50 @@ fn write_clusters(path: &Path, result: &BatchResult) -> anyhow::Result<usize> {
     Ok(sizes.values().filter(|n| **n > 1).count())
 }
 
+/// Reads an earlier `--clusters` file (`record_id,cluster_id`).
+fn read_previous_clusters(path: &Path) -> anyhow::Result<Vec<ClusterAssignment>> {
+    let shown = path.display();
+    let mut r = csv::Reader::from_path(path)
+        .with_context(|| format!("--previous-clusters: opening {shown}"))?;
+    let header = r
+        .headers()
+        .with_context(|| format!("--previous-clusters: reading {shown}"))?
+        .clone();
+    let col = |name: &str| {
+        header.iter().position(|h| h.trim() == name).ok_or_else(|| {
+            anyhow::anyhow!(
+                "--previous-clusters: {shown} has no `{name}` column (expected the header `record_id,cluster_id`)"
+            )
+        })
+    };
+    let (rc, cc) = (col("record_id")?, col("cluster_id")?);
+    let mut out = Vec::new();
+    for (i, row) in r.records().enumerate() {
+        let line = i + 2;
+        let row = row.with_context(|| format!("--previous-clusters: {shown}:{line}"))?;
+        let get = |c: usize, name: &str| -> anyhow::Result<String> {
+            match row.get(c).map(str::trim) {
+                Some(v) if !v.is_empty() => Ok(v.to_string()),
+                _ => bail!("--previous-clusters: {shown}:{line}: {name} is empty"),
+            }
+        };
+        out.push(ClusterAssignment {
+            record_id: get(rc, "record_id")?,
+            cluster_id: get(cc, "cluster_id")?,
+        });
+    }
+    Ok(out)
+}
+
+/// Applies `--previous-clusters` to a result.
+fn carry_over(result: &mut BatchResult, previous: Option<&Path>) -> anyhow::Result<()> {
+    if let Some(path) = previous {
+        let prev = read_previous_clusters(path)?;
+        result.clusters = nrmp_match::carry_over_ids(&result.clusters, &prev);
+    }
+    Ok(())
+}
+
 /// The whole of `nrmp dedup`: read, match, write.
 pub fn dedup_files(args: &DedupArgs) -> anyhow::Result<BatchSummary> {
     let threshold = check_threshold(args.threshold)?;
@@ -414,9 +476,11 @@ pub fn dedup_files(args: &DedupArgs) -> anyhow::Result<BatchSummary> {
     let t = Instant::now();
     let config = BatchConfig {
         threshold,
+        population: args.population,
         ..BatchConfig::default()
     };
-    let result = nrmp_match::dedup(&records, &model, &config);
+    let mut result = nrmp_match::dedup(&records, &model, &config);
+    carry_over(&mut result, args.previous_clusters.as_deref())?;
     let match_secs = t.elapsed().as_secs_f64();
     let t = Instant::now();
     write_pairs(&args.output, &result)?;
@@ -506,9 +570,11 @@ pub fn run_link(args: LinkArgs) -> anyhow::Result<()> {
     let t = Instant::now();
     let config = BatchConfig {
         threshold,
+        population: args.population,
         ..BatchConfig::default()
     };
-    let result = nrmp_match::link(&left, &right, &model, &config);
+    let mut result = nrmp_match::link(&left, &right, &model, &config);
+    carry_over(&mut result, args.previous_clusters.as_deref())?;
     let match_secs = t.elapsed().as_secs_f64();
     let t = Instant::now();
     write_pairs(&args.output, &result)?;

@@ -79,11 +79,17 @@ pub fn compare_sex(a: Option<Sex>, b: Option<Sex>) -> SexLevel {
     }
 }
 
+/// Byte equality without a library call (codes are a few bytes; this runs for
+/// every candidate pair).
+fn short_eq(x: &str, y: &str) -> bool {
+    x.len() == y.len() && x.bytes().zip(y.bytes()).all(|(p, q)| p == q)
+}
+
 /// Compares nationality sets (any shared code agrees).
 pub fn compare_nationality(a: &[Box<str>], b: &[Box<str>]) -> NationalityLevel {
     if a.is_empty() || b.is_empty() {
         NationalityLevel::Missing
-    } else if a.iter().any(|x| b.contains(x)) {
+    } else if a.iter().any(|x| b.iter().any(|y| short_eq(x, y))) {
         NationalityLevel::Shared
     } else {
         NationalityLevel::Different
@@ -157,6 +163,72 @@ pub fn compare_marks(a: &[Vec<Box<str>>], b: &[Vec<Box<str>>]) -> MarksLevel {
     best
 }
 
+/// [`compare_marks`] on marks whose words are interned token ids (as in
+/// [`crate::prepare::Prepared`]); same levels.
+pub fn compare_mark_ids<T: crate::prepare::Tokens + ?Sized>(
+    a: &[Box<[u32]>],
+    b: &[Box<[u32]>],
+    tokens: &T,
+) -> MarksLevel {
+    if a.is_empty() || b.is_empty() {
+        return MarksLevel::Missing;
+    }
+    let mut best = MarksLevel::Different;
+    for ma in a {
+        for mb in b {
+            let mut shared = 0usize;
+            let mut specific = false;
+            for w in ma.iter() {
+                if mb.contains(w) {
+                    shared += 1;
+                    specific |= !GENERIC_MARK_WORDS.contains(&&*tokens.info(*w).text);
+                }
+            }
+            if !specific {
+                continue;
+            }
+            let mut union: Vec<u32> = ma.iter().chain(mb.iter()).copied().collect();
+            union.sort_unstable();
+            union.dedup();
+            let jaccard = shared as f64 / union.len().max(1) as f64;
+            let level = if jaccard >= 0.5 {
+                MarksLevel::Similar
+            } else {
+                MarksLevel::Partial
+            };
+            best = best.min(level);
+        }
+    }
+    best
+}
+
+/// True if the Damerau-Levenshtein distance is at most 1 (one substitution,
+/// insertion, deletion or transposition of adjacent characters), without
+/// allocating: identifiers are compared for many candidate pairs.
+pub(crate) fn within_one_edit(a: &[u8], b: &[u8]) -> bool {
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    match long.len() - short.len() {
+        0 => {
+            let mut diff = [0usize; 2];
+            let mut n = 0;
+            for i in (0..short.len()).filter(|i| short[*i] != long[*i]) {
+                if n == 2 {
+                    return false;
+                }
+                diff[n] = i;
+                n += 1;
+            }
+            let [i, j] = diff;
+            n < 2 || (j == i + 1 && short[i] == long[j] && short[j] == long[i])
+        }
+        1 => {
+            let p = short.iter().zip(long).take_while(|(x, y)| x == y).count();
+            short[p..] == long[p + 1..]
+        }
+        _ => false,
+    }
+}
+
 /// Compares identifiers of the same kind: exact, one typo, different, missing.
 pub fn compare_identifiers(
     a: &[(Box<str>, Box<str>)],
@@ -170,7 +242,7 @@ pub fn compare_identifiers(
             }
             let level = if va == vb {
                 IdentifierLevel::Exact
-            } else if strsim::damerau_levenshtein(va, vb) <= 1 {
+            } else if within_one_edit(va.as_bytes(), vb.as_bytes()) {
                 IdentifierLevel::OneTypo
             } else {
                 IdentifierLevel::Different
@@ -324,6 +396,88 @@ mod tests {
             ),
             MarksLevel::Partial
         );
+    }
+
+    #[test]
+    fn interned_marks_compare_like_marks_as_text() {
+        use crate::prepare::{Tokens, Vocab};
+        let texts = [
+            "scar left cheek",
+            "scar cheek left",
+            "scar left arm",
+            "tattoo rose right arm",
+            "rose tattoo neck with dragon wings",
+            "rose rose neck",
+            "burn mark back",
+            "stud right eyebrow",
+            "old scar neck",
+        ];
+        let mut v = Vocab::new();
+        let words = |s: &str| s.split(' ').map(Box::<str>::from).collect::<Vec<_>>();
+        let sets: Vec<Vec<&str>> = vec![
+            vec![texts[0]],
+            vec![texts[1], texts[6]],
+            vec![texts[2]],
+            vec![texts[3], texts[7]],
+            vec![texts[4]],
+            vec![texts[5]],
+            vec![texts[8], texts[2]],
+            vec![],
+        ];
+        for a in &sets {
+            for b in &sets {
+                let (ta, tb): (Vec<_>, Vec<_>) = (
+                    a.iter().map(|s| words(s)).collect(),
+                    b.iter().map(|s| words(s)).collect(),
+                );
+                let mut ids = |m: &Vec<Vec<Box<str>>>| -> Vec<Box<[u32]>> {
+                    m.iter()
+                        .map(|w| w.iter().map(|x| v.intern(x)).collect())
+                        .collect()
+                };
+                let (ia, ib) = (ids(&ta), ids(&tb));
+                assert_eq!(
+                    compare_mark_ids(&ia, &ib, &v),
+                    compare_marks(&ta, &tb),
+                    "{a:?} {b:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn within_one_edit_agrees_with_damerau_levenshtein() {
+        let words = [
+            "",
+            "A",
+            "AB",
+            "BA",
+            "ABC",
+            "ACB",
+            "BAC",
+            "ABCD",
+            "ABDC",
+            "ABXD",
+            "ABD",
+            "XABCD",
+            "ABCDX",
+            "X1234567",
+            "X1234576",
+            "X123456",
+            "X12345678",
+            "Y1234567",
+            "1X234567",
+            "X1243567",
+        ];
+        for x in words {
+            for y in words {
+                assert_eq!(
+                    within_one_edit(x.as_bytes(), y.as_bytes()),
+                    strsim::damerau_levenshtein(x, y) <= 1,
+                    "{x:?} {y:?}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -9,9 +9,10 @@ mod fields;
 mod name;
 
 pub use fields::{
-    compare_dob, compare_height, compare_identifiers, compare_marks, compare_nationality,
-    compare_sex, compare_texts,
+    compare_dob, compare_height, compare_identifiers, compare_mark_ids, compare_marks,
+    compare_nationality, compare_sex, compare_texts,
 };
+pub(crate) use name::best_names;
 pub use name::{NameOutcome, TokenMatch, compare_names, compare_token_lists};
 
 use serde::{Deserialize, Serialize};
@@ -218,7 +219,7 @@ pub fn compare<T: Tokens + ?Sized>(a: &Prepared, b: &Prepared, tokens: &T) -> Co
         sex: compare_sex(a.sex, b.sex),
         nationality: compare_nationality(&a.nationalities, &b.nationalities),
         height: compare_height(a.height, b.height),
-        marks: compare_marks(&a.marks, &b.marks),
+        marks: compare_mark_ids(&a.marks, &b.marks, tokens),
         identifiers: compare_identifiers(&a.identifiers, &b.identifiers),
         texts: compare_texts(&a.texts, &b.texts),
     }

@@ -17,7 +17,7 @@
 mod scorer;
 mod train;
 
-pub use scorer::{Scorer, probability};
+pub use scorer::{Scorer, probability, weight_for_probability};
 pub use train::{EmConfig, EmReport, PatternCounts};
 
 use serde::{Deserialize, Serialize};
@@ -155,8 +155,9 @@ pub struct Model {
     /// [`Model::prior_records`] records.
     pub prior: f64,
     /// Size of the record set λ was estimated on. λ·(N − 1) is the expected number
-    /// of other records of the same person per record; batch runs rescale λ to the
-    /// size of the set being compared ([`Model::prior_for`]). `None`: λ is used as is.
+    /// of other records of the same person per record; batch runs can rescale λ to a
+    /// fixed population size ([`Model::prior_for`], `BatchConfig::population`).
+    /// `None`: λ is used as is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prior_records: Option<u64>,
     /// Term-frequency adjustment settings.

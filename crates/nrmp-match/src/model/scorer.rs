@@ -2,9 +2,12 @@
 
 use std::collections::HashMap;
 
-use crate::compare::{ComparisonVector, Level, NameLevel, TextLevel};
+use crate::compare::{
+    ComparisonVector, Level, NameLevel, TextLevel, best_names, compare_dob, compare_height,
+    compare_identifiers, compare_mark_ids, compare_nationality, compare_sex, compare_texts,
+};
 use crate::model::{FieldParams, Model, TfSettings, weight_of};
-use crate::prepare::{Prepared, Tokens};
+use crate::prepare::{CheapFields, Prepared, Tokens};
 
 /// Level weights per field, indexed by level; the scoring half of a [`Model`].
 #[derive(Debug, Clone)]
@@ -20,6 +23,23 @@ pub struct Scorer {
     text: HashMap<String, Vec<f64>>,
     prior_bits: f64,
     tf: TfSettings,
+    /// Largest positive contribution each field can make (0 if none is positive):
+    /// the bounds that let [`Scorer::weight_if_at_least`] skip hopeless pairs.
+    max: MaxWeights,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct MaxWeights {
+    name: f64,
+    tf: f64,
+    marks: f64,
+    identifiers: f64,
+    text: f64,
+    nationality: f64,
+}
+
+fn max_positive(t: &[f64]) -> f64 {
+    t.iter().copied().fold(0.0, f64::max)
 }
 
 fn table<L: Level>(f: Option<&FieldParams>) -> Vec<f64> {
@@ -37,6 +57,31 @@ fn table<L: Level>(f: Option<&FieldParams>) -> Vec<f64> {
 
 fn at<L: Level>(t: &[f64], l: L) -> f64 {
     t.get(l.index()).copied().unwrap_or(0.0)
+}
+
+/// Slack for the bounds: they add the same terms as the total in another order.
+const BOUND_SLACK: f64 = 1e-9;
+
+/// What the first, cheap stage of a bounded weight found (see [`Scorer::stage1`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Stage1 {
+    dob: crate::compare::DobLevel,
+    sex: crate::compare::SexLevel,
+    /// `None`: not decidable from the packed codes.
+    nationality: Option<crate::compare::NationalityLevel>,
+    height: crate::compare::HeightLevel,
+    /// Prior plus the cheap fields' weights (nationality at its maximum if `None`).
+    cheap: f64,
+    /// The most marks, identifiers and text fields can add.
+    rest_max: f64,
+    /// Upper bound of the total weight.
+    pub(crate) upper: f64,
+}
+
+/// The match weight (bits) at which the probability is `p`: `log2(p / (1 − p))`.
+pub fn weight_for_probability(p: f64) -> f64 {
+    let p = p.clamp(1e-15, 1.0 - 1e-15);
+    (p / (1.0 - p)).log2()
 }
 
 /// Converts a total match weight (bits, prior included) to a probability.
@@ -68,7 +113,167 @@ impl Scorer {
             text,
             prior_bits: model.prior_weight(),
             tf: model.tf,
+            max: MaxWeights::default(),
         }
+        .with_bounds()
+    }
+
+    fn with_bounds(mut self) -> Self {
+        let text = self
+            .text
+            .values()
+            .map(|t| max_positive(t))
+            .fold(max_positive(&self.text_default), f64::max);
+        self.max = MaxWeights {
+            name: max_positive(&self.name),
+            tf: if self.tf.enabled {
+                self.tf.max_abs_bits.max(0.0)
+            } else {
+                0.0
+            },
+            marks: max_positive(&self.marks),
+            identifiers: max_positive(&self.identifiers),
+            text,
+            nationality: max_positive(&self.nationality),
+        };
+        self
+    }
+
+    /// The total weight of `a` against `b`, exactly as
+    /// [`Scorer::weight`]`(&compare(a, b, tokens), a, tokens)`, or `None` when it is
+    /// certainly below `cutoff` (bits).
+    ///
+    /// The cheap fields (date of birth, sex, nationality, height) are compared first;
+    /// the name (the expensive part), marks, identifiers and text fields are compared
+    /// only while the best they could still add reaches `cutoff`. Nothing that could
+    /// reach the cutoff is skipped, so batch results and the top k of a lookup are
+    /// the same as scoring every pair in full.
+    pub fn weight_if_at_least<T: Tokens + ?Sized>(
+        &self,
+        a: &Prepared,
+        b: &Prepared,
+        tokens: &T,
+        cutoff: f64,
+    ) -> Option<f64> {
+        self.weight_if_at_least_bounded(a, self.name_bound(a, tokens), b, tokens, cutoff)
+    }
+
+    /// [`Scorer::weight_if_at_least`] with `a`'s [`Scorer::name_bound`] computed
+    /// once by the caller (one left record against many).
+    pub fn weight_if_at_least_bounded<T: Tokens + ?Sized>(
+        &self,
+        a: &Prepared,
+        name_bound: f64,
+        b: &Prepared,
+        tokens: &T,
+        cutoff: f64,
+    ) -> Option<f64> {
+        let s1 = self.stage1(&CheapFields::of(a), &CheapFields::of(b), name_bound);
+        if s1.upper < cutoff - BOUND_SLACK {
+            return None;
+        }
+        self.stage2(&s1, a, b, tokens, cutoff)
+    }
+
+    /// The bounded weight of `a` against a record known first by its cheap fields
+    /// `bc`; the full record is fetched (`fetch`) only if the cheap bound reaches
+    /// `cutoff`. Same result as [`Scorer::weight_if_at_least`].
+    #[allow(clippy::too_many_arguments)] // the hot loop's left record, split for speed
+    pub(crate) fn weight_if_at_least_cheap<'r, T: Tokens + ?Sized>(
+        &self,
+        a: &Prepared,
+        ac: &CheapFields,
+        name_bound: f64,
+        bc: &CheapFields,
+        fetch: impl FnOnce() -> Option<&'r Prepared>,
+        tokens: &T,
+        cutoff: f64,
+    ) -> Option<f64> {
+        let s1 = self.stage1(ac, bc, name_bound);
+        if s1.upper < cutoff - BOUND_SLACK {
+            return None;
+        }
+        self.stage2(&s1, a, fetch()?, tokens, cutoff)
+    }
+
+    /// First stage of the bounded weight: the cheap fields only (no access to the
+    /// full records). `upper` bounds the total weight from above.
+    pub(crate) fn stage1(&self, a: &CheapFields, b: &CheapFields, name_bound: f64) -> Stage1 {
+        let dob = compare_dob(a.dob.as_ref(), b.dob.as_ref());
+        let sex = compare_sex(a.sex, b.sex);
+        let nationality = a.nationality(b);
+        let height = compare_height(a.height, b.height);
+        let cheap = self.prior_bits
+            + at(&self.dob, dob)
+            + at(&self.sex, sex)
+            + nationality.map_or(self.max.nationality, |l| at(&self.nationality, l))
+            + at(&self.height, height);
+        let both = |x: bool, y: bool, w: f64| if x && y { w } else { 0.0 };
+        let rest_max = both(a.has_marks, b.has_marks, self.max.marks)
+            + both(a.has_identifiers, b.has_identifiers, self.max.identifiers)
+            + match a.texts.min(b.texts) {
+                0 => 0.0,
+                u8::MAX => f64::INFINITY,
+                n => self.max.text * f64::from(n),
+            };
+        let names_max = if b.has_names { name_bound } else { 0.0 };
+        Stage1 {
+            dob,
+            sex,
+            nationality,
+            height,
+            cheap,
+            rest_max,
+            upper: cheap + names_max + rest_max,
+        }
+    }
+
+    /// Second stage: names, then the remaining fields, each only while the total
+    /// can still reach `cutoff`; the exact total weight if it does.
+    pub(crate) fn stage2<T: Tokens + ?Sized>(
+        &self,
+        s1: &Stage1,
+        a: &Prepared,
+        b: &Prepared,
+        tokens: &T,
+        cutoff: f64,
+    ) -> Option<f64> {
+        let cutoff_slack = cutoff - BOUND_SLACK;
+        let (nationality, cheap) = match s1.nationality {
+            Some(l) => (l, s1.cheap),
+            None => {
+                let l = compare_nationality(&a.nationalities, &b.nationalities);
+                (
+                    l,
+                    s1.cheap - self.max.nationality + at(&self.nationality, l),
+                )
+            }
+        };
+        let (dob, sex, height, rest_max) = (s1.dob, s1.sex, s1.height, s1.rest_max);
+        let name = best_names(a, b, tokens);
+        let with_name = cheap
+            + at(&self.name, name.level)
+            + self.tf_of(name.level, name.keys.as_slice(), tokens);
+        if with_name + rest_max < cutoff_slack {
+            return None;
+        }
+        let mut cv = ComparisonVector {
+            name: name.outcome(),
+            dob,
+            sex,
+            nationality,
+            height,
+            marks: crate::compare::MarksLevel::Missing,
+            identifiers: crate::compare::IdentifierLevel::Missing,
+            texts: Vec::new(),
+        };
+        cv.marks = compare_mark_ids(&a.marks, &b.marks, tokens);
+        cv.identifiers = compare_identifiers(&a.identifiers, &b.identifiers);
+        if !a.texts.is_empty() && !b.texts.is_empty() {
+            cv.texts = compare_texts(&a.texts, &b.texts);
+        }
+        let w = self.weight(&cv, a, tokens);
+        (w >= cutoff).then_some(w)
     }
 
     /// Prior weight in bits.
@@ -83,15 +288,43 @@ impl Scorer {
 
     /// Term-frequency adjustment (bits) of the name agreement.
     pub fn tf_adjustment<T: Tokens + ?Sized>(&self, cv: &ComparisonVector, tokens: &T) -> f64 {
-        let keys = &cv.name.agreeing_keys;
+        self.tf_of(cv.name.level, &cv.name.agreeing_keys, tokens)
+    }
+
+    fn tf_of<T: Tokens + ?Sized>(&self, level: NameLevel, keys: &[u32], tokens: &T) -> f64 {
         if !self.tf.enabled
             || keys.is_empty()
-            || matches!(cv.name.level, NameLevel::Different | NameLevel::Missing)
+            || matches!(level, NameLevel::Different | NameLevel::Missing)
         {
             return 0.0;
         }
         let mean = keys.iter().map(|k| tokens.tf_bits(*k)).sum::<f64>() / keys.len() as f64;
         (mean * self.tf.weight).clamp(-self.tf.max_abs_bits, self.tf.max_abs_bits)
+    }
+
+    /// The most the name comparison (level weight plus name-frequency adjustment)
+    /// can add for `a` against any record: the adjustment is a mean over tokens
+    /// agreeing exactly or by variant group, all of which are `a`'s, so it is at
+    /// most that of `a`'s least common token. Compute once per left record and pass
+    /// to [`Scorer::weight_if_at_least_bounded`].
+    pub fn name_bound<T: Tokens + ?Sized>(&self, a: &Prepared, tokens: &T) -> f64 {
+        if a.names.iter().all(|n| n.tokens.is_empty()) {
+            return 0.0;
+        }
+        let tf = if self.tf.enabled && self.tf.weight >= 0.0 {
+            let best = a
+                .names
+                .iter()
+                .flat_map(|n| n.tokens.iter())
+                .map(|t| tokens.tf_bits(tokens.info(t.id).key))
+                .fold(f64::NEG_INFINITY, f64::max);
+            (best * self.tf.weight)
+                .clamp(-self.tf.max_abs_bits, self.tf.max_abs_bits)
+                .max(0.0)
+        } else {
+            self.max.tf
+        };
+        self.max.name + tf
     }
 
     /// Per-field weights (field key, level label, weight) without the prior and TF.
@@ -164,5 +397,72 @@ impl Scorer {
             }
         }
         w
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compare::compare;
+    use crate::prepare::{Vocab, normalise_record};
+    use crate::testdata;
+
+    #[test]
+    fn bounded_weight_is_the_full_weight_or_certainly_below_the_cutoff() {
+        let (mut records, _) = testdata::generate(11, 150, 0.5);
+        // some records with the fields the bounds treat specially
+        for (i, r) in records.iter_mut().enumerate().step_by(7) {
+            r.marks.push(format!("scar left cheek {}", i % 3));
+            r.height_cm = Some((160 + (i % 20) as u16, 170 + (i % 20) as u16));
+            r.identifiers
+                .push(("passport".into(), format!("P{:07}", i % 11)));
+            r.text_fields
+                .push(("town".into(), format!("Town{}", i % 5)));
+        }
+        // nationalities: packed codes, and the overflow cases (three codes, long codes)
+        for (i, r) in records.iter_mut().enumerate() {
+            match i % 6 {
+                0 => r.nationalities = vec!["GBR".into()],
+                1 => r.nationalities = vec!["AFG".into(), "IRN".into()],
+                2 => r.nationalities = vec!["AFG".into(), "PAK".into(), "IRN".into()],
+                3 => r.nationalities = vec!["Kurdistan".into()],
+                4 => r.nationalities = vec!["IRN".into()],
+                _ => {}
+            }
+        }
+        for model in [Model::default_trained(), Model::default_untrained()] {
+            let scorer = model.scorer();
+            let mut v = Vocab::new();
+            let prepared: Vec<_> = records
+                .iter()
+                .map(|r| v.prepare(normalise_record(r)))
+                .collect();
+            for p in &prepared {
+                v.count(p, 1);
+            }
+            let mut skipped = 0;
+            for (i, a) in prepared.iter().enumerate().step_by(3) {
+                for b in prepared.iter().skip(i % 5).step_by(4) {
+                    let full = scorer.weight(&compare(a, b, &v), a, &v);
+                    for cutoff in [f64::NEG_INFINITY, -20.0, full - 0.5, full, 5.0, full + 0.5] {
+                        let got = scorer.weight_if_at_least(a, b, &v, cutoff);
+                        if full >= cutoff {
+                            assert_eq!(got, Some(full), "{} {} cutoff {cutoff}", a.id, b.id);
+                        } else {
+                            assert_eq!(got, None, "{} {} cutoff {cutoff}", a.id, b.id);
+                            skipped += 1;
+                        }
+                    }
+                }
+            }
+            assert!(skipped > 100, "the bound is exercised ({skipped})");
+        }
+    }
+
+    #[test]
+    fn weight_for_probability_inverts_probability() {
+        for p in [0.01, 0.5, 0.9, 0.999] {
+            assert!((probability(weight_for_probability(p)) - p).abs() < 1e-12);
+        }
     }
 }

@@ -124,6 +124,18 @@ pub struct AccuracyArgs {
     /// Model file (default: the shipped model).
     #[arg(long)]
     pub model: Option<PathBuf>,
+    /// Candidates scored per lookup (default: the index's default).
+    #[arg(long)]
+    pub max_candidates: Option<usize>,
+}
+
+/// The lookup blocking configuration with an optional candidate cap.
+pub fn lookup_config(max_candidates: Option<usize>) -> BlockingConfig {
+    let d = BlockingConfig::default();
+    BlockingConfig {
+        max_candidates: max_candidates.unwrap_or(d.max_candidates),
+        ..d
+    }
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -222,7 +234,8 @@ pub fn run_accuracy(args: AccuracyArgs) -> anyhow::Result<()> {
 
     // --- lookup
     let t = Instant::now();
-    let index = Index::build(model.clone(), BlockingConfig::default(), &data.records);
+    let config = lookup_config(args.max_candidates);
+    let index = Index::build(model.clone(), config, &data.records);
     let build = t.elapsed().as_secs_f64();
     let t = Instant::now();
     let ranks: Vec<(usize, usize, Option<usize>)> = data
@@ -281,7 +294,7 @@ pub fn run_accuracy(args: AccuracyArgs) -> anyhow::Result<()> {
     // --- blocking recall
     let truth = data.truth_pairs();
     let t = Instant::now();
-    let recall = blocking_recall(&data.records, &truth, &BlockingConfig::default());
+    let recall = blocking_recall(&data.records, &truth, &config);
     println!();
     println!(
         "Blocking (lookup keys): recall {:.4} ({} of {} true pairs), {:.0} candidates per record on average ({:.1} s)",

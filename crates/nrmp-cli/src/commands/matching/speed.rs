@@ -6,7 +6,7 @@ use super::input::MappingArgs;
 use anyhow::Context;
 use chrono::NaiveDate;
 use clap::Args;
-use nrmp_match::{BlockingConfig, Index, MatchRecord};
+use nrmp_match::{Index, MatchRecord};
 use rayon::prelude::*;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -56,6 +56,9 @@ pub struct SpeedArgs {
     /// Model file (default: the shipped model).
     #[arg(long)]
     pub model: Option<PathBuf>,
+    /// Candidates scored per lookup (default: the index's default).
+    #[arg(long)]
+    pub max_candidates: Option<usize>,
 }
 
 fn percentile(sorted: &[Duration], q: f64) -> Duration {
@@ -77,7 +80,12 @@ pub fn run_speed(args: SpeedArgs) -> anyhow::Result<()> {
         rayon::current_num_threads()
     );
     let (rss0, _) = memory();
-    let mut index = Index::new(model, BlockingConfig::default());
+    let config = super::eval::lookup_config(args.max_candidates);
+    let mut index = Index::new(model, config);
+    println!(
+        "blocking: posting lists over {} skipped, at most {} candidates per lookup",
+        config.max_posting, config.max_candidates
+    );
     let mut queries: Vec<MatchRecord> = Vec::new();
     let (mut gen_time, mut build_time) = (Duration::ZERO, Duration::ZERO);
     let chunk = 2_000;
@@ -105,6 +113,9 @@ pub fn run_speed(args: SpeedArgs) -> anyhow::Result<()> {
             build_time += t.elapsed();
         }
     }
+    let t = Instant::now();
+    index.shrink_to_fit();
+    build_time += t.elapsed();
     let (rss1, hwm1) = memory();
     let stats = index.stats();
     println!(
@@ -320,6 +331,8 @@ pub fn run_dedup_bench(args: DedupBenchArgs) -> anyhow::Result<()> {
         output: dir.join("pairs.csv"),
         clusters: Some(dir.join("clusters.csv")),
         threshold: args.threshold,
+        population: None,
+        previous_clusters: None,
         model: args.model.clone(),
     };
     let t = Instant::now();
