@@ -6,12 +6,12 @@ use super::{
     Common, MissingArgs, OutFormat, Period, PeriodArgs, StatsCommand, TimeArgs, TrendArgs, compute,
     load_snapshot,
 };
-use crate::analysis::missing::By;
-use crate::analysis::survival::{Grouping, Origin};
-use crate::analysis::{Cohort, SnapshotBuilder};
 use crate::{ActorArgs, DatabaseArg};
 use chrono::NaiveDate;
 use clap::Args;
+use nrmp_analysis::missing::By;
+use nrmp_analysis::snapshot::{Cohort, SnapshotBuilder};
+use nrmp_analysis::survival::{Grouping, Origin};
 use nrmp_domain::audit::AuditAction;
 use nrmp_domain::clock::Clock;
 use nrmp_store::redact_url;
@@ -124,7 +124,7 @@ pub fn standard_commands(
 
 /// Runs `nrmp bench stats`.
 pub async fn run(a: BenchStatsArgs, clock: &dyn Clock) -> anyhow::Result<()> {
-    let end = crate::analysis::ts_of_date(a.until);
+    let end = nrmp_analysis::snapshot::ts_of_date(a.until);
     let (snapshot, load, database) = match (&a.database, a.in_memory) {
         (Some(db), false) => {
             let (s, load) = from_database(&a, db, clock).await?;
@@ -144,13 +144,13 @@ pub async fn run(a: BenchStatsArgs, clock: &dyn Clock) -> anyhow::Result<()> {
                 chunk.referrals.iter().for_each(|r| b.referral(r));
                 chunk.placements.iter().for_each(|p| b.placement(p));
             }
-            if b.orphans > 0 {
+            let s = b.finish(end);
+            if s.orphans > 0 {
                 println!(
-                    "warning: {} records refer to persons of another chunk and were skipped",
-                    b.orphans
+                    "warning: {} records refer to persons not generated and were skipped",
+                    s.orphans
                 );
             }
-            let s = b.finish(end);
             let load = t.elapsed().as_secs_f64();
             println!(
                 "generate + build snapshot: {load:.2} s ({} persons, {} incidents, {} referrals, {} placements in memory)",
@@ -197,7 +197,7 @@ pub async fn run(a: BenchStatsArgs, clock: &dyn Clock) -> anyhow::Result<()> {
         let t = Instant::now();
         let results: Vec<anyhow::Result<String>> = cmds
             .par_iter()
-            .map(|(_, c)| compute(c, &snapshot).and_then(|r| r.render(OutFormat::Text)))
+            .map(|(_, c)| compute(c, &snapshot).and_then(|r| Ok(r.render(OutFormat::Text)?)))
             .collect();
         for r in results {
             r?;
@@ -224,8 +224,8 @@ async fn from_database(
     a: &BenchStatsArgs,
     db: &str,
     clock: &dyn Clock,
-) -> anyhow::Result<(crate::analysis::Snapshot, f64)> {
-    let end = crate::analysis::ts_of_date(a.until);
+) -> anyhow::Result<(nrmp_analysis::Snapshot, f64)> {
+    let end = nrmp_analysis::snapshot::ts_of_date(a.until);
     let store = super::super::open_migrated(db).await?;
     let backend = store.backend().name();
     let counts = store.counts().await?;

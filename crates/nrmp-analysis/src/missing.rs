@@ -11,13 +11,16 @@
 //! when a person can be in more than one row (year, force, cohort) — there the rows are not
 //! summed and no total is printed.
 
-use super::{Cohort, IncidentRow, Snapshot, Ts, age_band, date_of_ts};
+use crate::error::{AnalysisError, Result};
+use crate::snapshot::{Cohort, IncidentRow, Snapshot, Ts, age_band, date_of_ts};
 use chrono::{Datelike, NaiveDate};
 use nrmp_stats::disclosure::{CellStatus, SuppressionRule, protect_cells};
 use nrmp_stats::table::{Cell, Table};
 
 /// What the rows of a breakdown are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+#[serde(rename_all = "kebab-case")]
 pub enum By {
     /// Calendar year.
     Year,
@@ -118,7 +121,7 @@ pub fn tally(incs: &[IncidentRow], lo: Ts, hi: Ts) -> (u64, bool) {
 }
 
 fn year_start(y: i32) -> Ts {
-    super::ts_of_date(NaiveDate::from_ymd_opt(y, 1, 1).unwrap_or(NaiveDate::MIN))
+    crate::snapshot::ts_of_date(NaiveDate::from_ymd_opt(y, 1, 1).unwrap_or(NaiveDate::MIN))
 }
 
 /// Computes the breakdown of `cohort` over `[from, to)` by `by`.
@@ -326,7 +329,7 @@ impl RowFigures {
 ///
 /// # Errors
 /// If the protection cannot be completed (see [`protect_cells`]).
-pub fn protect(b: &Breakdown, rule: &SuppressionRule) -> anyhow::Result<Vec<RowStatus>> {
+pub fn protect(b: &Breakdown, rule: &SuppressionRule) -> Result<Vec<RowStatus>> {
     let mut values: Vec<u64> = Vec::new();
     let mut margin: Vec<bool> = Vec::new();
     let mut eqs: Vec<Vec<(usize, f64)>> = Vec::new();
@@ -391,8 +394,7 @@ pub fn protect(b: &Breakdown, rule: &SuppressionRule) -> anyhow::Result<Vec<RowS
             eqs.push(eq);
         }
     }
-    let status = protect_cells(&values, &margin, &eqs, rule)
-        .map_err(|e| anyhow::anyhow!("disclosure control: {e}"))?;
+    let status = protect_cells(&values, &margin, &eqs, rule).map_err(AnalysisError::Disclosure)?;
     Ok(figs
         .iter()
         .map(|f| RowStatus {
@@ -426,7 +428,7 @@ pub fn publish(
     rule: &SuppressionRule,
     title: String,
     heading: &str,
-) -> anyhow::Result<Table> {
+) -> Result<Table> {
     let status = protect(b, rule)?;
     let mut t = Table::new(
         title,
@@ -494,9 +496,9 @@ pub fn publish(
 
 #[cfg(test)]
 mod tests {
-    use super::super::testdata::*;
-    use super::super::{SnapshotBuilder, ts_of_date};
     use super::*;
+    use crate::snapshot::testdata::*;
+    use crate::snapshot::{SnapshotBuilder, ts_of_date};
     use nrmp_domain::person::Sex;
     use nrmp_stats::disclosure::recoverable_figures;
 

@@ -12,12 +12,14 @@
 //!
 //! Durations are in days (fractional).
 
-use super::{DAY, Snapshot, Ts, age_band, date_of_ts};
+use crate::snapshot::{DAY, Snapshot, Ts, age_band, date_of_ts};
 use chrono::Datelike;
 use nrmp_domain::placement::PlacementType;
 
 /// Where follow-up starts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+#[serde(rename_all = "kebab-case")]
 pub enum Origin {
     /// First NRM referral.
     Referral,
@@ -26,7 +28,9 @@ pub enum Origin {
 }
 
 /// How subjects are grouped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+#[serde(rename_all = "kebab-case")]
 pub enum Grouping {
     /// One group.
     None,
@@ -163,9 +167,9 @@ pub fn subjects(
 
 #[cfg(test)]
 mod tests {
-    use super::super::testdata::*;
-    use super::super::{SnapshotBuilder, ts_of_date};
     use super::*;
+    use crate::snapshot::testdata::*;
+    use crate::snapshot::{SnapshotBuilder, ts_of_date};
     use chrono::NaiveDate;
     use nrmp_domain::person::Sex;
 
