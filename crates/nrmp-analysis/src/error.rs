@@ -39,6 +39,9 @@ pub enum AnalysisError {
     /// The data do not support the analysis (e.g. too few authority-years for a model).
     #[error("{0}")]
     InsufficientData(String),
+    /// A bug: something that cannot happen did.
+    #[error("internal error: {0}")]
+    Internal(String),
     /// Reading the register failed.
     #[cfg(feature = "store")]
     #[error("reading {what}: {source}")]

@@ -57,7 +57,7 @@ pub mod survival;
 
 pub use error::{AnalysisError, Result};
 #[cfg(feature = "store")]
-pub use load::{PAGE, load_snapshot};
+pub use load::{PAGE, load_snapshot, load_snapshot_paged};
 pub use report::{Chart, Grid, OutFormat, Report};
 pub use request::{Audience, StatsRequest};
 pub use snapshot::{Snapshot, SnapshotBuilder};

@@ -92,7 +92,7 @@ impl Cohort {
 }
 
 /// One person, reduced to what the statistics use.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PersonRow {
     /// Register id.
     pub id: PersonId,
@@ -105,7 +105,7 @@ pub struct PersonRow {
 }
 
 /// One incident.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct IncidentRow {
     /// Dense person index.
     pub person: u32,
@@ -120,7 +120,7 @@ pub struct IncidentRow {
 }
 
 /// One placement.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PlacementRow {
     /// Dense person index.
     pub person: u32,
@@ -137,7 +137,7 @@ pub struct PlacementRow {
 }
 
 /// Per-person facts derived once when the snapshot is finished.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Derived {
     /// 18th birthday (00:00 UTC), if the date of birth is known.
     pub adult_at: Option<Ts>,
@@ -458,7 +458,7 @@ impl SnapshotBuilder {
 }
 
 /// The register reduced for analysis, built once and queried many times.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Snapshot {
     /// Persons, by dense index.
     pub persons: Vec<PersonRow>,
