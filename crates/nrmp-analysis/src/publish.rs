@@ -10,16 +10,18 @@
 //! | [`proportion_trafficked`] | the official "trafficked and unaccompanied children" table |
 //! | [`crate::spend::spend_model`] | missing rates against spend per child (ecological) |
 //!
-//! [`publish`] dispatches a [`StatsRequest`] to them.
+//! [`publish`] dispatches a [`StatsRequest`] to them; [`publish_jointly`] publishes a set of
+//! tables under one suppression plan, and [`publish_for_researcher`] is what an API endpoint
+//! for the researcher role calls.
 
 use crate::error::{AnalysisError, Result};
-use crate::missing::{self, By};
+use crate::missing::{self, By, RowStatus};
 use crate::report::{Chart, Grid, Report};
 use crate::request::{
-    MissingRequest, StatsRequest, TimeToMissingRequest, TraffickedRequest, TrendRequest,
-    period_text,
+    Audience, MissingRequest, Period, StatsRequest, TimeToMissingRequest, TraffickedRequest,
+    TrendRequest, period_text,
 };
-use crate::snapshot::{Derived, Snapshot, Ts};
+use crate::snapshot::{Cohort, Derived, Snapshot, Ts};
 use crate::spend::{SpendTable, spend_model};
 use crate::survival::{Origin, Subject, subjects};
 use nrmp_stats::chart::{RatePoint, km_svg, trend_svg};
@@ -28,6 +30,7 @@ use nrmp_stats::disclosure::{CellStatus, SuppressionRule, protect_cells};
 use nrmp_stats::regression::{Design, negative_binomial, poisson_trend};
 use nrmp_stats::survival::{KaplanMeier, log_rank};
 use nrmp_stats::table::SUPPRESSED_MARKER;
+use rayon::prelude::*;
 use std::collections::BTreeMap;
 
 /// Publishes the table `req` asks for. `spend` is the spend-per-child table, needed by the
@@ -52,15 +55,156 @@ pub fn publish(s: &Snapshot, req: &StatsRequest, spend: Option<&SpendTable>) -> 
     }
 }
 
+/// Publishes a set of tables **together**: the "who went missing" tables among them
+/// (missing, trend, proportion-trafficked) are protected as one suppression plan
+/// ([`missing::protect_jointly`]: rows that count the same persons over the same time — a
+/// cohort's row of the table by cohort, the total of that cohort's table by sex, the
+/// proportion-trafficked rows — are one figure), so no suppressed figure can be recovered by
+/// differencing two of them. The other tables are published as [`publish`] does. Reports
+/// come back in the order of `reqs`. The breakdowns are computed in parallel.
+///
+/// # Errors
+/// As [`publish`]; [`AnalysisError::InvalidRequest`] if the linked tables do not all use
+/// the same suppression rule.
+pub fn publish_jointly(
+    s: &Snapshot,
+    reqs: &[StatsRequest],
+    spend: Option<&SpendTable>,
+) -> Result<Vec<Report>> {
+    for r in reqs {
+        r.check_for(Audience::Analyst)?;
+    }
+    let breakdowns: Vec<Option<missing::Breakdown>> = reqs
+        .par_iter()
+        .map(|r| match r {
+            StatsRequest::Missing(a) => Some(missing_breakdown(s, a)),
+            StatsRequest::Trend(a) => Some(trend_breakdown(s, a)),
+            StatsRequest::ProportionTrafficked(a) => Some(trafficked_breakdown(s, a)),
+            _ => None,
+        })
+        .collect();
+    let linked: Vec<(usize, &missing::Breakdown)> = breakdowns
+        .iter()
+        .enumerate()
+        .filter_map(|(i, b)| b.as_ref().map(|b| (i, b)))
+        .collect();
+    let mut statuses: Vec<Option<Vec<RowStatus>>> = vec![None; reqs.len()];
+    if let Some((first, _)) = linked.first() {
+        let rule = reqs[*first].suppression();
+        if linked.iter().any(|(i, _)| reqs[*i].suppression() != rule) {
+            return Err(AnalysisError::invalid(
+                "suppression",
+                "tables published together must use one suppression rule",
+            ));
+        }
+        let bs: Vec<&missing::Breakdown> = linked.iter().map(|(_, b)| *b).collect();
+        for ((i, _), st) in linked.iter().zip(missing::protect_jointly(&bs, &rule)?) {
+            statuses[*i] = Some(st);
+        }
+    }
+    reqs.par_iter()
+        .zip(breakdowns.par_iter().zip(statuses.par_iter()))
+        .map(|(r, (b, st))| match (r, b, st) {
+            (StatsRequest::Missing(a), Some(b), Some(st)) => Ok(missing_from(s, a, b, st)),
+            (StatsRequest::Trend(a), Some(b), Some(st)) => trend_from(s, a, b, st),
+            (StatsRequest::ProportionTrafficked(a), Some(b), Some(st)) => {
+                Ok(trafficked_from(s, a, b, st))
+            }
+            _ => publish(s, r, spend),
+        })
+        .collect()
+}
+
+/// The tables of one period that share figures: the table by cohort, the
+/// proportion-trafficked table, and every cohort's tables by local authority, nationality,
+/// age band and sex (whose totals are the cohort's row of the table by cohort).
+pub fn period_family(period: Period, rule: SuppressionRule) -> Vec<StatsRequest> {
+    let mut v = vec![
+        StatsRequest::Missing(MissingRequest {
+            by: By::Cohort,
+            cohort: Cohort::All,
+            period,
+            suppression: rule,
+        }),
+        StatsRequest::ProportionTrafficked(TraffickedRequest {
+            period,
+            suppression: rule,
+        }),
+    ];
+    for cohort in Cohort::ALL {
+        for by in [By::Authority, By::Nationality, By::AgeBand, By::Sex] {
+            v.push(StatsRequest::Missing(MissingRequest {
+                by,
+                cohort,
+                period,
+                suppression: rule,
+            }));
+        }
+    }
+    v
+}
+
+/// Publishes one table for the **researcher** role — what a statistics API endpoint calls.
+/// `rule` is the register's suppression rule for researchers (at least the default 1–5); a
+/// request must use exactly it, so that every researcher's tables come from the same plans.
+/// A "who went missing" table is protected jointly with its whole [`period_family`], so the
+/// same family always gets the same plan and two tables of one period can never be
+/// differenced against each other, whichever a researcher asks for.
+///
+/// # Errors
+/// [`AnalysisError::InvalidRequest`] for a request the researcher may not make (another
+/// suppression rule, or one weaker than the default); otherwise as [`publish`].
+pub fn publish_for_researcher(
+    s: &Snapshot,
+    req: &StatsRequest,
+    rule: SuppressionRule,
+    spend: Option<&SpendTable>,
+) -> Result<Report> {
+    req.check_for(Audience::Researcher)?;
+    if req.suppression() != rule {
+        return Err(AnalysisError::invalid(
+            "suppression",
+            format!(
+                "the researcher role's tables use the register's rule, counts of {}–{} suppressed",
+                rule.min, rule.max
+            ),
+        ));
+    }
+    let period = match req {
+        StatsRequest::Missing(a) => a.period,
+        StatsRequest::Trend(a) => a.period,
+        StatsRequest::ProportionTrafficked(a) => a.period,
+        _ => return publish(s, req, spend),
+    };
+    let mut set = vec![*req];
+    set.extend(period_family(period, rule).into_iter().filter(|r| r != req));
+    let mut reports = publish_jointly(s, &set, spend)?;
+    Ok(reports.swap_remove(0))
+}
+
 /// Persons who went missing over persons at risk, incidents, repeats and never found, by a
 /// breakdown (`nrmp stats missing`).
 ///
 /// # Errors
 /// Disclosure control failure.
 pub fn missing_table(s: &Snapshot, a: &MissingRequest) -> Result<Report> {
-    let rule = a.suppression;
+    let b = missing_breakdown(s, a);
+    let status = missing::protect(&b, &a.suppression)?;
+    Ok(missing_from(s, a, &b, &status))
+}
+
+fn missing_breakdown(s: &Snapshot, a: &MissingRequest) -> missing::Breakdown {
     let (from, to) = a.period.bounds(s);
-    let b = missing::breakdown(s, a.by, a.cohort, from, to);
+    missing::breakdown(s, a.by, a.cohort, from, to)
+}
+
+fn missing_from(
+    s: &Snapshot,
+    a: &MissingRequest,
+    b: &missing::Breakdown,
+    status: &[RowStatus],
+) -> Report {
+    let (from, to) = a.period.bounds(s);
     let who = if a.by == By::Cohort {
         "each cohort"
     } else {
@@ -72,16 +216,16 @@ pub fn missing_table(s: &Snapshot, a: &MissingRequest) -> Result<Report> {
         who,
         period_text(from, to)
     );
-    let mut t = missing::publish(&b, &rule, title, a.by.heading())?;
+    let mut t = missing::publish_with(b, status, &a.suppression, title, a.by.heading());
     t.notes.push(
         "At risk: persons in the cohort at some time in the period (children: under 18 by best-estimate date of birth; looked-after: placed before 18; unaccompanied: an unaccompanied placement before 18; NRM-referred: referred before 18). Went missing: an incident last seen in the period while in the cohort."
             .into(),
     );
-    Ok(Report {
+    Report {
         title: t.title.clone(),
         tables: vec![t],
         ..Report::default()
-    })
+    }
 }
 
 fn fmt_ratio(r: (f64, f64, f64)) -> String {
@@ -102,15 +246,30 @@ fn fmt_p(p: f64) -> String {
 /// # Errors
 /// Disclosure control failure, or a model that cannot be fitted.
 pub fn trend(s: &Snapshot, a: &TrendRequest) -> Result<Report> {
+    let b = trend_breakdown(s, a);
+    let status = missing::protect(&b, &a.suppression)?;
+    trend_from(s, a, &b, &status)
+}
+
+fn trend_breakdown(s: &Snapshot, a: &TrendRequest) -> missing::Breakdown {
+    let (from, to) = a.period.bounds(s);
+    missing::breakdown(s, By::Year, a.cohort, from, to)
+}
+
+fn trend_from(
+    s: &Snapshot,
+    a: &TrendRequest,
+    b: &missing::Breakdown,
+    status: &[RowStatus],
+) -> Result<Report> {
     let rule = a.suppression;
     let (from, to) = a.period.bounds(s);
-    let b = missing::breakdown(s, By::Year, a.cohort, from, to);
     let title = format!(
         "Trend: {} who went missing, by year, {}",
         a.cohort.label(),
         period_text(from, to)
     );
-    let table = missing::publish(&b, &rule, title.clone(), "Year")?;
+    let table = missing::publish_with(b, status, &rule, title.clone(), "Year");
     let mut grid = Grid::new(
         "Trend tests (Poisson regression on year)",
         &[
@@ -232,12 +391,11 @@ pub fn trend(s: &Snapshot, a: &TrendRequest) -> Result<Report> {
     );
     let mut charts = Vec::new();
     if a.chart {
-        let status = missing::protect(&b, &rule)?;
         let pts: Vec<RatePoint> = b
             .rows
             .iter()
             .zip(&b.labels)
-            .zip(&status)
+            .zip(status)
             .filter(|((r, _), st)| {
                 r.at_risk > 0 && !st.missing.is_suppressed() && !st.at_risk.is_suppressed()
             })
@@ -666,7 +824,12 @@ fn cox_grid(
 /// # Errors
 /// Disclosure control failure.
 pub fn proportion_trafficked(s: &Snapshot, a: &TraffickedRequest) -> Result<Report> {
-    let rule = a.suppression;
+    let b = trafficked_breakdown(s, a);
+    let status = missing::protect(&b, &a.suppression)?;
+    Ok(trafficked_from(s, a, &b, &status))
+}
+
+fn trafficked_breakdown(s: &Snapshot, a: &TraffickedRequest) -> missing::Breakdown {
     let (from, to) = a.period.bounds(s);
     type Pick = fn(&Derived) -> Option<Ts>;
     let rows: [(&str, Pick); 5] = [
@@ -693,6 +856,25 @@ pub fn proportion_trafficked(s: &Snapshot, a: &TraffickedRequest) -> Result<Repo
         additive: false,
         // at risk(or) + at risk(and) = at risk(NRM) + at risk(unaccompanied), exactly.
         row_relations: vec![vec![(0, 1.0), (1, 1.0), (2, -1.0), (3, -1.0)]],
+        // Rows 0, 1 and 4 count exactly the persons of a cohort over the period.
+        keys: [
+            Some(Cohort::NrmChildren),
+            Some(Cohort::Unaccompanied),
+            None,
+            None,
+            Some(Cohort::LookedAfter),
+        ]
+        .iter()
+        .map(|c| {
+            c.map(|cohort| missing::RowKey {
+                cohort,
+                from,
+                to,
+                filter: None,
+            })
+        })
+        .collect(),
+        total_key: None,
     };
     for k in 0..s.len() {
         let d = &s.derived[k];
@@ -715,15 +897,25 @@ pub fn proportion_trafficked(s: &Snapshot, a: &TraffickedRequest) -> Result<Repo
             }
         }
     }
+    b
+}
+
+fn trafficked_from(
+    s: &Snapshot,
+    a: &TraffickedRequest,
+    b: &missing::Breakdown,
+    status: &[RowStatus],
+) -> Report {
+    let (from, to) = a.period.bounds(s);
     let title = format!(
         "Proportion of trafficked and unaccompanied children who went missing, {}",
         period_text(from, to)
     );
-    let mut t = missing::publish(&b, &rule, title.clone(), "Children")?;
+    let mut t = missing::publish_with(b, status, &a.suppression, title.clone(), "Children");
     t.notes.push("Trafficked: referred to the NRM while under 18 (a referral, not a conclusive-grounds decision). Unaccompanied: an unaccompanied placement before 18. At risk: in the group and under 18 at some time in the period; went missing: an incident in the period after joining the group and before 18.".into());
-    Ok(Report {
+    Report {
         title,
         tables: vec![t],
         ..Report::default()
-    })
+    }
 }
