@@ -6,11 +6,12 @@
 
 use crate::error::{AnalysisError, Result};
 use crate::missing::tally;
-use crate::report::{Grid, Report};
+use crate::report::{Chart, Grid, Report};
 use crate::request::{SpendModelRequest, period_text};
 use crate::snapshot::{Cohort, Snapshot, date_of_ts, ts_of_date};
 use chrono::{Datelike, NaiveDate};
 use nrmp_domain::organisation::OrgCode;
+use nrmp_stats::chart::{ScatterPoint, scatter_svg};
 use nrmp_stats::regression::{Design, negative_binomial, poisson};
 use std::collections::{BTreeMap, HashMap};
 
@@ -236,12 +237,96 @@ pub fn spend_model(s: &Snapshot, a: &SpendModelRequest, spend: &SpendTable) -> R
         exposure
     ));
     g.notes.push("spend_per_child_1000: rate ratio per £1,000 more spend per child; year_centred: per calendar year.".into());
+    let mut charts = Vec::new();
+    if a.chart {
+        let b: Vec<f64> = fit.coefficients.iter().map(|c| c.estimate).collect();
+        charts.push(Chart {
+            title: title.clone(),
+            svg: spend_chart(s, &all, spend, &b, &a.suppression, &title),
+        });
+    }
     Ok(Report {
         title,
         grids: vec![g],
         text: CAVEATS.iter().map(|c| (*c).to_owned()).collect(),
+        charts,
         ..Report::default()
     })
+}
+
+/// The chart beside the spend model: each authority's missing rate per 1,000 looked-after
+/// child-years (Wilson 95 % CI) at its mean spend per child over the period, with the fitted
+/// Poisson curve at the mean year (`b` = const, spend per £1,000, centred year) and the
+/// caveats printed under it. An authority whose missing count, child-years or their
+/// difference is in the suppression range is left out; if that leaves out exactly one, the
+/// smallest other is left out too, so the one cannot be worked out from the model's totals.
+fn spend_chart(
+    s: &Snapshot,
+    units: &[(u32, i32, u64, u64)],
+    spend: &SpendTable,
+    b: &[f64],
+    rule: &nrmp_stats::disclosure::SuppressionRule,
+    title: &str,
+) -> String {
+    // authority -> (child-years, missing, Σ spend × child-years)
+    let mut by_auth: BTreeMap<u32, (u64, u64, f64)> = BTreeMap::new();
+    for (auth, y, n, m) in units {
+        if let Some(v) = spend.get(&s.orgs[*auth as usize], *y) {
+            let e = by_auth.entry(*auth).or_default();
+            e.0 += n;
+            e.1 += m;
+            e.2 += v * *n as f64;
+        }
+    }
+    let small = |n: u64, m: u64| rule.is_primary(n) || rule.is_primary(m) || rule.is_primary(n - m);
+    let mut shown: Vec<(u32, (u64, u64, f64))> = by_auth
+        .iter()
+        .filter(|(_, (n, m, _))| !small(*n, *m))
+        .map(|(a, v)| (*a, *v))
+        .collect();
+    let mut hidden = by_auth.len() - shown.len();
+    if hidden == 1
+        && let Some(k) = (0..shown.len()).min_by_key(|k| (shown[*k].1.0, shown[*k].0))
+    {
+        shown.remove(k);
+        hidden += 1;
+    }
+    let points: Vec<ScatterPoint> = shown
+        .iter()
+        .filter_map(|(auth, (n, m, sv))| {
+            let p = nrmp_stats::Proportion::try_wilson(*m, *n)?;
+            Some(ScatterPoint {
+                label: format!("{}: {m} of {n} child-years", s.orgs[*auth as usize]),
+                x: sv / *n as f64,
+                y: 1000.0 * p.estimate,
+                low: 1000.0 * p.ci_low,
+                high: 1000.0 * p.ci_high,
+            })
+        })
+        .collect();
+    let curve: Option<Vec<(f64, f64)>> = (b.len() >= 2 && !points.is_empty()).then(|| {
+        let lo = points.iter().map(|p| p.x).fold(f64::INFINITY, f64::min);
+        let hi = points.iter().map(|p| p.x).fold(f64::NEG_INFINITY, f64::max);
+        (0..=40)
+            .map(|i| {
+                let x = lo + (hi - lo) * f64::from(i) / 40.0;
+                (x, 1000.0 * (b[0] + b[1] * x / 1000.0).exp())
+            })
+            .collect()
+    });
+    let mut notes = vec![format!(
+        "Each point: a placing authority's looked-after children who went missing per 1,000 child-years at risk over the period (Wilson 95% CI), at its mean spend per child. Dashed: the Poisson model at the mean year. {hidden} authorities with counts of {}–{} (or needed to protect one) are not shown.",
+        rule.min, rule.max
+    )];
+    notes.extend(CAVEATS.iter().map(|c| (*c).to_owned()));
+    scatter_svg(
+        title,
+        &points,
+        curve.as_deref(),
+        "spend per child (£)",
+        "went missing per 1,000 child-years",
+        &notes,
+    )
 }
 
 #[cfg(test)]

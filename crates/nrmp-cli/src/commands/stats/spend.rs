@@ -3,7 +3,7 @@
 //! spend-model` (missing rates of looked-after children against spend, with exposure; the
 //! model itself is `nrmp_analysis::spend`).
 
-use super::{Common, Period, Report, Snapshot};
+use super::{Common, Period, Report, Snapshot, write_chart};
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use nrmp_analysis::request::{SpendModelRequest, StatsRequest};
@@ -41,6 +41,10 @@ pub struct SpendModelArgs {
     /// Period.
     #[command(flatten)]
     pub period: Period,
+    /// Write a chart of each authority's missing rate per 1,000 looked-after child-years
+    /// (95% CI) against its spend per child, with the fitted curve and the caveats.
+    #[arg(long)]
+    pub svg: Option<PathBuf>,
     /// Common options.
     #[command(flatten)]
     pub common: Common,
@@ -79,14 +83,17 @@ pub fn run_spend(c: &SpendCommand) -> anyhow::Result<String> {
 /// `nrmp stats spend-model`.
 ///
 /// # Errors
-/// Bad arguments or spend file, too few units, a model that cannot be fitted.
+/// Bad arguments or spend file, too few units, a model that cannot be fitted; an unwritable
+/// `--svg` file.
 pub fn model_report(a: &SpendModelArgs, s: &Snapshot) -> anyhow::Result<Report> {
     let spend = read_spend(&a.spend)?;
     let req = SpendModelRequest {
         period: a.period.request(),
         suppression: a.common.rule()?,
-        chart: false,
+        chart: a.svg.is_some(),
     };
     StatsRequest::SpendModel(req).check_for(nrmp_analysis::Audience::Analyst)?;
-    Ok(nrmp_analysis::spend::spend_model(s, &req, &spend)?)
+    let r = nrmp_analysis::spend::spend_model(s, &req, &spend)?;
+    write_chart(&r, a.svg.as_deref())?;
+    Ok(r)
 }
