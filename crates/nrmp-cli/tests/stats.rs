@@ -466,6 +466,45 @@ async fn stats_match_direct_counts_suppress_and_survive_formats() {
         "file counts equal register counts"
     );
 
+    // --- a release: the period family under one plan -----------------------------------------
+    let out = stats(
+        &r,
+        &[
+            "release",
+            "--from",
+            "2020-01-01",
+            "--to",
+            "2024-12-31",
+            "--format",
+            "json",
+        ],
+    )
+    .await;
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let tables = v["tables"].as_array().unwrap();
+    assert_eq!(tables.len(), 26);
+    let by_cohort = &tables[0];
+    for t in &tables[2..] {
+        let title = t["title"].as_str().unwrap();
+        let cohort = [
+            "NRM-referred children",
+            "Unaccompanied children",
+            "Looked-after children",
+            "All children",
+            "Adults",
+            "All persons",
+        ]
+        .into_iter()
+        .find(|c| title.contains(&format!(", {c}, ")))
+        .unwrap_or_else(|| panic!("{title}"));
+        // The cohort's total is its row of the table by cohort, suppressed alike.
+        assert_eq!(
+            row(t, "Total")["cells"],
+            row(by_cohort, cohort)["cells"],
+            "{title}"
+        );
+    }
+
     // --- spend model with its chart: authorities' rates against spend, caveats printed -------
     let mut auths: Vec<String> = r
         .placements

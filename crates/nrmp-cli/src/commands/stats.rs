@@ -39,6 +39,10 @@ pub enum StatsCommand {
     TimeToMissing(TimeArgs),
     /// "Proportion of trafficked and unaccompanied children who went missing" for a period.
     ProportionTrafficked(PeriodArgs),
+    /// Every table of a period that shares figures with another — by cohort, proportion
+    /// trafficked, and each cohort by authority, nationality, age band and sex — protected as
+    /// one suppression plan, so none can be differenced against another.
+    Release(PeriodArgs),
     /// DfE SSDA903 missing-episode files: export from / import against the register.
     #[command(subcommand)]
     Ssda903(ssda903::Ssda903Command),
@@ -194,6 +198,7 @@ impl StatsCommand {
             StatsCommand::Trend(a) => Some(&a.common),
             StatsCommand::TimeToMissing(a) => Some(&a.common),
             StatsCommand::ProportionTrafficked(a) => Some(&a.common),
+            StatsCommand::Release(a) => Some(&a.common),
             StatsCommand::Ssda903(c) => Some(c.common()),
             StatsCommand::SpendModel(a) => Some(&a.common),
             StatsCommand::Spend(_) => None,
@@ -206,6 +211,7 @@ impl StatsCommand {
             StatsCommand::Trend(_) => "trend",
             StatsCommand::TimeToMissing(_) => "time-to-missing",
             StatsCommand::ProportionTrafficked(_) => "proportion-trafficked",
+            StatsCommand::Release(_) => "release",
             StatsCommand::Ssda903(_) => "ssda903",
             StatsCommand::Spend(_) => "spend",
             StatsCommand::SpendModel(_) => "spend-model",
@@ -267,6 +273,7 @@ pub fn compute(cmd: &StatsCommand, s: &Snapshot) -> anyhow::Result<Report> {
         StatsCommand::Trend(a) => trend_report(a, s),
         StatsCommand::TimeToMissing(a) => time_report(a, s),
         StatsCommand::ProportionTrafficked(a) => trafficked_report(a, s),
+        StatsCommand::Release(a) => release_report(a, s),
         StatsCommand::Ssda903(c) => ssda903::run(c, s),
         StatsCommand::SpendModel(a) => spend::model_report(a, s),
         StatsCommand::Spend(_) => anyhow::bail!("spend import needs no register"),
@@ -406,4 +413,27 @@ pub fn trafficked_report(a: &PeriodArgs, s: &Snapshot) -> anyhow::Result<Report>
     let req = a.request()?;
     let req = checked(nrmp_analysis::StatsRequest::ProportionTrafficked(req), req)?;
     Ok(publish::proportion_trafficked(s, &req)?)
+}
+
+/// `nrmp stats release`.
+///
+/// # Errors
+/// Bad arguments; disclosure control failure.
+pub fn release_report(a: &PeriodArgs, s: &Snapshot) -> anyhow::Result<Report> {
+    let rule = a.common.rule()?;
+    let family = publish::period_family(a.period.request(), rule);
+    let reports = publish::publish_jointly(s, &family, None)?;
+    let (from, to) = a.period.request().bounds(s);
+    let mut out = Report {
+        title: format!(
+            "Release: who went missing, {} ({} tables under one suppression plan)",
+            nrmp_analysis::request::period_text(from, to),
+            reports.len()
+        ),
+        ..Report::default()
+    };
+    for r in reports {
+        out.tables.extend(r.tables);
+    }
+    Ok(out)
 }
