@@ -449,7 +449,7 @@ pub struct KmGroup {
 pub fn km_groups(subs: &[Subject]) -> Result<Vec<KmGroup>> {
     let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, s) in subs.iter().enumerate() {
-        groups.entry(s.group.as_str()).or_default().push(i);
+        groups.entry(s.group).or_default().push(i);
     }
     let mut out = Vec::new();
     let fit = |label: &str, idx: &[usize]| -> Result<KmGroup> {

@@ -57,7 +57,7 @@ pub struct Subject {
     /// Whether the person went missing (else censored).
     pub event: bool,
     /// Group label.
-    pub group: String,
+    pub group: &'static str,
     /// Age in years at the start (`None` if unknown).
     pub age: Option<i32>,
     /// Nationality index.
@@ -123,29 +123,28 @@ pub fn subjects(
         let nrm = d.nrm_child_at.is_some_and(|r| r <= start);
         let unaccompanied = d.unaccompanied_at.is_some_and(|u| u <= start);
         let group = match grouping {
-            Grouping::None => "All".to_owned(),
+            Grouping::None => "All",
             Grouping::Cohort => match origin {
                 Origin::Referral => match age {
-                    Some(a) if a < 18 => "Referred as a child".into(),
-                    Some(_) => "Referred as an adult".into(),
-                    None => "Age unknown".into(),
+                    Some(a) if a < 18 => "Referred as a child",
+                    Some(_) => "Referred as an adult",
+                    None => "Age unknown",
                 },
                 Origin::Care => {
                     if nrm {
-                        "NRM-referred children".into()
+                        "NRM-referred children"
                     } else if unaccompanied {
-                        "Unaccompanied (not NRM-referred)".into()
+                        "Unaccompanied (not NRM-referred)"
                     } else {
-                        "Other looked-after children".into()
+                        "Other looked-after children"
                     }
                 }
             },
-            Grouping::Sex => s.persons[k].sex.code().to_owned(),
-            Grouping::AgeBand => age_band(age).to_owned(),
+            Grouping::Sex => s.persons[k].sex.code(),
+            Grouping::AgeBand => age_band(age),
             Grouping::PlacementType => d
                 .first_placement_type
-                .map_or("no placement", PlacementType::as_str)
-                .to_owned(),
+                .map_or("no placement", PlacementType::as_str),
         };
         out.push(Subject {
             person: k as u32,
