@@ -5,7 +5,6 @@
 //! `main.rs` that parses arguments, sets up logging and prints a one-line error on failure.
 #![deny(missing_docs)]
 
-pub mod analysis;
 pub mod commands;
 pub mod import;
 pub mod progress;

@@ -35,7 +35,6 @@ struct Register {
     persons: Vec<Person>,
     incidents: Vec<Incident>,
     referrals: Vec<NrmReferral>,
-    #[allow(dead_code)]
     placements: Vec<Placement>,
 }
 
@@ -465,6 +464,105 @@ async fn stats_match_direct_counts_suppress_and_survive_formats() {
         strip(lines[0]),
         strip(lines[1]),
         "file counts equal register counts"
+    );
+
+    // --- a release: the period family under one plan -----------------------------------------
+    let out = stats(
+        &r,
+        &[
+            "release",
+            "--from",
+            "2020-01-01",
+            "--to",
+            "2024-12-31",
+            "--format",
+            "json",
+        ],
+    )
+    .await;
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let tables = v["tables"].as_array().unwrap();
+    assert_eq!(tables.len(), 26);
+    let by_cohort = &tables[0];
+    for t in &tables[2..] {
+        let title = t["title"].as_str().unwrap();
+        let cohort = [
+            "NRM-referred children",
+            "Unaccompanied children",
+            "Looked-after children",
+            "All children",
+            "Adults",
+            "All persons",
+        ]
+        .into_iter()
+        .find(|c| title.contains(&format!(", {c}, ")))
+        .unwrap_or_else(|| panic!("{title}"));
+        // The cohort's total is its row of the table by cohort, suppressed alike.
+        assert_eq!(
+            row(t, "Total")["cells"],
+            row(by_cohort, cohort)["cells"],
+            "{title}"
+        );
+    }
+
+    // --- spend model with its chart: authorities' rates against spend, caveats printed -------
+    let mut auths: Vec<String> = r
+        .placements
+        .iter()
+        .map(|p| p.placing_authority.as_str().to_owned())
+        .collect();
+    auths.sort();
+    auths.dedup();
+    let mut spend_csv = String::from("authority,year,spend_per_child\n");
+    for (k, a) in auths.iter().enumerate() {
+        for y in 2016..=2026 {
+            spend_csv.push_str(&format!(
+                "{a},{y},{}\n",
+                40_000 + 700 * k + 300 * (y - 2016)
+            ));
+        }
+    }
+    let raw = dir.path().join("spend-raw.csv");
+    std::fs::write(&raw, spend_csv).unwrap();
+    let stored = dir.path().join("spend.csv");
+    let cli = nrmp_cli::Cli::try_parse_from([
+        "nrmp",
+        "stats",
+        "spend",
+        "import",
+        raw.to_str().unwrap(),
+        "--out",
+        stored.to_str().unwrap(),
+    ])
+    .unwrap();
+    let nrmp_cli::Command::Stats(StatsCommand::Spend(c)) = cli.command else {
+        panic!("not spend import")
+    };
+    let out = nrmp_cli::commands::stats::spend::run_spend(&c).unwrap();
+    assert!(
+        out.starts_with(&format!("stored {} rows", auths.len() * 11)),
+        "{out}"
+    );
+    let chart = dir.path().join("spend.svg");
+    let out = stats(
+        &r,
+        &[
+            "spend-model",
+            "--spend",
+            stored.to_str().unwrap(),
+            "--svg",
+            chart.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert!(out.contains("spend_per_child_1000") && out.contains("ecological fallacy"));
+    let svg = std::fs::read_to_string(&chart).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("</svg>"));
+    assert!(svg.matches("<circle").count() >= 2, "authority points");
+    assert_eq!(svg.matches("<polyline").count(), 1, "the fitted curve");
+    assert!(
+        svg.contains("ecological fallacy"),
+        "caveats printed with the chart"
     );
 
     // --- every run is one audit event -------------------------------------------------------

@@ -1,5 +1,6 @@
-//! Hand-written SVG charts: Kaplan–Meier curves with confidence bands, and yearly rates with
-//! confidence intervals. Pure string generation (no chart library, no IO); the caller writes
+//! Hand-written SVG charts: Kaplan–Meier curves with confidence bands, yearly rates with
+//! confidence intervals, and rates against a continuous measure (a scatter with interval bars,
+//! a fitted curve and printed caveats). Pure string generation (no chart library, no IO); the caller writes
 //! the returned document where it wants.
 //!
 //! The charts are deliberately plain: a frame, tick labels, one colour per series, a legend,
@@ -288,6 +289,124 @@ pub fn trend_svg(title: &str, series: &[TrendSeries], y_label: &str) -> String {
     s
 }
 
+/// One unit of [`scatter_svg`]: a rate `y` with its interval at `x`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScatterPoint {
+    /// The unit (shown as a tooltip).
+    pub label: String,
+    /// Horizontal position.
+    pub x: f64,
+    /// The rate.
+    pub y: f64,
+    /// Lower limit.
+    pub low: f64,
+    /// Upper limit.
+    pub high: f64,
+}
+
+/// Wraps `text` into lines of at most `width` characters (at spaces).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// Rates against a continuous measure: one point per unit with a vertical interval bar, an
+/// optional fitted curve `(x, y)` (dashed), and `notes` (e.g. the caveats of an ecological
+/// analysis) printed under the plot so that the chart never travels without them.
+pub fn scatter_svg(
+    title: &str,
+    points: &[ScatterPoint],
+    fitted: Option<&[(f64, f64)]>,
+    x_label: &str,
+    y_label: &str,
+    notes: &[String],
+) -> String {
+    let (mut x0, mut x1, mut ymax) = (f64::INFINITY, f64::NEG_INFINITY, 0.0_f64);
+    for p in points {
+        x0 = x0.min(p.x);
+        x1 = x1.max(p.x);
+        ymax = ymax.max(p.high).max(p.y);
+    }
+    for (x, y) in fitted.unwrap_or_default() {
+        ymax = ymax.max(*y);
+        x0 = x0.min(*x);
+        x1 = x1.max(*x);
+    }
+    if !x0.is_finite() {
+        x0 = 0.0;
+        x1 = 1.0;
+    }
+    let pad = ((x1 - x0) * 0.05).max(1e-9);
+    let f = Frame {
+        x0: x0 - pad,
+        x1: x1 + pad,
+        y0: 0.0,
+        y1: if ymax > 0.0 { ymax * 1.1 } else { 1.0 },
+    };
+    let xt: Vec<(f64, String)> = nice_ticks(f.x0, f.x1, 6)
+        .into_iter()
+        .map(|v| (v, format!("{v}")))
+        .collect();
+    let yt: Vec<(f64, String)> = nice_ticks(0.0, f.y1, 5)
+        .into_iter()
+        .map(|v| (v, format!("{v}")))
+        .collect();
+    let lines: Vec<String> = notes.iter().flat_map(|n| wrap(n, 110)).collect();
+    let height = H + 16.0 * lines.len() as f64 + if lines.is_empty() { 0.0 } else { 10.0 };
+    let mut s = header(title).replacen(
+        &format!("height=\"{H}\" viewBox=\"0 0 {W} {H}\""),
+        &format!("height=\"{height}\" viewBox=\"0 0 {W} {height}\""),
+        1,
+    );
+    s.push_str(&axes(&f, &xt, &yt, x_label, y_label));
+    let colour = COLOURS[0];
+    for p in points {
+        let x = f.x(p.x);
+        s.push_str(&format!(
+            "<g><title>{}</title><line x1=\"{x:.1}\" y1=\"{:.1}\" x2=\"{x:.1}\" y2=\"{:.1}\" stroke=\"{colour}\" stroke-opacity=\"0.6\"/><circle cx=\"{x:.1}\" cy=\"{:.1}\" r=\"3\" fill=\"{colour}\"/></g>\n",
+            esc(&p.label),
+            f.y(p.low),
+            f.y(p.high),
+            f.y(p.y)
+        ));
+    }
+    s.push_str(&legend(0, "units (95% CI)"));
+    if let Some(line) = fitted {
+        let pts: Vec<String> = line
+            .iter()
+            .map(|(x, y)| format!("{:.1},{:.1}", f.x(*x), f.y(*y)))
+            .collect();
+        s.push_str(&format!(
+            "<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\" stroke-dasharray=\"6 3\"/>\n",
+            pts.join(" "),
+            COLOURS[1]
+        ));
+        s.push_str(&legend(1, "fitted"));
+    }
+    for (k, line) in lines.iter().enumerate() {
+        s.push_str(&format!(
+            "<text x=\"20\" y=\"{:.1}\" font-size=\"11\">{}</text>\n",
+            H + 4.0 + 16.0 * k as f64,
+            esc(line)
+        ));
+    }
+    s.push_str("</svg>\n");
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -304,6 +423,40 @@ mod tests {
         assert!(svg.contains("A &amp; B") && svg.contains("all &lt;x&gt;"));
         assert_eq!(svg.matches("<polygon").count(), 1);
         assert_eq!(svg.matches("<polyline").count(), 1);
+    }
+
+    #[test]
+    fn scatter_has_points_bars_curve_and_wrapped_notes() {
+        let pts: Vec<ScatterPoint> = (0..5)
+            .map(|i| ScatterPoint {
+                label: format!("la:{i} <x>"),
+                x: 50_000.0 + 5_000.0 * i as f64,
+                y: 100.0 - 5.0 * i as f64,
+                low: 80.0 - 5.0 * i as f64,
+                high: 120.0 - 5.0 * i as f64,
+            })
+            .collect();
+        let curve: Vec<(f64, f64)> = (0..=10)
+            .map(|i| (50_000.0 + 2_000.0 * i as f64, 100.0 - 2.0 * i as f64))
+            .collect();
+        let long = "word ".repeat(60);
+        let svg = scatter_svg(
+            "Rate & spend",
+            &pts,
+            Some(&curve),
+            "spend",
+            "rate",
+            &[long.trim().to_owned(), "second".into()],
+        );
+        assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+        assert_eq!(svg.matches("<circle").count(), 5);
+        assert_eq!(svg.matches("stroke-opacity").count(), 5);
+        assert_eq!(svg.matches("<polyline").count(), 1);
+        assert!(svg.contains("la:4 &lt;x&gt;") && svg.contains("Rate &amp; spend"));
+        // 300 characters wrap onto three lines of at most 110, plus the second note.
+        assert_eq!(svg.matches("font-size=\"11\"").count(), 4);
+        assert!(svg.contains(&format!("height=\"{}\"", H + 16.0 * 4.0 + 10.0)));
+        assert!(wrap("a b", 1) == vec!["a", "b"]);
     }
 
     #[test]

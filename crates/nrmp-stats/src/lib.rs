@@ -13,7 +13,7 @@
 //! | [`survival`] | Kaplan–Meier with Greenwood variance, log-log / plain CIs, median and S(t) with CIs, log-rank test |
 //! | [`regression`] | Poisson GLM with offset (rate ratios, trend per year), quasi-Poisson SEs, NB2 by maximum likelihood, logistic regression |
 //! | [`cox`] | Cox proportional hazards (Efron or Breslow ties), hazard ratios, scaled Schoenfeld proportional-hazards test |
-//! | [`disclosure`] | primary and complementary cell suppression for 2-D tables with margins (and pairs sharing a margin), rounding |
+//! | [`disclosure`] | primary and complementary cell suppression for 2-D tables with margins, for any linear system of figures, and jointly for a set of linked tables (`LinkedTables`); rounding |
 //! | [`table`] | a publishable table of counts / denominators / proportions rendered as text, CSV and JSON |
 //! | [`chart`] | hand-written SVG: Kaplan–Meier curves with CI bands, yearly rates with CIs |
 //!

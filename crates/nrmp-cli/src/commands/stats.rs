@@ -1,36 +1,31 @@
 //! `nrmp stats`: the national picture. Every subcommand reads the register once into an
-//! in-memory analysis [`Snapshot`], computes aggregate figures, applies disclosure control and
-//! prints text, CSV or JSON; every run writes one audit event (`read` of `statistics`, with
-//! the command as detail). Definitions and methods: docs/statistics.md.
+//! in-memory analysis [`Snapshot`], has `nrmp-analysis` publish the table (aggregate figures
+//! with disclosure control applied) and prints text, CSV or JSON; every run writes one audit
+//! event (`read` of `statistics`, with the command as detail). The arguments here only map a
+//! command line to an `nrmp_analysis::request` and write charts to files; the API serves the
+//! same tables from the same functions. Definitions and methods: docs/statistics.md.
 
 pub mod bench;
-pub mod report;
 pub mod spend;
 pub mod ssda903;
 
-use crate::analysis::missing::{self, By};
-use crate::analysis::survival::{Grouping, Origin, Subject, subjects};
-use crate::analysis::{Cohort, Snapshot, SnapshotBuilder, Ts, ts_of_date};
 use crate::{ActorArgs, DatabaseArg};
 use anyhow::Context;
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use clap::{Args, Subcommand};
+use nrmp_analysis::missing::By;
+use nrmp_analysis::publish;
+use nrmp_analysis::request::{
+    MissingRequest, TimeToMissingRequest, TraffickedRequest, TrendRequest,
+};
+use nrmp_analysis::snapshot::{Cohort, Ts, ts_of_date};
+use nrmp_analysis::survival::{Grouping, Origin};
+pub use nrmp_analysis::{Grid, OutFormat, Report, Snapshot};
 use nrmp_domain::audit::AuditAction;
 use nrmp_domain::clock::Clock;
-use nrmp_domain::incident::Incident;
-use nrmp_domain::nrm::NrmReferral;
-use nrmp_domain::person::Person;
-use nrmp_domain::placement::Placement;
-use nrmp_stats::chart::{RatePoint, km_svg, trend_svg};
-use nrmp_stats::cox::{Ties, TimeTransform, cox_ph, ph_test};
-use nrmp_stats::disclosure::{CellStatus, SuppressionRule, protect_cells};
-use nrmp_stats::regression::{Design, negative_binomial, poisson_trend};
-use nrmp_stats::survival::{KaplanMeier, log_rank};
-use nrmp_stats::table::SUPPRESSED_MARKER;
+use nrmp_stats::disclosure::SuppressionRule;
 use nrmp_store::Store;
-pub use report::{Grid, OutFormat, Report};
-use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The statistics subcommands.
 #[derive(Debug, Subcommand)]
@@ -44,6 +39,10 @@ pub enum StatsCommand {
     TimeToMissing(TimeArgs),
     /// "Proportion of trafficked and unaccompanied children who went missing" for a period.
     ProportionTrafficked(PeriodArgs),
+    /// Every table of a period that shares figures with another — by cohort, proportion
+    /// trafficked, and each cohort by authority, nationality, age band and sex — protected as
+    /// one suppression plan, so none can be differenced against another.
+    Release(PeriodArgs),
     /// DfE SSDA903 missing-episode files: export from / import against the register.
     #[command(subcommand)]
     Ssda903(ssda903::Ssda903Command),
@@ -106,30 +105,13 @@ pub struct Period {
 }
 
 impl Period {
-    /// `[from, to)` as timestamps over `s`.
-    pub fn bounds(&self, s: &Snapshot) -> (Ts, Ts) {
-        let from = self.from.map_or_else(
-            || {
-                let (y0, _) = s.year_range();
-                ts_of_date(NaiveDate::from_ymd_opt(y0, 1, 1).unwrap_or(NaiveDate::MIN))
-            },
-            ts_of_date,
-        );
-        let to = self
-            .to
-            .and_then(|d| d.succ_opt())
-            .map_or(s.end_of_data, ts_of_date)
-            .min(s.end_of_data);
-        (from, to.max(from))
+    /// The period of a request.
+    pub fn request(&self) -> nrmp_analysis::request::Period {
+        nrmp_analysis::request::Period {
+            from: self.from,
+            to: self.to,
+        }
     }
-}
-
-fn period_text(from: Ts, to: Ts) -> String {
-    format!(
-        "{} to {}",
-        crate::analysis::date_of_ts(from),
-        crate::analysis::date_of_ts(to - 1)
-    )
 }
 
 /// Arguments of `nrmp stats missing`.
@@ -216,6 +198,7 @@ impl StatsCommand {
             StatsCommand::Trend(a) => Some(&a.common),
             StatsCommand::TimeToMissing(a) => Some(&a.common),
             StatsCommand::ProportionTrafficked(a) => Some(&a.common),
+            StatsCommand::Release(a) => Some(&a.common),
             StatsCommand::Ssda903(c) => Some(c.common()),
             StatsCommand::SpendModel(a) => Some(&a.common),
             StatsCommand::Spend(_) => None,
@@ -228,6 +211,7 @@ impl StatsCommand {
             StatsCommand::Trend(_) => "trend",
             StatsCommand::TimeToMissing(_) => "time-to-missing",
             StatsCommand::ProportionTrafficked(_) => "proportion-trafficked",
+            StatsCommand::Release(_) => "release",
             StatsCommand::Ssda903(_) => "ssda903",
             StatsCommand::Spend(_) => "spend",
             StatsCommand::SpendModel(_) => "spend-model",
@@ -235,46 +219,12 @@ impl StatsCommand {
     }
 }
 
-/// Page size for reading the register.
-pub const PAGE: u32 = 20_000;
-
 /// Reads the whole register into an analysis snapshot ending at `end_of_data`.
 ///
 /// # Errors
 /// Store errors.
 pub async fn load_snapshot(store: &dyn Store, end_of_data: Ts) -> anyhow::Result<Snapshot> {
-    let mut b = SnapshotBuilder::new();
-    nrmp_store::scan_all::<Person>(store, PAGE, |page| {
-        page.iter().for_each(|p| b.person(p));
-        Ok(())
-    })
-    .await
-    .context("reading persons")?;
-    nrmp_store::scan_all::<Incident>(store, PAGE, |page| {
-        page.iter().for_each(|i| b.incident(i));
-        Ok(())
-    })
-    .await
-    .context("reading incidents")?;
-    nrmp_store::scan_all::<NrmReferral>(store, PAGE, |page| {
-        page.iter().for_each(|r| b.referral(r));
-        Ok(())
-    })
-    .await
-    .context("reading referrals")?;
-    nrmp_store::scan_all::<Placement>(store, PAGE, |page| {
-        page.iter().for_each(|p| b.placement(p));
-        Ok(())
-    })
-    .await
-    .context("reading placements")?;
-    if b.orphans > 0 {
-        tracing::warn!(
-            orphans = b.orphans,
-            "records whose person is not on the register were skipped"
-        );
-    }
-    Ok(b.finish(end_of_data))
+    Ok(nrmp_analysis::load_snapshot(store, end_of_data).await?)
 }
 
 /// Runs a statistics command against `store` and returns what it prints. Writes the audit
@@ -309,7 +259,7 @@ pub async fn execute(
         .context("writing the audit event")?;
     let snapshot = load_snapshot(store, common.end_of_data(clock)).await?;
     let report = compute(cmd, &snapshot)?;
-    report.render(common.format)
+    Ok(report.render(common.format)?)
 }
 
 /// Computes a command's report from a snapshot (pure; file outputs such as `--svg` and
@@ -323,6 +273,7 @@ pub fn compute(cmd: &StatsCommand, s: &Snapshot) -> anyhow::Result<Report> {
         StatsCommand::Trend(a) => trend_report(a, s),
         StatsCommand::TimeToMissing(a) => time_report(a, s),
         StatsCommand::ProportionTrafficked(a) => trafficked_report(a, s),
+        StatsCommand::Release(a) => release_report(a, s),
         StatsCommand::Ssda903(c) => ssda903::run(c, s),
         StatsCommand::SpendModel(a) => spend::model_report(a, s),
         StatsCommand::Spend(_) => anyhow::bail!("spend import needs no register"),
@@ -344,667 +295,145 @@ pub async fn run(cmd: StatsCommand, clock: &dyn Clock) -> anyhow::Result<()> {
     Ok(())
 }
 
+impl MissingArgs {
+    /// The request these arguments make.
+    pub fn request(&self) -> anyhow::Result<MissingRequest> {
+        Ok(MissingRequest {
+            by: self.by,
+            cohort: self.cohort,
+            period: self.period.request(),
+            suppression: self.common.rule()?,
+        })
+    }
+}
+
+impl TrendArgs {
+    /// The request these arguments make.
+    pub fn request(&self) -> anyhow::Result<TrendRequest> {
+        Ok(TrendRequest {
+            cohort: self.cohort,
+            period: self.period.request(),
+            suppression: self.common.rule()?,
+            chart: self.svg.is_some(),
+        })
+    }
+}
+
+impl TimeArgs {
+    /// The request these arguments make.
+    pub fn request(&self) -> anyhow::Result<TimeToMissingRequest> {
+        Ok(TimeToMissingRequest {
+            origin: self.origin,
+            by: self.by,
+            starts: nrmp_analysis::request::Period {
+                from: self.starts_from,
+                to: self.starts_to,
+            },
+            cox: self.cox,
+            spend_covariate: self.cox && self.spend.is_some(),
+            suppression: self.common.rule()?,
+            chart: self.svg.is_some(),
+            chart_days: self.svg_days,
+        })
+    }
+}
+
+impl PeriodArgs {
+    /// The proportion-trafficked request these arguments make.
+    pub fn request(&self) -> anyhow::Result<TraffickedRequest> {
+        Ok(TraffickedRequest {
+            period: self.period.request(),
+            suppression: self.common.rule()?,
+        })
+    }
+}
+
+/// Writes the report's first chart to `path`, if asked for.
+///
+/// # Errors
+/// An unwritable file.
+pub fn write_chart(report: &Report, path: Option<&Path>) -> anyhow::Result<()> {
+    if let (Some(path), Some(chart)) = (path, report.charts.first()) {
+        std::fs::write(path, &chart.svg).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// Checks a request as the command line's operator (an analyst) may make it.
+fn checked<T>(req: nrmp_analysis::StatsRequest, inner: T) -> anyhow::Result<T> {
+    req.check_for(nrmp_analysis::Audience::Analyst)?;
+    Ok(inner)
+}
+
 /// `nrmp stats missing`.
 ///
 /// # Errors
-/// Disclosure control failure.
+/// Bad arguments; disclosure control failure.
 pub fn missing_report(a: &MissingArgs, s: &Snapshot) -> anyhow::Result<Report> {
-    let rule = a.common.rule()?;
-    let (from, to) = a.period.bounds(s);
-    let b = missing::breakdown(s, a.by, a.cohort, from, to);
-    let who = if a.by == By::Cohort {
-        "each cohort"
-    } else {
-        a.cohort.label()
-    };
-    let title = format!(
-        "Persons who went missing by {}, {}, {}",
-        a.by.heading().to_lowercase(),
-        who,
-        period_text(from, to)
-    );
-    let mut t = missing::publish(&b, &rule, title, a.by.heading())?;
-    t.notes.push(
-        "At risk: persons in the cohort at some time in the period (children: under 18 by best-estimate date of birth; looked-after: placed before 18; unaccompanied: an unaccompanied placement before 18; NRM-referred: referred before 18). Went missing: an incident last seen in the period while in the cohort."
-            .into(),
-    );
-    Ok(Report {
-        title: t.title.clone(),
-        tables: vec![t],
-        ..Report::default()
-    })
-}
-
-fn fmt_ratio(r: (f64, f64, f64)) -> String {
-    format!("{:.3} ({:.3}–{:.3})", r.0, r.1, r.2)
-}
-
-fn fmt_p(p: f64) -> String {
-    if p < 0.0001 {
-        "<0.0001".into()
-    } else {
-        format!("{p:.4}")
-    }
+    let req = a.request()?;
+    let req = checked(nrmp_analysis::StatsRequest::Missing(req), req)?;
+    Ok(publish::missing_table(s, &req)?)
 }
 
 /// `nrmp stats trend`.
 ///
 /// # Errors
-/// Disclosure control failure, or a model that cannot be fitted.
+/// Bad arguments; disclosure control failure, or a model that cannot be fitted; an
+/// unwritable `--svg` file.
 pub fn trend_report(a: &TrendArgs, s: &Snapshot) -> anyhow::Result<Report> {
-    let rule = a.common.rule()?;
-    let (from, to) = a.period.bounds(s);
-    let b = missing::breakdown(s, By::Year, a.cohort, from, to);
-    let title = format!(
-        "Trend: {} who went missing, by year, {}",
-        a.cohort.label(),
-        period_text(from, to)
-    );
-    let table = missing::publish(&b, &rule, title.clone(), "Year")?;
-    let mut grid = Grid::new(
-        "Trend tests (Poisson regression on year)",
-        &[
-            "Question",
-            "Model",
-            "Change per year (95% CI)",
-            "p-value",
-            "Dispersion",
-        ],
-    );
-    let years: Vec<f64> = b
-        .labels
-        .iter()
-        .filter_map(|l| l.parse::<f64>().ok())
-        .collect();
-    let counts: Vec<f64> = b.rows.iter().map(|r| r.missing as f64).collect();
-    let ones = vec![1.0; years.len()];
-    let mut fitted_line = None;
-    if years.len() >= 2 {
-        match poisson_trend(&years, &counts, &ones) {
-            Ok(t) => grid.push(vec![
-                "Number going missing".into(),
-                "Poisson, no exposure".into(),
-                format!(
-                    "×{}",
-                    fmt_ratio((t.rate_ratio_per_year, t.ci_low, t.ci_high))
-                ),
-                fmt_p(t.p_value),
-                format!("{:.2}", t.dispersion),
-            ]),
-            Err(e) => grid.push(vec![
-                "Number going missing".into(),
-                format!("not estimable: {e}"),
-                String::new(),
-                String::new(),
-                String::new(),
-            ]),
-        }
-        let keep: Vec<usize> = (0..years.len())
-            .filter(|i| b.rows[*i].at_risk > 0)
-            .collect();
-        let ys: Vec<f64> = keep.iter().map(|i| years[*i]).collect();
-        let cs: Vec<f64> = keep.iter().map(|i| counts[*i]).collect();
-        let ex: Vec<f64> = keep.iter().map(|i| b.rows[*i].at_risk as f64).collect();
-        match poisson_trend(&ys, &cs, &ex) {
-            Ok(t) => {
-                grid.push(vec![
-                    "Proportion going missing (rate per person at risk)".into(),
-                    "Poisson, offset ln(at risk)".into(),
-                    format!(
-                        "×{}",
-                        fmt_ratio((t.rate_ratio_per_year, t.ci_low, t.ci_high))
-                    ),
-                    fmt_p(t.p_value),
-                    format!("{:.2}", t.dispersion),
-                ]);
-                grid.push(vec![
-                    "  (over-dispersion allowed)".into(),
-                    "quasi-Poisson".into(),
-                    format!(
-                        "×{}",
-                        fmt_ratio((t.rate_ratio_per_year, t.quasi_ci_low, t.quasi_ci_high))
-                    ),
-                    fmt_p(t.quasi_p_value),
-                    String::new(),
-                ]);
-                if t.dispersion > 1.5 {
-                    let mean = ys.iter().sum::<f64>() / ys.len() as f64;
-                    let design = Design::new(
-                        vec!["const".into(), "year_centred".into()],
-                        ys.iter().map(|y| vec![1.0, y - mean]).collect(),
-                    )?;
-                    let off: Vec<f64> = ex.iter().map(|e| e.ln()).collect();
-                    match negative_binomial(&design, &cs, Some(&off)) {
-                        Ok(nb) => {
-                            if let Some(c) = nb.coefficient("year_centred") {
-                                grid.push(vec![
-                                    "  (over-dispersion modelled)".into(),
-                                    format!("negative binomial (α = {:.4})", nb.alpha),
-                                    format!("×{}", fmt_ratio(c.ratio())),
-                                    fmt_p(c.p_value),
-                                    String::new(),
-                                ]);
-                            }
-                        }
-                        Err(e) => grid
-                            .notes
-                            .push(format!("negative binomial not fitted: {e}")),
-                    }
-                }
-                let (b0, b1) = (
-                    t.fit.coefficients[0].estimate,
-                    t.fit.coefficients[1].estimate,
-                );
-                let mean = ys.iter().sum::<f64>() / ys.len() as f64;
-                fitted_line = Some(
-                    ys.iter()
-                        .map(|y| (*y, 1000.0 * (b0 + b1 * (y - mean)).exp()))
-                        .collect::<Vec<_>>(),
-                );
-            }
-            Err(e) => grid.push(vec![
-                "Proportion going missing".into(),
-                format!("not estimable: {e}"),
-                String::new(),
-                String::new(),
-                String::new(),
-            ]),
-        }
-    } else {
-        grid.notes.push("A trend needs at least two years.".into());
-    }
-    grid.notes.push(
-        "A rising number with a flat rate means more children at risk, not a higher chance of going missing: read both lines.".into(),
-    );
-    grid.notes.push(
-        "Change per year is the rate ratio exp(β_year); the quasi-Poisson line widens the CI by the Pearson dispersion, and the negative-binomial model is fitted when the dispersion exceeds 1.5. Models use unsuppressed counts; only model estimates are published.".into(),
-    );
-    if let Some(path) = &a.svg {
-        let status = missing::protect(&b, &rule)?;
-        let pts: Vec<RatePoint> = b
-            .rows
-            .iter()
-            .zip(&b.labels)
-            .zip(&status)
-            .filter(|((r, _), st)| {
-                r.at_risk > 0 && !st.missing.is_suppressed() && !st.at_risk.is_suppressed()
-            })
-            .filter_map(|((r, l), _)| {
-                let p = nrmp_stats::Proportion::try_wilson(r.missing, r.at_risk)?;
-                Some(RatePoint {
-                    year: l.parse().ok()?,
-                    rate: 1000.0 * p.estimate,
-                    low: 1000.0 * p.ci_low,
-                    high: 1000.0 * p.ci_high,
-                })
-            })
-            .collect();
-        let svg = trend_svg(
-            &title,
-            &[(a.cohort.label().to_owned(), pts, fitted_line)],
-            "went missing per 1,000 at risk",
-        );
-        std::fs::write(path, svg).with_context(|| format!("writing {}", path.display()))?;
-    }
-    Ok(Report {
-        title,
-        tables: vec![table],
-        grids: vec![grid],
-        ..Report::default()
-    })
-}
-
-/// Horizons reported for time to missing, in days.
-pub const HORIZONS: [(f64, &str); 3] = [(1.0, "24 h"), (3.0, "72 h"), (7.0, "7 days")];
-
-/// Kaplan–Meier results for one group, unsuppressed.
-#[derive(Debug, Clone)]
-pub struct KmGroup {
-    /// Label.
-    pub label: String,
-    /// The fit.
-    pub km: KaplanMeier,
-    /// Events within each horizon.
-    pub events_by: [u64; 3],
-}
-
-/// Fits Kaplan–Meier per group (sorted by label) and for all subjects (last).
-///
-/// # Errors
-/// If a fit fails (never for non-empty groups).
-pub fn km_groups(subs: &[Subject]) -> anyhow::Result<Vec<KmGroup>> {
-    let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    for (i, s) in subs.iter().enumerate() {
-        groups.entry(s.group.as_str()).or_default().push(i);
-    }
-    let mut out = Vec::new();
-    let fit = |label: &str, idx: &[usize]| -> anyhow::Result<KmGroup> {
-        let d: Vec<f64> = idx.iter().map(|i| subs[*i].days).collect();
-        let e: Vec<bool> = idx.iter().map(|i| subs[*i].event).collect();
-        let km = KaplanMeier::fit(&d, &e).map_err(|e| anyhow::anyhow!("Kaplan–Meier: {e}"))?;
-        let mut events_by = [0; 3];
-        for (h, (t, _)) in HORIZONS.iter().enumerate() {
-            events_by[h] = d.iter().zip(&e).filter(|(x, ev)| **ev && **x <= *t).count() as u64;
-        }
-        Ok(KmGroup {
-            label: label.to_owned(),
-            km,
-            events_by,
-        })
-    };
-    if groups.len() > 1 {
-        for (label, idx) in &groups {
-            out.push(fit(label, idx)?);
-        }
-    }
-    if !subs.is_empty() {
-        let all: Vec<usize> = (0..subs.len()).collect();
-        out.push(fit("All", &all)?);
-    }
-    Ok(out)
-}
-
-/// Disclosure status for each group (last = all): `[subjects & events, horizon 1..3]`
-/// suppressed?
-fn protect_km(groups: &[KmGroup], rule: &SuppressionRule) -> anyhow::Result<Vec<[bool; 4]>> {
-    let mut values = Vec::new();
-    let mut margin = Vec::new();
-    let mut eqs: Vec<Vec<(usize, f64)>> = Vec::new();
-    // Per group: n, then (e, n − e) for all events and each horizon.
-    let mut idx: Vec<(usize, [usize; 4])> = Vec::new();
-    let last = groups.len().saturating_sub(1);
-    for (g, grp) in groups.iter().enumerate() {
-        let is_total = g == last && groups.len() > 1;
-        let n = grp.km.n;
-        values.push(n);
-        margin.push(true);
-        let ni = values.len() - 1;
-        let mut ev = [0; 4];
-        let counts = [
-            grp.km.n_events,
-            grp.events_by[0],
-            grp.events_by[1],
-            grp.events_by[2],
-        ];
-        for (h, e) in counts.iter().enumerate() {
-            values.push(*e);
-            margin.push(is_total);
-            values.push(n - e);
-            margin.push(is_total);
-            ev[h] = values.len() - 2;
-            eqs.push(vec![(ev[h], 1.0), (ev[h] + 1, 1.0), (ni, -1.0)]);
-        }
-        idx.push((ni, ev));
-    }
-    if groups.len() > 1 {
-        let (rows, total) = idx.split_at(last);
-        let total = &total[0];
-        let mut eq: Vec<(usize, f64)> = rows.iter().map(|r| (r.0, 1.0)).collect();
-        eq.push((total.0, -1.0));
-        eqs.push(eq);
-        for h in 0..4 {
-            for off in 0..2 {
-                let mut eq: Vec<(usize, f64)> = rows.iter().map(|r| (r.1[h] + off, 1.0)).collect();
-                eq.push((total.1[h] + off, -1.0));
-                eqs.push(eq);
-            }
-        }
-    }
-    let st = protect_cells(&values, &margin, &eqs, rule)
-        .map_err(|e| anyhow::anyhow!("disclosure control: {e}"))?;
-    let sup = |i: usize| st[i] != CellStatus::Published;
-    Ok(idx
-        .iter()
-        .map(|(n, ev)| {
-            let all = sup(*n) || sup(ev[0]) || sup(ev[0] + 1);
-            [all, all || sup(ev[1]), all || sup(ev[2]), all || sup(ev[3])]
-        })
-        .collect())
-}
-
-fn pct_ci(e: f64, lo: f64, hi: f64) -> String {
-    format!("{:.1}% ({:.1}–{:.1})", 100.0 * e, 100.0 * lo, 100.0 * hi)
+    let req = a.request()?;
+    let req = checked(nrmp_analysis::StatsRequest::Trend(req), req)?;
+    let r = publish::trend(s, &req)?;
+    write_chart(&r, a.svg.as_deref())?;
+    Ok(r)
 }
 
 /// `nrmp stats time-to-missing`.
 ///
 /// # Errors
-/// Bad spend file, failed fits, or disclosure control failure.
+/// Bad arguments or spend file, failed fits, disclosure control failure; an unwritable
+/// `--svg` file.
 pub fn time_report(a: &TimeArgs, s: &Snapshot) -> anyhow::Result<Report> {
-    let rule = a.common.rule()?;
-    let period = Period {
-        from: a.starts_from,
-        to: a.starts_to,
+    let req = a.request()?;
+    let req = checked(nrmp_analysis::StatsRequest::TimeToMissing(req), req)?;
+    let spend = match (&a.spend, a.cox) {
+        (Some(p), true) => Some(spend::read_spend(p)?),
+        _ => None,
     };
-    let (from, to) = period.bounds(s);
-    let subs = subjects(s, a.origin, a.by, from, to);
-    let what = match a.origin {
-        Origin::Referral => "NRM referral",
-        Origin::Care => "coming into care",
-    };
-    let title = format!(
-        "Time to first missing episode after {what} (follow-ups starting {})",
-        period_text(from, to)
-    );
-    let groups = km_groups(&subs)?;
-    let status = protect_km(&groups, &rule)?;
-    let mut header = vec!["Group", "Subjects", "Went missing", "Median days (95% CI)"];
-    let hz: Vec<String> = HORIZONS
-        .iter()
-        .map(|(_, l)| format!("Missing within {l} (95% CI)"))
-        .collect();
-    header.extend(hz.iter().map(String::as_str));
-    let mut grid = Grid::new(&title, &header);
-    for (g, st) in groups.iter().zip(&status) {
-        let c = SUPPRESSED_MARKER.to_owned();
-        let mut row = vec![g.label.clone()];
-        if st[0] {
-            row.extend([c.clone(), c.clone(), c.clone()]);
-        } else {
-            row.push(g.km.n.to_string());
-            row.push(g.km.n_events.to_string());
-            let m = g.km.median();
-            let f = |v: Option<f64>| v.map_or("∞".to_owned(), |x| format!("{x:.2}"));
-            row.push(match m.estimate {
-                None => "not reached".to_owned(),
-                Some(_) => format!("{} ({}–{})", f(m.estimate), f(m.ci_low), f(m.ci_high)),
-            });
-        }
-        for (h, (t, _)) in HORIZONS.iter().enumerate() {
-            if st[h + 1] {
-                row.push(c.clone());
-            } else {
-                let (e, lo, hi) = g.km.survival_at(*t).failure();
-                row.push(pct_ci(e, lo, hi));
-            }
-        }
-        grid.push(row);
-    }
-    grid.notes.push(match a.origin {
-        Origin::Referral => "Start: 00:00 on the first NRM referral date. Censored at the end of data and, for persons referred as children, at the 18th birthday.".into(),
-        Origin::Care => "Start: the first placement before the 18th birthday. Censored at the end of the care episode, the 18th birthday or the end of data.".into(),
-    });
-    grid.notes.push("Kaplan–Meier estimates; CIs by Greenwood's variance on the log(−log) scale; median CI by Brookmeyer–Crowley. Shares are 1 − S(t).".into());
-    grid.notes.push(format!(
-        "Groups whose subjects or events are {}–{} (or that would reveal another group) are suppressed ([c]); so is a share whose number of events by that time is.",
-        rule.min, rule.max
-    ));
-    let mut report = Report {
-        title: title.clone(),
-        ..Report::default()
-    };
-    if groups.len() > 2 {
-        let labels: Vec<&str> = groups[..groups.len() - 1]
-            .iter()
-            .map(|g| g.label.as_str())
-            .collect();
-        let gi: Vec<u32> = subs
-            .iter()
-            .map(|s| labels.iter().position(|l| *l == s.group).unwrap_or(0) as u32)
-            .collect();
-        let d: Vec<f64> = subs.iter().map(|s| s.days).collect();
-        let e: Vec<bool> = subs.iter().map(|s| s.event).collect();
-        if let Ok(lr) = log_rank(&d, &e, &gi) {
-            grid.notes.push(format!(
-                "Log-rank test of equal time to missing across groups: χ² = {:.2}, df = {}, p = {}.",
-                lr.chisq,
-                lr.df,
-                fmt_p(lr.p_value)
-            ));
-        }
-    }
-    if let Some(path) = &a.svg {
-        let curves: Vec<(String, &KaplanMeier)> = groups
-            .iter()
-            .zip(&status)
-            .filter(|(_, st)| !st[0])
-            .map(|(g, _)| (g.label.clone(), &g.km))
-            .collect();
-        let svg = km_svg(&title, &curves, a.svg_days, "days since start");
-        std::fs::write(path, svg).with_context(|| format!("writing {}", path.display()))?;
-    }
-    report.grids.push(grid);
-    if a.cox {
-        let spend = match &a.spend {
-            Some(p) => Some(spend::read_spend(p)?),
-            None => None,
-        };
-        report
-            .grids
-            .push(cox_grid(s, &subs, a.origin, spend.as_ref())?);
-    }
-    Ok(report)
-}
-
-fn cox_grid(
-    s: &Snapshot,
-    subs: &[Subject],
-    origin: Origin,
-    spend: Option<&spend::SpendTable>,
-) -> anyhow::Result<Grid> {
-    // Nationality groups: the three most common after the most common (the reference).
-    let mut nat_n: BTreeMap<u32, usize> = BTreeMap::new();
-    for x in subs {
-        *nat_n.entry(x.nationality).or_default() += 1;
-    }
-    let mut nats: Vec<(u32, usize)> = nat_n.into_iter().collect();
-    nats.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    let nat_dummies: Vec<u32> = nats.iter().skip(1).take(3).map(|n| n.0).collect();
-    let reference_nat = nats
-        .first()
-        .map(|n| s.nationalities[n.0 as usize].clone())
-        .unwrap_or_default();
-    let (reference_placement, ptypes) = {
-        let mut v: Vec<nrmp_domain::placement::PlacementType> =
-            subs.iter().filter_map(|x| x.placement_type).collect();
-        v.sort_by_key(|p| p.as_str());
-        v.dedup();
-        let reference = v.first().map_or("none", |p| p.as_str());
-        (reference, v.into_iter().skip(1).collect::<Vec<_>>())
-    };
-    let mut names: Vec<String> = vec!["age_at_start".into()];
-    names.extend(
-        nat_dummies
-            .iter()
-            .map(|n| format!("nationality_{}", s.nationalities[*n as usize])),
-    );
-    if origin == Origin::Care {
-        names.extend(ptypes.iter().map(|p| format!("placement_{}", p.as_str())));
-        names.push("unaccompanied".into());
-        names.push("nrm_referred".into());
-    }
-    if spend.is_some() {
-        names.push("spend_per_child_1000".into());
-    }
-    let mut rows = Vec::new();
-    let mut d = Vec::new();
-    let mut e = Vec::new();
-    for x in subs {
-        let Some(age) = x.age else { continue };
-        let mut r = vec![f64::from(age)];
-        r.extend(
-            nat_dummies
-                .iter()
-                .map(|n| f64::from(u8::from(x.nationality == *n))),
-        );
-        if origin == Origin::Care {
-            r.extend(
-                ptypes
-                    .iter()
-                    .map(|p| f64::from(u8::from(x.placement_type == Some(*p)))),
-            );
-            r.push(f64::from(u8::from(x.unaccompanied)));
-            r.push(f64::from(u8::from(x.nrm)));
-        }
-        if let Some(sp) = spend {
-            let Some(v) = x
-                .authority
-                .and_then(|a| sp.get(&s.orgs[a as usize], x.year))
-            else {
-                continue;
-            };
-            r.push(v / 1000.0);
-        }
-        rows.push(r);
-        d.push(x.days);
-        e.push(x.event);
-    }
-    // Drop covariates that do not vary, and indicators with fewer than 5 events on either
-    // side (their hazard ratio is not estimable and makes the information matrix singular).
-    let p = names.len();
-    let mut dropped = Vec::new();
-    let keep: Vec<usize> = (0..p)
-        .filter(|j| {
-            let first = rows.first().map_or(0.0, |r: &Vec<f64>| r[*j]);
-            let varies = rows.iter().any(|r| r[*j] != first);
-            let binary = rows.iter().all(|r| r[*j] == 0.0 || r[*j] == 1.0);
-            let ok = varies
-                && (!binary || {
-                    let ones = rows
-                        .iter()
-                        .zip(&e)
-                        .filter(|(r, ev)| **ev && r[*j] == 1.0)
-                        .count();
-                    let zeros = rows
-                        .iter()
-                        .zip(&e)
-                        .filter(|(r, ev)| **ev && r[*j] == 0.0)
-                        .count();
-                    ones >= 5 && zeros >= 5
-                });
-            if !ok {
-                dropped.push(names[*j].clone());
-            }
-            ok
-        })
-        .collect();
-    let names: Vec<String> = keep.iter().map(|j| names[*j].clone()).collect();
-    let rows: Vec<Vec<f64>> = rows
-        .iter()
-        .map(|r| keep.iter().map(|j| r[*j]).collect())
-        .collect();
-    let mut grid = Grid::new(
-        "Cox proportional hazards: time to first missing episode",
-        &[
-            "Covariate",
-            "Hazard ratio (95% CI)",
-            "p-value",
-            "PH test χ²",
-            "PH test p",
-        ],
-    );
-    if names.is_empty() || rows.is_empty() {
-        grid.notes
-            .push("No covariate varies: no model fitted.".into());
-        return Ok(grid);
-    }
-    if !dropped.is_empty() {
-        grid.notes.push(format!(
-            "Left out (no variation, or fewer than 5 events in a category): {}.",
-            dropped.join(", ")
-        ));
-    }
-    let design = Design::new(names, rows).map_err(|e| anyhow::anyhow!("Cox design: {e}"))?;
-    let fit = match cox_ph(&design, &d, &e, Ties::Efron) {
-        Ok(f) => f,
-        Err(err) => {
-            grid.notes.push(format!("Cox model not fitted: {err}."));
-            return Ok(grid);
-        }
-    };
-    let ph = ph_test(&fit, &design, &d, &e, TimeTransform::Km).unwrap_or_default();
-    for c in &fit.coefficients {
-        let t = ph.iter().find(|t| t.name == c.name);
-        grid.push(vec![
-            c.name.clone(),
-            fmt_ratio(c.ratio()),
-            fmt_p(c.p_value),
-            t.map_or(String::new(), |t| format!("{:.2}", t.statistic)),
-            t.map_or(String::new(), |t| fmt_p(t.p_value)),
-        ]);
-    }
-    grid.notes.push(format!(
-        "n = {}, events = {}; Efron ties; likelihood-ratio χ² = {:.2} (p = {}). Reference groups: nationality {reference_nat}, placement {reference_placement}.",
-        fit.n,
-        fit.n_events,
-        fit.lr_chisq,
-        fmt_p(fit.lr_p_value)
-    ));
-    grid.notes.push("PH test: scaled Schoenfeld residuals against the Kaplan–Meier transform of time (a small p means the hazard ratio changes over follow-up).".into());
-    if spend.is_some() {
-        grid.notes.push("Spend per child is an area-level covariate (ecological): it describes the placing authority, not the child.".into());
-    }
-    Ok(grid)
+    let r = publish::time_to_missing(s, &req, spend.as_ref())?;
+    write_chart(&r, a.svg.as_deref())?;
+    Ok(r)
 }
 
 /// `nrmp stats proportion-trafficked`.
 ///
 /// # Errors
-/// Disclosure control failure.
+/// Bad arguments; disclosure control failure.
 pub fn trafficked_report(a: &PeriodArgs, s: &Snapshot) -> anyhow::Result<Report> {
-    let rule = a.common.rule()?;
-    let (from, to) = a.period.bounds(s);
-    type Pick = fn(&crate::analysis::Derived) -> Option<Ts>;
-    let rows: [(&str, Pick); 5] = [
-        ("NRM-referred children", |d| d.nrm_child_at),
-        ("Unaccompanied children", |d| d.unaccompanied_at),
-        ("NRM-referred or unaccompanied children", |d| {
-            match (d.nrm_child_at, d.unaccompanied_at) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            }
-        }),
-        ("NRM-referred and unaccompanied children", |d| {
-            match (d.nrm_child_at, d.unaccompanied_at) {
-                (Some(a), Some(b)) => Some(a.max(b)),
-                _ => None,
-            }
-        }),
-        ("All looked-after children", |d| d.care_at),
-    ];
-    let mut b = missing::Breakdown {
-        labels: rows.iter().map(|r| r.0.to_owned()).collect(),
-        rows: vec![missing::Counts::default(); rows.len()],
-        has_denominator: true,
-        additive: false,
-        // at risk(or) + at risk(and) = at risk(NRM) + at risk(unaccompanied), exactly.
-        row_relations: vec![vec![(0, 1.0), (1, 1.0), (2, -1.0), (3, -1.0)]],
-    };
-    for k in 0..s.len() {
-        let d = &s.derived[k];
-        let Some(adult) = d.adult_at else { continue };
-        let incs = s.incidents_of(k);
-        for (r, (_, pick)) in rows.iter().enumerate() {
-            if let Some(entry) = pick(d) {
-                let (lo, hi) = (from.max(entry), to.min(adult));
-                if lo < hi {
-                    let (n, open) = missing::tally(incs, lo, hi);
-                    let c = &mut b.rows[r];
-                    c.at_risk += 1;
-                    if n > 0 {
-                        c.missing += 1;
-                        c.incidents += n;
-                        c.repeat += u64::from(n >= 2);
-                        c.never_found += u64::from(open);
-                    }
-                }
-            }
-        }
-    }
-    let title = format!(
-        "Proportion of trafficked and unaccompanied children who went missing, {}",
-        period_text(from, to)
-    );
-    let mut t = missing::publish(&b, &rule, title.clone(), "Children")?;
-    t.notes.push("Trafficked: referred to the NRM while under 18 (a referral, not a conclusive-grounds decision). Unaccompanied: an unaccompanied placement before 18. At risk: in the group and under 18 at some time in the period; went missing: an incident in the period after joining the group and before 18.".into());
-    Ok(Report {
-        title,
-        tables: vec![t],
-        ..Report::default()
-    })
+    let req = a.request()?;
+    let req = checked(nrmp_analysis::StatsRequest::ProportionTrafficked(req), req)?;
+    Ok(publish::proportion_trafficked(s, &req)?)
 }
 
-/// The year of a timestamp (for labels).
-pub fn year_of(t: Ts) -> i32 {
-    crate::analysis::date_of_ts(t).year()
+/// `nrmp stats release`.
+///
+/// # Errors
+/// Bad arguments; disclosure control failure.
+pub fn release_report(a: &PeriodArgs, s: &Snapshot) -> anyhow::Result<Report> {
+    let rule = a.common.rule()?;
+    let family = publish::period_family(a.period.request(), rule);
+    let reports = publish::publish_jointly(s, &family, None)?;
+    let (from, to) = a.period.request().bounds(s);
+    let mut out = Report {
+        title: format!(
+            "Release: who went missing, {} ({} tables under one suppression plan)",
+            nrmp_analysis::request::period_text(from, to),
+            reports.len()
+        ),
+        ..Report::default()
+    };
+    for r in reports {
+        out.tables.extend(r.tables);
+    }
+    Ok(out)
 }

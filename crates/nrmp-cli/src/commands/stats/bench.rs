@@ -1,19 +1,23 @@
 //! `nrmp bench stats`: the national picture over a large synthetic register. Fills an empty
 //! database with a synthetic population (or uses the one there), then times (1) reading the
-//! register into the analysis snapshot and (2) computing the standard tables from it.
+//! register into the analysis snapshot, (2) computing the standard tables from it, and (3)
+//! publishing a whole period family of tables under one joint suppression plan (what the
+//! researcher's API path does).
 
 use super::{
     Common, MissingArgs, OutFormat, Period, PeriodArgs, StatsCommand, TimeArgs, TrendArgs, compute,
     load_snapshot,
 };
-use crate::analysis::missing::By;
-use crate::analysis::survival::{Grouping, Origin};
-use crate::analysis::{Cohort, SnapshotBuilder};
 use crate::{ActorArgs, DatabaseArg};
 use chrono::NaiveDate;
 use clap::Args;
+use nrmp_analysis::missing::By;
+use nrmp_analysis::publish::{period_family, publish_jointly};
+use nrmp_analysis::snapshot::{Cohort, SnapshotBuilder};
+use nrmp_analysis::survival::{Grouping, Origin};
 use nrmp_domain::audit::AuditAction;
 use nrmp_domain::clock::Clock;
+use nrmp_stats::disclosure::SuppressionRule;
 use nrmp_store::redact_url;
 use rayon::prelude::*;
 use std::time::Instant;
@@ -124,7 +128,7 @@ pub fn standard_commands(
 
 /// Runs `nrmp bench stats`.
 pub async fn run(a: BenchStatsArgs, clock: &dyn Clock) -> anyhow::Result<()> {
-    let end = crate::analysis::ts_of_date(a.until);
+    let end = nrmp_analysis::snapshot::ts_of_date(a.until);
     let (snapshot, load, database) = match (&a.database, a.in_memory) {
         (Some(db), false) => {
             let (s, load) = from_database(&a, db, clock).await?;
@@ -144,13 +148,13 @@ pub async fn run(a: BenchStatsArgs, clock: &dyn Clock) -> anyhow::Result<()> {
                 chunk.referrals.iter().for_each(|r| b.referral(r));
                 chunk.placements.iter().for_each(|p| b.placement(p));
             }
-            if b.orphans > 0 {
+            let s = b.finish(end);
+            if s.orphans > 0 {
                 println!(
-                    "warning: {} records refer to persons of another chunk and were skipped",
-                    b.orphans
+                    "warning: {} records refer to persons not generated and were skipped",
+                    s.orphans
                 );
             }
-            let s = b.finish(end);
             let load = t.elapsed().as_secs_f64();
             println!(
                 "generate + build snapshot: {load:.2} s ({} persons, {} incidents, {} referrals, {} placements in memory)",
@@ -197,7 +201,7 @@ pub async fn run(a: BenchStatsArgs, clock: &dyn Clock) -> anyhow::Result<()> {
         let t = Instant::now();
         let results: Vec<anyhow::Result<String>> = cmds
             .par_iter()
-            .map(|(_, c)| compute(c, &snapshot).and_then(|r| r.render(OutFormat::Text)))
+            .map(|(_, c)| compute(c, &snapshot).and_then(|r| Ok(r.render(OutFormat::Text)?)))
             .collect();
         for r in results {
             r?;
@@ -212,6 +216,35 @@ pub async fn run(a: BenchStatsArgs, clock: &dyn Clock) -> anyhow::Result<()> {
         par.len(),
         best(&par)
     );
+    // The researcher's path: a whole period family, protected as one suppression plan.
+    let family = period_family(
+        nrmp_analysis::request::Period::ALL,
+        SuppressionRule::default(),
+    );
+    let mut joint = Vec::new();
+    let mut suppressed = 0usize;
+    for _ in 0..a.repeat.max(1) {
+        let t = Instant::now();
+        let reports = publish_jointly(&snapshot, &family, None)?;
+        for r in &reports {
+            let _ = r.render(OutFormat::Text)?;
+        }
+        joint.push(t.elapsed().as_secs_f64());
+        suppressed = reports
+            .iter()
+            .flat_map(|r| &r.tables)
+            .flat_map(|t| &t.rows)
+            .flat_map(|r| &r.cells)
+            .filter(|c| c.suppressed)
+            .count();
+    }
+    println!(
+        "joint:   {:.3} s for the {} tables of the whole-history period family protected as one plan ({suppressed} counts suppressed; median of {}; best {:.3} s)",
+        median(&joint),
+        family.len(),
+        joint.len(),
+        best(&joint)
+    );
     println!(
         "total:   {:.2} s (load {load:.2} s + compute {:.3} s)",
         load + median(&par),
@@ -224,8 +257,8 @@ async fn from_database(
     a: &BenchStatsArgs,
     db: &str,
     clock: &dyn Clock,
-) -> anyhow::Result<(crate::analysis::Snapshot, f64)> {
-    let end = crate::analysis::ts_of_date(a.until);
+) -> anyhow::Result<(nrmp_analysis::Snapshot, f64)> {
+    let end = nrmp_analysis::snapshot::ts_of_date(a.until);
     let store = super::super::open_migrated(db).await?;
     let backend = store.backend().name();
     let counts = store.counts().await?;

@@ -13,10 +13,10 @@
 //! register's for the same years.
 
 use super::{Common, Grid, Report};
-use crate::analysis::{Cohort, Snapshot, date_of_ts};
 use anyhow::Context;
 use chrono::{Datelike, NaiveDate};
 use clap::{Args, Subcommand};
+use nrmp_analysis::snapshot::{Cohort, Snapshot, date_of_ts};
 use nrmp_domain::incident::IncidentCategory;
 use nrmp_stats::disclosure::SuppressionRule;
 use nrmp_stats::table::SUPPRESSED_MARKER;

@@ -11,13 +11,19 @@
 //! when a person can be in more than one row (year, force, cohort) — there the rows are not
 //! summed and no total is printed.
 
-use super::{Cohort, IncidentRow, Snapshot, Ts, age_band, date_of_ts};
+use crate::error::{AnalysisError, Result};
+use crate::snapshot::{Cohort, IncidentRow, Snapshot, Ts, age_band, date_of_ts};
 use chrono::{Datelike, NaiveDate};
-use nrmp_stats::disclosure::{CellStatus, SuppressionRule, protect_cells};
+use nrmp_stats::disclosure::{
+    CellStatus, FigureSystem, LinkedTables, SuppressionRule, protect_cells,
+};
 use nrmp_stats::table::{Cell, Table};
+use std::collections::HashMap;
 
 /// What the rows of a breakdown are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+#[serde(rename_all = "kebab-case")]
 pub enum By {
     /// Calendar year.
     Year,
@@ -100,6 +106,31 @@ pub struct Breakdown {
     /// summing to zero (e.g. inclusion–exclusion between overlapping cohorts); protected as
     /// part of the same system.
     pub row_relations: Vec<Vec<(usize, f64)>>,
+    /// What each row counts, so that rows of different tables that count the same persons
+    /// over the same time are protected as one figure ([`protect_jointly`]); `None` for a row
+    /// no other table has.
+    #[serde(skip)]
+    pub keys: Vec<Option<RowKey>>,
+    /// What the total row counts (additive breakdowns).
+    #[serde(skip)]
+    pub total_key: Option<RowKey>,
+}
+
+/// The population and time a row of a breakdown counts: the persons of `cohort` (restricted
+/// to those in row `filter` of a breakdown, if any) over `[from, to)`. Two rows with the same
+/// key have the same figures, whichever table they are in — the row "NRM-referred children"
+/// of the table by cohort, the total of the table of NRM-referred children by sex, and the row
+/// of the proportion-trafficked table, for one period.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RowKey {
+    /// The cohort.
+    pub cohort: Cohort,
+    /// Start (inclusive).
+    pub from: Ts,
+    /// End (exclusive).
+    pub to: Ts,
+    /// The breakdown and row label, for a row that is part of a cohort.
+    pub filter: Option<(By, String)>,
 }
 
 /// Incidents in `[lo, hi)` and whether any of them is open.
@@ -118,7 +149,7 @@ pub fn tally(incs: &[IncidentRow], lo: Ts, hi: Ts) -> (u64, bool) {
 }
 
 fn year_start(y: i32) -> Ts {
-    super::ts_of_date(NaiveDate::from_ymd_opt(y, 1, 1).unwrap_or(NaiveDate::MIN))
+    crate::snapshot::ts_of_date(NaiveDate::from_ymd_opt(y, 1, 1).unwrap_or(NaiveDate::MIN))
 }
 
 /// Computes the breakdown of `cohort` over `[from, to)` by `by`.
@@ -254,13 +285,39 @@ pub fn breakdown(s: &Snapshot, by: By, cohort: Cohort, from: Ts, to: Ts) -> Brea
     if !matches!(by, By::Year | By::Cohort | By::AgeBand) {
         pairs.sort_by(|a, b| a.0.cmp(&b.0));
     }
-    let (labels, rows) = pairs.into_iter().unzip();
+    let (labels, rows): (Vec<String>, Vec<Counts>) = pairs.into_iter().unzip();
+    let key = |c: Cohort, lo: Ts, hi: Ts, filter: Option<(By, String)>| RowKey {
+        cohort: c,
+        from: lo,
+        to: hi,
+        filter,
+    };
+    let keys = labels
+        .iter()
+        .map(|l| match by {
+            By::Year => l.parse::<i32>().ok().map(|y| {
+                key(
+                    cohort,
+                    year_start(y).max(from),
+                    year_start(y + 1).min(to),
+                    None,
+                )
+            }),
+            By::Cohort => Cohort::ALL
+                .iter()
+                .find(|c| c.label() == l)
+                .map(|c| key(*c, from, to, None)),
+            _ => Some(key(cohort, from, to, Some((by, l.clone())))),
+        })
+        .collect();
     Breakdown {
         labels,
         rows,
         has_denominator: by != By::Force,
         additive: by.additive(),
         row_relations: Vec::new(),
+        total_key: by.additive().then(|| key(cohort, from, to, None)),
+        keys,
     }
 }
 
@@ -321,12 +378,9 @@ impl RowFigures {
     }
 }
 
-/// Primary and complementary suppression over the breakdown (rows, plus the total row when
-/// additive). Returns one status per row, then the total row's status if additive.
-///
-/// # Errors
-/// If the protection cannot be completed (see [`protect_cells`]).
-pub fn protect(b: &Breakdown, rule: &SuppressionRule) -> anyhow::Result<Vec<RowStatus>> {
+/// The breakdown's published figures as one linear system (rows, plus the total row when
+/// additive), with each row's figure indices.
+fn figure_system(b: &Breakdown) -> (FigureSystem, Vec<RowFigures>) {
     let mut values: Vec<u64> = Vec::new();
     let mut margin: Vec<bool> = Vec::new();
     let mut eqs: Vec<Vec<(usize, f64)>> = Vec::new();
@@ -391,10 +445,18 @@ pub fn protect(b: &Breakdown, rule: &SuppressionRule) -> anyhow::Result<Vec<RowS
             eqs.push(eq);
         }
     }
-    let status = protect_cells(&values, &margin, &eqs, rule)
-        .map_err(|e| anyhow::anyhow!("disclosure control: {e}"))?;
-    Ok(figs
-        .iter()
+    (
+        FigureSystem {
+            values,
+            is_margin: margin,
+            equations: eqs,
+        },
+        figs,
+    )
+}
+
+fn row_status(figs: &[RowFigures], status: &[CellStatus]) -> Vec<RowStatus> {
+    figs.iter()
         .map(|f| RowStatus {
             at_risk: f.t.map_or(CellStatus::Published, |t| status[t]),
             missing: status[f.m],
@@ -402,6 +464,68 @@ pub fn protect(b: &Breakdown, rule: &SuppressionRule) -> anyhow::Result<Vec<RowS
             never_found: status[f.f],
             incidents: status[f.i],
         })
+        .collect()
+}
+
+/// Primary and complementary suppression over the breakdown (rows, plus the total row when
+/// additive). Returns one status per row, then the total row's status if additive.
+///
+/// # Errors
+/// If the protection cannot be completed (see [`protect_cells`]).
+pub fn protect(b: &Breakdown, rule: &SuppressionRule) -> Result<Vec<RowStatus>> {
+    let (fs, figs) = figure_system(b);
+    let status = protect_cells(&fs.values, &fs.is_margin, &fs.equations, rule)
+        .map_err(AnalysisError::Disclosure)?;
+    Ok(row_status(&figs, &status))
+}
+
+/// Protects breakdowns that are published together **jointly**: every row that counts the
+/// same persons over the same time as a row of another breakdown (same [`RowKey`]: a cohort's
+/// row in the table by cohort, the total of that cohort's table by sex, by age band, …) is
+/// linked to it figure by figure, and the whole set is one suppression plan
+/// ([`LinkedTables`]), so no suppressed figure can be recovered by differencing two of the
+/// tables. Returns each breakdown's row statuses, as [`protect`] does.
+///
+/// # Errors
+/// If the protection cannot be completed.
+pub fn protect_jointly(bs: &[&Breakdown], rule: &SuppressionRule) -> Result<Vec<Vec<RowStatus>>> {
+    let mut set = LinkedTables::new();
+    let mut all_figs: Vec<Vec<RowFigures>> = Vec::new();
+    let mut all_values: Vec<Vec<u64>> = Vec::new();
+    let mut first: HashMap<&RowKey, (usize, usize)> = HashMap::new();
+    for (t, b) in bs.iter().enumerate() {
+        let (fs, figs) = figure_system(b);
+        let values = fs.values.clone();
+        set.add(fs).map_err(AnalysisError::Disclosure)?;
+        let keys = b.keys.iter().chain(b.additive.then_some(&b.total_key));
+        for (r, key) in keys.enumerate() {
+            let Some(key) = key else { continue };
+            let Some(&(t0, r0)) = first.get(key) else {
+                first.insert(key, (t, r));
+                continue;
+            };
+            let here: &RowFigures = &figs[r];
+            let there: &RowFigures = &all_figs[t0][r0];
+            let there_values = &all_values[t0];
+            for (a, b) in there.all().iter().zip(here.all()) {
+                // Equal keys count the same persons, so the figures are equal; link only
+                // equal values so that a key that is wrong can never make the plan invalid.
+                if let (Some(a), Some(b)) = (a, b)
+                    && there_values[*a] == values[b]
+                {
+                    set.link((t0, *a), (t, b))
+                        .map_err(AnalysisError::Disclosure)?;
+                }
+            }
+        }
+        all_figs.push(figs);
+        all_values.push(values);
+    }
+    let status = set.protect(rule).map_err(AnalysisError::Disclosure)?;
+    Ok(all_figs
+        .iter()
+        .zip(&status)
+        .map(|(figs, st)| row_status(figs, st))
         .collect())
 }
 
@@ -426,8 +550,19 @@ pub fn publish(
     rule: &SuppressionRule,
     title: String,
     heading: &str,
-) -> anyhow::Result<Table> {
+) -> Result<Table> {
     let status = protect(b, rule)?;
+    Ok(publish_with(b, &status, rule, title, heading))
+}
+
+/// [`publish`] with statuses already worked out (e.g. by [`protect_jointly`]).
+pub fn publish_with(
+    b: &Breakdown,
+    status: &[RowStatus],
+    rule: &SuppressionRule,
+    title: String,
+    heading: &str,
+) -> Table {
     let mut t = Table::new(
         title,
         heading,
@@ -447,7 +582,7 @@ pub fn publish(
     if b.additive {
         all.push(("Total".into(), b.total()));
     }
-    for ((label, c), st) in all.into_iter().zip(status) {
+    for ((label, c), st) in all.into_iter().zip(status.iter().copied()) {
         let went = if b.has_denominator {
             cell(c.missing, st.missing, c.at_risk, st.at_risk)
         } else if st.missing.is_suppressed() {
@@ -489,14 +624,14 @@ pub fn publish(
                 .into(),
         );
     }
-    Ok(t)
+    t
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::testdata::*;
-    use super::super::{SnapshotBuilder, ts_of_date};
     use super::*;
+    use crate::snapshot::testdata::*;
+    use crate::snapshot::{SnapshotBuilder, ts_of_date};
     use nrmp_domain::person::Sex;
     use nrmp_stats::disclosure::recoverable_figures;
 
@@ -611,6 +746,8 @@ mod tests {
             has_denominator: true,
             additive: true,
             row_relations: Vec::new(),
+            keys: vec![None; 3],
+            total_key: None,
         };
         let rule = SuppressionRule::default();
         let st = protect(&b, &rule).expect("protect");

@@ -1,12 +1,15 @@
-//! What a statistics command prints: publishable [`Table`]s (counts, denominators,
-//! proportions with CIs), free-form [`Grid`]s (model estimates, survival summaries) and notes,
-//! rendered as text, CSV or JSON.
+//! What a published statistic is: publishable [`Table`]s (counts, denominators, proportions
+//! with CIs), free-form [`Grid`]s (model estimates, survival summaries), notes and optional SVG
+//! [`Chart`]s, rendered as text, CSV or JSON. A [`Report`] holds only disclosure-controlled
+//! figures, so it can be printed by the CLI or served by the API as it is.
 
 use nrmp_stats::table::Table;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+#[serde(rename_all = "kebab-case")]
 pub enum OutFormat {
     /// Aligned text for the terminal.
     Text,
@@ -17,7 +20,7 @@ pub enum OutFormat {
 }
 
 /// A titled grid of already formatted values.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Grid {
     /// Title.
     pub title: String,
@@ -101,8 +104,17 @@ impl Grid {
     }
 }
 
-/// A command's output.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+/// An SVG chart of published figures (suppressed groups and cells are left out of it).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Chart {
+    /// Title (also inside the SVG).
+    pub title: String,
+    /// The SVG document.
+    pub svg: String,
+}
+
+/// A published statistic: what one `nrmp stats` command prints and one API endpoint serves.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     /// Title.
     pub title: String,
@@ -112,6 +124,10 @@ pub struct Report {
     pub grids: Vec<Grid>,
     /// Free text (caveats).
     pub text: Vec<String>,
+    /// Charts, when the request asked for them. Not part of the rendered text, CSV or JSON:
+    /// they are written to their own files (CLI) or served as `image/svg+xml` (API).
+    #[serde(skip)]
+    pub charts: Vec<Chart>,
 }
 
 impl Report {
@@ -119,7 +135,7 @@ impl Report {
     ///
     /// # Errors
     /// JSON serialisation failure.
-    pub fn render(&self, format: OutFormat) -> anyhow::Result<String> {
+    pub fn render(&self, format: OutFormat) -> serde_json::Result<String> {
         Ok(match format {
             OutFormat::Json => {
                 let mut s = serde_json::to_string_pretty(self)?;

@@ -1,7 +1,7 @@
-//! The analysis layer behind `nrmp stats`: turns register records into a compact, in-memory
-//! [`Snapshot`] (one small row per person, incident, referral and placement, indexed by
-//! person) and derives cohorts, exposures and durations from it. Everything here is pure: the
-//! snapshot is built from records handed in by the caller, and "now" is the caller's
+//! The analysis snapshot: register records reduced to a compact, in-memory [`Snapshot`] (one
+//! small row per person, incident, referral and placement, indexed by person), with the
+//! cohorts, exposures and durations derived from it. Everything here is pure: the snapshot is
+//! built from records handed in by the caller (in any order), and "now" is the caller's
 //! end-of-data instant (from the injected clock or `--as-of`).
 //!
 //! ## Cohorts
@@ -21,9 +21,6 @@
 //! with no date of birth are in "all persons" only. A person is *at risk* in a period if their
 //! cohort interval overlaps it, and *went missing* in it if an incident (missing or absent)
 //! was last seen inside both the period and the interval.
-
-pub mod missing;
-pub mod survival;
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Utc};
 use nrmp_domain::ids::PersonId;
@@ -50,7 +47,11 @@ pub fn date_of_ts(t: Ts) -> NaiveDate {
 }
 
 /// A cohort of persons (see the module docs for the definitions).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+#[serde(rename_all = "kebab-case")]
 pub enum Cohort {
     /// Every person on the register.
     All,
@@ -91,7 +92,7 @@ impl Cohort {
 }
 
 /// One person, reduced to what the statistics use.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PersonRow {
     /// Register id.
     pub id: PersonId,
@@ -104,7 +105,7 @@ pub struct PersonRow {
 }
 
 /// One incident.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct IncidentRow {
     /// Dense person index.
     pub person: u32,
@@ -119,7 +120,7 @@ pub struct IncidentRow {
 }
 
 /// One placement.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PlacementRow {
     /// Dense person index.
     pub person: u32,
@@ -136,7 +137,7 @@ pub struct PlacementRow {
 }
 
 /// Per-person facts derived once when the snapshot is finished.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Derived {
     /// 18th birthday (00:00 UTC), if the date of birth is known.
     pub adult_at: Option<Ts>,
@@ -157,20 +158,20 @@ pub struct Derived {
     pub first_placement_type: Option<PlacementType>,
 }
 
-/// Accumulates records, then [`SnapshotBuilder::finish`]es into a [`Snapshot`].
+/// Accumulates records in any order, then [`SnapshotBuilder::finish`]es into a [`Snapshot`].
+/// Incidents, referrals and placements are held by their person's register id until
+/// `finish` resolves it; those whose person never arrives are counted in
+/// [`Snapshot::orphans`] and left out.
 #[derive(Debug, Default)]
 pub struct SnapshotBuilder {
     persons: Vec<PersonRow>,
-    index: HashMap<PersonId, u32>,
-    incidents: Vec<IncidentRow>,
-    referrals: Vec<(u32, Ts)>,
-    placements: Vec<PlacementRow>,
+    incidents: Vec<(PersonId, IncidentRow)>,
+    referrals: Vec<(PersonId, Ts)>,
+    placements: Vec<(PersonId, PlacementRow)>,
     orgs: Vec<String>,
     org_index: HashMap<String, u32>,
     nationalities: Vec<String>,
     nat_index: HashMap<String, u32>,
-    /// Records whose person is not on the register (skipped).
-    pub orphans: u64,
 }
 
 fn intern(names: &mut Vec<String>, index: &mut HashMap<String, u32>, s: &str) -> u32 {
@@ -183,6 +184,87 @@ fn intern(names: &mut Vec<String>, index: &mut HashMap<String, u32>, s: &str) ->
     i
 }
 
+/// A person as the snapshot needs it (see [`SnapshotBuilder::person_input`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PersonInput {
+    /// Register id.
+    pub id: PersonId,
+    /// Best-estimate date of birth.
+    pub dob: Option<NaiveDate>,
+    /// Sex.
+    pub sex: Sex,
+    /// First recorded nationality code.
+    pub nationality: Option<String>,
+}
+
+/// An incident as the snapshot needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IncidentInput {
+    /// The person's register id.
+    pub person: PersonId,
+    /// Last seen.
+    pub start: Ts,
+    /// Found / returned, if so.
+    pub end: Option<Ts>,
+    /// Code of the force the person went missing from.
+    pub force: String,
+    /// Missing, or absent from placement.
+    pub category: IncidentCategory,
+}
+
+/// A placement as the snapshot needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlacementInput {
+    /// The person's register id.
+    pub person: PersonId,
+    /// Start.
+    pub start: Ts,
+    /// End, if ended.
+    pub end: Option<Ts>,
+    /// Code of the placing (responsible) authority.
+    pub placing: String,
+    /// Type of placement.
+    pub placement_type: PlacementType,
+    /// Unaccompanied asylum-seeking child.
+    pub unaccompanied: bool,
+}
+
+impl From<&Person> for PersonInput {
+    fn from(p: &Person) -> Self {
+        Self {
+            id: p.id,
+            dob: p.dob.as_ref().map(DateOfBirth::best_estimate),
+            sex: p.sex,
+            nationality: p.nationalities.first().map(|n| n.as_str().to_owned()),
+        }
+    }
+}
+
+impl From<&Incident> for IncidentInput {
+    fn from(i: &Incident) -> Self {
+        Self {
+            person: i.person_id,
+            start: i.last_seen_at.timestamp(),
+            end: i.returned.as_ref().map(|r| r.found_at.timestamp()),
+            force: i.force_missing.as_str().to_owned(),
+            category: i.category,
+        }
+    }
+}
+
+impl From<&Placement> for PlacementInput {
+    fn from(p: &Placement) -> Self {
+        Self {
+            person: p.person_id,
+            start: p.started_at.timestamp(),
+            end: p.ended_at.map(|e| e.timestamp()),
+            placing: p.placing_authority.as_str().to_owned(),
+            placement_type: p.placement_type,
+            unaccompanied: p.unaccompanied,
+        }
+    }
+}
+
 impl SnapshotBuilder {
     /// An empty builder.
     pub fn new() -> Self {
@@ -191,16 +273,19 @@ impl SnapshotBuilder {
         b
     }
 
-    /// Adds a person (persons must be added before their other records).
+    /// Adds a person.
     pub fn person(&mut self, p: &Person) {
-        let nat = p.nationalities.first().map_or(0, |n| {
-            intern(&mut self.nationalities, &mut self.nat_index, n.as_str())
+        self.person_input(PersonInput::from(p));
+    }
+
+    /// Adds a person already reduced to what the snapshot needs.
+    pub fn person_input(&mut self, p: PersonInput) {
+        let nat = p.nationality.as_deref().map_or(0, |n| {
+            intern(&mut self.nationalities, &mut self.nat_index, n)
         });
-        let i = self.persons.len() as u32;
-        self.index.insert(p.id, i);
         self.persons.push(PersonRow {
             id: p.id,
-            dob: p.dob.as_ref().map(DateOfBirth::best_estimate),
+            dob: p.dob,
             sex: p.sex,
             nationality: nat,
         });
@@ -212,61 +297,103 @@ impl SnapshotBuilder {
 
     /// Adds an incident.
     pub fn incident(&mut self, i: &Incident) {
-        let Some(&person) = self.index.get(&i.person_id) else {
-            self.orphans += 1;
-            return;
-        };
-        let force = self.org(i.force_missing.as_str());
-        self.incidents.push(IncidentRow {
-            person,
-            start: i.last_seen_at.timestamp(),
-            end: i.returned.as_ref().map(|r| r.found_at.timestamp()),
-            force,
-            category: i.category,
-        });
+        self.incident_input(IncidentInput::from(i));
+    }
+
+    /// Adds an incident already reduced to what the snapshot needs.
+    pub fn incident_input(&mut self, i: IncidentInput) {
+        let force = self.org(&i.force);
+        self.incidents.push((
+            i.person,
+            IncidentRow {
+                person: u32::MAX,
+                start: i.start,
+                end: i.end,
+                force,
+                category: i.category,
+            },
+        ));
     }
 
     /// Adds an NRM referral.
     pub fn referral(&mut self, r: &NrmReferral) {
-        let Some(&person) = self.index.get(&r.person_id) else {
-            self.orphans += 1;
-            return;
-        };
-        self.referrals.push((person, ts_of_date(r.referred_on)));
+        self.referral_input(r.person_id, r.referred_on);
+    }
+
+    /// Adds an NRM referral of `person` made on `referred_on`.
+    pub fn referral_input(&mut self, person: PersonId, referred_on: NaiveDate) {
+        self.referrals.push((person, ts_of_date(referred_on)));
     }
 
     /// Adds a placement.
     pub fn placement(&mut self, p: &Placement) {
-        let Some(&person) = self.index.get(&p.person_id) else {
-            self.orphans += 1;
-            return;
-        };
-        let placing = self.org(p.placing_authority.as_str());
-        self.placements.push(PlacementRow {
-            person,
-            start: p.started_at.timestamp(),
-            end: p.ended_at.map(|e| e.timestamp()),
-            placing,
-            placement_type: p.placement_type,
-            unaccompanied: p.unaccompanied,
-        });
+        self.placement_input(PlacementInput::from(p));
+    }
+
+    /// Adds a placement already reduced to what the snapshot needs.
+    pub fn placement_input(&mut self, p: PlacementInput) {
+        let placing = self.org(&p.placing);
+        self.placements.push((
+            p.person,
+            PlacementRow {
+                person: u32::MAX,
+                start: p.start,
+                end: p.end,
+                placing,
+                placement_type: p.placement_type,
+                unaccompanied: p.unaccompanied,
+            },
+        ));
     }
 
     /// Sorts and indexes the records and derives the per-person facts. Records dated after
     /// `end_of_data` are dropped (returns after it are treated as not yet happened).
-    pub fn finish(mut self, end_of_data: Ts) -> Snapshot {
+    pub fn finish(self, end_of_data: Ts) -> Snapshot {
         let n = self.persons.len();
-        self.incidents.retain(|i| i.start < end_of_data);
-        for i in &mut self.incidents {
+        let index: HashMap<PersonId, u32> = self
+            .persons
+            .iter()
+            .enumerate()
+            .map(|(k, p)| (p.id, k as u32))
+            .collect();
+        let mut orphans = 0u64;
+        let mut resolve = |id: &PersonId| {
+            let k = index.get(id).copied();
+            orphans += u64::from(k.is_none());
+            k
+        };
+        let mut incidents: Vec<IncidentRow> = self
+            .incidents
+            .into_iter()
+            .filter_map(|(id, mut i)| {
+                i.person = resolve(&id)?;
+                Some(i)
+            })
+            .collect();
+        let mut referrals: Vec<(u32, Ts)> = self
+            .referrals
+            .into_iter()
+            .filter_map(|(id, t)| Some((resolve(&id)?, t)))
+            .collect();
+        let mut placements: Vec<PlacementRow> = self
+            .placements
+            .into_iter()
+            .filter_map(|(id, mut p)| {
+                p.person = resolve(&id)?;
+                Some(p)
+            })
+            .collect();
+        incidents.retain(|i| i.start < end_of_data);
+        for i in &mut incidents {
             if i.end.is_some_and(|e| e >= end_of_data) {
                 i.end = None;
             }
         }
-        self.referrals.retain(|r| r.1 < end_of_data);
-        self.placements.retain(|p| p.start < end_of_data);
-        self.incidents.sort_by_key(|i| (i.person, i.start));
-        self.referrals.sort_unstable();
-        self.placements.sort_by_key(|p| (p.person, p.start));
+        referrals.retain(|r| r.1 < end_of_data);
+        placements.retain(|p| p.start < end_of_data);
+        incidents.sort_by_key(|i| (i.person, i.start));
+        referrals.sort_unstable();
+        placements.sort_by_key(|p| (p.person, p.start));
         let offsets = |keys: &mut dyn Iterator<Item = u32>| -> Vec<u32> {
             let mut off = vec![0u32; n + 1];
             for k in keys {
@@ -277,9 +404,9 @@ impl SnapshotBuilder {
             }
             off
         };
-        let inc_off = offsets(&mut self.incidents.iter().map(|i| i.person));
-        let ref_off = offsets(&mut self.referrals.iter().map(|r| r.0));
-        let pl_off = offsets(&mut self.placements.iter().map(|p| p.person));
+        let inc_off = offsets(&mut incidents.iter().map(|i| i.person));
+        let ref_off = offsets(&mut referrals.iter().map(|r| r.0));
+        let pl_off = offsets(&mut placements.iter().map(|p| p.person));
         let mut derived = vec![Derived::default(); n];
         for (k, p) in self.persons.iter().enumerate() {
             let d = &mut derived[k];
@@ -289,10 +416,10 @@ impl SnapshotBuilder {
                     .map(ts_of_date)
             });
             let child_until = d.adult_at.unwrap_or(Ts::MIN);
-            let refs = &self.referrals[ref_off[k] as usize..ref_off[k + 1] as usize];
+            let refs = &referrals[ref_off[k] as usize..ref_off[k + 1] as usize];
             d.first_referral = refs.first().map(|r| r.1);
             d.nrm_child_at = refs.iter().map(|r| r.1).find(|t| *t < child_until);
-            let pls = &self.placements[pl_off[k] as usize..pl_off[k + 1] as usize];
+            let pls = &placements[pl_off[k] as usize..pl_off[k + 1] as usize];
             if let Some(first) = pls.iter().find(|p| p.start < child_until) {
                 d.care_at = Some(first.start);
                 d.authority = Some(first.placing);
@@ -318,19 +445,20 @@ impl SnapshotBuilder {
         Snapshot {
             persons: self.persons,
             derived,
-            incidents: self.incidents,
+            incidents,
             inc_off,
-            referrals: self.referrals,
-            placements: self.placements,
+            referrals,
+            placements,
             orgs: self.orgs,
             nationalities: self.nationalities,
             end_of_data,
+            orphans,
         }
     }
 }
 
 /// The register reduced for analysis, built once and queried many times.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Snapshot {
     /// Persons, by dense index.
     pub persons: Vec<PersonRow>,
@@ -350,6 +478,8 @@ pub struct Snapshot {
     /// End of the data: nothing at or after this instant is counted; open follow-up is
     /// censored here.
     pub end_of_data: Ts,
+    /// Records whose person is not on the register (left out).
+    pub orphans: u64,
 }
 
 impl Snapshot {
@@ -603,6 +733,33 @@ mod tests {
     }
 
     #[test]
+    fn records_may_arrive_before_their_person() {
+        let build = |person_first: bool| {
+            let mut b = SnapshotBuilder::new();
+            if person_first {
+                b.person(&person(1, Some((2010, 1, 1)), Sex::Female, "GBR"));
+            }
+            b.incident(&incident(1, 1, at(2024, 1, 1, 0), None, "force:met"));
+            b.referral(&referral(2, 1, (2023, 6, 1)));
+            b.placement(&placement(3, 1, at(2023, 1, 1, 0), None, "la:a", true));
+            if !person_first {
+                b.person(&person(1, Some((2010, 1, 1)), Sex::Female, "GBR"));
+            }
+            b.finish(at(2025, 1, 1, 0).timestamp())
+        };
+        let (a, b) = (build(true), build(false));
+        assert_eq!(b.orphans, 0);
+        assert_eq!(b.incidents_of(0).len(), 1);
+        assert_eq!(a.referrals, b.referrals);
+        assert_eq!(a.derived[0].care_at, b.derived[0].care_at);
+        assert_eq!(a.derived[0].nrm_child_at, b.derived[0].nrm_child_at);
+        assert_eq!(
+            b.derived[0].unaccompanied_at,
+            Some(at(2023, 1, 1, 0).timestamp())
+        );
+    }
+
+    #[test]
     fn records_after_end_of_data_are_dropped_and_returns_reopened() {
         let mut b = SnapshotBuilder::new();
         b.person(&person(1, Some((2010, 1, 1)), Sex::Female, "GBR"));
@@ -616,6 +773,7 @@ mod tests {
         b.incident(&incident(2, 1, at(2025, 3, 1, 0), None, "force:met"));
         b.incident(&incident(3, 99, at(2024, 3, 1, 0), None, "force:met"));
         let s = b.finish(at(2025, 1, 1, 0).timestamp());
+        assert_eq!(s.orphans, 1);
         assert_eq!(s.incidents.len(), 1);
         assert_eq!(s.incidents[0].end, None);
         assert_eq!(s.incidents_of(0).len(), 1);

@@ -12,12 +12,14 @@
 //!
 //! Durations are in days (fractional).
 
-use super::{DAY, Snapshot, Ts, age_band, date_of_ts};
+use crate::snapshot::{DAY, Snapshot, Ts, age_band, date_of_ts};
 use chrono::Datelike;
 use nrmp_domain::placement::PlacementType;
 
 /// Where follow-up starts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+#[serde(rename_all = "kebab-case")]
 pub enum Origin {
     /// First NRM referral.
     Referral,
@@ -26,7 +28,9 @@ pub enum Origin {
 }
 
 /// How subjects are grouped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+#[serde(rename_all = "kebab-case")]
 pub enum Grouping {
     /// One group.
     None,
@@ -53,7 +57,7 @@ pub struct Subject {
     /// Whether the person went missing (else censored).
     pub event: bool,
     /// Group label.
-    pub group: String,
+    pub group: &'static str,
     /// Age in years at the start (`None` if unknown).
     pub age: Option<i32>,
     /// Nationality index.
@@ -119,29 +123,28 @@ pub fn subjects(
         let nrm = d.nrm_child_at.is_some_and(|r| r <= start);
         let unaccompanied = d.unaccompanied_at.is_some_and(|u| u <= start);
         let group = match grouping {
-            Grouping::None => "All".to_owned(),
+            Grouping::None => "All",
             Grouping::Cohort => match origin {
                 Origin::Referral => match age {
-                    Some(a) if a < 18 => "Referred as a child".into(),
-                    Some(_) => "Referred as an adult".into(),
-                    None => "Age unknown".into(),
+                    Some(a) if a < 18 => "Referred as a child",
+                    Some(_) => "Referred as an adult",
+                    None => "Age unknown",
                 },
                 Origin::Care => {
                     if nrm {
-                        "NRM-referred children".into()
+                        "NRM-referred children"
                     } else if unaccompanied {
-                        "Unaccompanied (not NRM-referred)".into()
+                        "Unaccompanied (not NRM-referred)"
                     } else {
-                        "Other looked-after children".into()
+                        "Other looked-after children"
                     }
                 }
             },
-            Grouping::Sex => s.persons[k].sex.code().to_owned(),
-            Grouping::AgeBand => age_band(age).to_owned(),
+            Grouping::Sex => s.persons[k].sex.code(),
+            Grouping::AgeBand => age_band(age),
             Grouping::PlacementType => d
                 .first_placement_type
-                .map_or("no placement", PlacementType::as_str)
-                .to_owned(),
+                .map_or("no placement", PlacementType::as_str),
         };
         out.push(Subject {
             person: k as u32,
@@ -163,9 +166,9 @@ pub fn subjects(
 
 #[cfg(test)]
 mod tests {
-    use super::super::testdata::*;
-    use super::super::{SnapshotBuilder, ts_of_date};
     use super::*;
+    use crate::snapshot::testdata::*;
+    use crate::snapshot::{SnapshotBuilder, ts_of_date};
     use chrono::NaiveDate;
     use nrmp_domain::person::Sex;
 
