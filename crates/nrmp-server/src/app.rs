@@ -5,7 +5,7 @@
 //! accounts) can be merged beside them before the cross-cutting layers (metrics, body limit,
 //! timeout, problem+json fallbacks) are added by [`App::serve`].
 
-use crate::api::{encounters, found, incidents, organisations, persons, related};
+use crate::api::{encounters, found, incidents, organisations, persons, related, statistics};
 use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::error::ApiError;
@@ -98,6 +98,7 @@ pub async fn build(
         index: Arc::new(index),
         config: Arc::new(config),
         metrics: Arc::new(Metrics::new()),
+        stats: Arc::default(),
     };
     let routes = router(state.clone());
     Ok(App {
@@ -180,7 +181,8 @@ pub fn router(state: AppState) -> Router {
         .route("/found-persons/{id}", get(found::get))
         .route("/found-persons/{id}/identification", put(found::identify))
         .route("/encounters", post(encounters::check))
-        .route("/organisations", get(organisations::list));
+        .route("/organisations", get(organisations::list))
+        .route("/statistics", post(statistics::publish_table));
     Router::new()
         .nest("/api/v1", v1)
         .route("/api/openapi.json", get(crate::openapi::serve))

@@ -33,6 +33,8 @@ pub struct Config {
     pub max_candidates: usize,
     /// Matching model file (JSON, from `nrmp train`); empty: the shipped model.
     pub match_model: String,
+    /// The statistics endpoint reloads its snapshot of the register once it is this old.
+    pub stats_max_age_secs: u64,
 }
 
 impl Default for Config {
@@ -46,6 +48,7 @@ impl Default for Config {
             max_page_size: 500,
             max_candidates: 50,
             match_model: String::new(),
+            stats_max_age_secs: 900,
         }
     }
 }
@@ -61,6 +64,7 @@ impl fmt::Debug for Config {
             .field("max_page_size", &self.max_page_size)
             .field("max_candidates", &self.max_candidates)
             .field("match_model", &self.match_model)
+            .field("stats_max_age_secs", &self.stats_max_age_secs)
             .finish()
     }
 }

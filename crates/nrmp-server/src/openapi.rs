@@ -40,10 +40,11 @@ use utoipa::OpenApi;
         crate::api::found::identify,
         crate::api::encounters::check,
         crate::api::organisations::list,
+        crate::api::statistics::publish_table,
     ),
     tags(
         (name = "persons"), (name = "incidents"), (name = "found-persons"),
-        (name = "encounters"), (name = "organisations"),
+        (name = "encounters"), (name = "organisations"), (name = "statistics"),
     )
 )]
 pub struct ApiDoc;

@@ -27,6 +27,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Request metrics.
     pub metrics: Arc<Metrics>,
+    /// The analysis snapshot behind the statistics endpoint.
+    pub stats: Arc<crate::api::statistics::SnapshotCache>,
 }
 
 impl std::fmt::Debug for AppState {

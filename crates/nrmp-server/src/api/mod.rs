@@ -12,6 +12,7 @@ pub mod incidents;
 pub mod organisations;
 pub mod persons;
 pub mod related;
+pub mod statistics;
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;

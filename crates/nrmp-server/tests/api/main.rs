@@ -12,3 +12,4 @@ mod incidents;
 mod matrix;
 mod persons;
 mod sign_in;
+mod statistics;

@@ -1,0 +1,181 @@
+//! The national picture over HTTP: `POST /api/v1/statistics` publishes the same tables as
+//! `nrmp stats …` (counts beside proportions with denominators and Wilson CIs, trends, time to
+//! first missing episode, the proportion-trafficked table), from the same functions in
+//! [`nrmp_analysis::publish`], so the two cannot disagree.
+//!
+//! Who may ask is the policy's decision (`read_statistics` on the register). Only the national
+//! unit's analysts may choose a suppression rule; every other role — the researcher above all —
+//! gets the register's rule (counts of 1–5 suppressed) with the table's whole period family
+//! protected jointly, so two tables can never be differenced to recover a suppressed cell.
+//!
+//! The tables are computed from an in-memory snapshot of the register, loaded on first use and
+//! again once it is older than `stats_max_age_secs`. A load runs in its own task: a request that
+//! times out while the register is read leaves the load running for the next one, and only one
+//! load runs at a time.
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Body, Caller, parse_json};
+use crate::guard::{self, Attempt};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use chrono::{DateTime, Utc};
+use nrmp_analysis::error::AnalysisError;
+use nrmp_analysis::report::Report;
+use nrmp_analysis::request::{Audience, StatsRequest};
+use nrmp_analysis::{Snapshot, load_snapshot, publish};
+use nrmp_domain::access::{Action, ResourceKind, Role, Target};
+use nrmp_stats::disclosure::SuppressionRule;
+use nrmp_store::Store;
+use serde::de::DeserializeOwned;
+use std::sync::Arc;
+use tokio::sync::{Mutex, RwLock};
+
+/// The analysis snapshot the statistics endpoint computes from, with the time it was taken.
+#[derive(Debug, Default)]
+pub struct SnapshotCache {
+    current: RwLock<Option<(DateTime<Utc>, Arc<Snapshot>)>>,
+    loading: Mutex<()>,
+}
+
+impl SnapshotCache {
+    /// The snapshot, loaded afresh if there is none or it is older than `max_age_secs`.
+    async fn get(
+        self: &Arc<Self>,
+        store: &Arc<dyn Store>,
+        now: DateTime<Utc>,
+        max_age_secs: u64,
+    ) -> ApiResult<Arc<Snapshot>> {
+        let fresh = move |taken: &DateTime<Utc>| {
+            (now - *taken).num_seconds() < i64::try_from(max_age_secs).unwrap_or(i64::MAX)
+        };
+        if let Some((taken, s)) = self.current.read().await.as_ref()
+            && fresh(taken)
+        {
+            return Ok(s.clone());
+        }
+        let cache = self.clone();
+        let store = store.clone();
+        let load = tokio::spawn(async move {
+            let _one_at_a_time = cache.loading.lock().await;
+            if let Some((taken, s)) = cache.current.read().await.as_ref()
+                && fresh(taken)
+            {
+                return Ok(s.clone());
+            }
+            tracing::info!("loading the analysis snapshot of the register");
+            let s = Arc::new(load_snapshot(store.as_ref(), now.timestamp()).await?);
+            *cache.current.write().await = Some((now, s.clone()));
+            Ok::<_, AnalysisError>(s)
+        });
+        match load.await {
+            Ok(r) => r.map_err(analysis_error),
+            Err(e) => Err(ApiError::Internal(format!("snapshot load: {e}"))),
+        }
+    }
+}
+
+/// `POST /api/v1/statistics`: one published table. The body is a request tagged by `table`
+/// (`missing`, `trend`, `time-to-missing`, `proportion-trafficked`, `spend-model`) with that
+/// table's fields, as docs/statistics.md describes; the answer is the table with its notes.
+#[utoipa::path(
+    post,
+    path = "/api/v1/statistics",
+    tag = "statistics",
+    request_body(content = Object, description = "a statistics request, e.g. {\"table\": \"missing\", \"by\": \"year\", \"cohort\": \"nrm-children\"}"),
+    responses(
+        (status = 200, description = "the table, disclosure-controlled for the caller", body = Object),
+        (status = 401, description = "not signed in", content_type = "application/problem+json"),
+        (status = 403, description = "the role may not read statistics", content_type = "application/problem+json"),
+        (status = 422, description = "invalid request; `errors` names the field", content_type = "application/problem+json"),
+    )
+)]
+pub async fn publish_table(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Body(body): Body<serde_json::Value>,
+) -> ApiResult<Json<Report>> {
+    let request = parse_request(body)?;
+    guard::decide(
+        &state,
+        &caller,
+        Attempt {
+            action: Action::ReadStatistics,
+            resource: ResourceKind::Statistics,
+            ids: &[],
+        },
+        &Target::Register,
+        None,
+    )
+    .await?;
+    let snapshot = state
+        .stats
+        .get(
+            &state.store,
+            state.clock.now(),
+            state.config.stats_max_age_secs,
+        )
+        .await?;
+    let report = if caller.has_role(Role::NationalAnalyst) {
+        request
+            .check_for(Audience::Analyst)
+            .map_err(analysis_error)?;
+        publish::publish(&snapshot, &request, None)
+    } else {
+        publish::publish_for_researcher(&snapshot, &request, SuppressionRule::default(), None)
+    }
+    .map_err(analysis_error)?;
+    Ok(Json(report))
+}
+
+/// The tables, as `table` names them.
+const TABLES: &str = "missing, trend, time-to-missing, proportion-trafficked, spend-model";
+
+/// Parses a request tagged by `table`. The table's own fields are parsed apart from the tag, so
+/// an error names the field (`by`, `period.from`…) rather than the whole body.
+fn parse_request(body: serde_json::Value) -> ApiResult<StatsRequest> {
+    fn fields<T: DeserializeOwned>(
+        rest: &serde_json::Map<String, serde_json::Value>,
+    ) -> ApiResult<T> {
+        let bytes = serde_json::to_vec(rest).map_err(|e| ApiError::Internal(e.to_string()))?;
+        parse_json(&bytes)
+    }
+    let serde_json::Value::Object(mut rest) = body else {
+        return Err(ApiError::invalid("body", "must be a JSON object"));
+    };
+    let table = match rest.remove("table") {
+        Some(serde_json::Value::String(t)) => t,
+        _ => {
+            return Err(ApiError::invalid(
+                "table",
+                format!("is required: one of {TABLES}"),
+            ));
+        }
+    };
+    Ok(match table.as_str() {
+        "missing" => StatsRequest::Missing(fields(&rest)?),
+        "trend" => StatsRequest::Trend(fields(&rest)?),
+        "time-to-missing" => StatsRequest::TimeToMissing(fields(&rest)?),
+        "proportion-trafficked" => StatsRequest::ProportionTrafficked(fields(&rest)?),
+        "spend-model" => StatsRequest::SpendModel(fields(&rest)?),
+        other => {
+            return Err(ApiError::invalid(
+                "table",
+                format!("unknown table `{other}`: one of {TABLES}"),
+            ));
+        }
+    })
+}
+
+/// Bad requests name their field (422); data that cannot support the analysis is a 422 on
+/// `table`; anything else is the service's fault.
+fn analysis_error(e: AnalysisError) -> ApiError {
+    match e {
+        AnalysisError::InvalidRequest { field, problem } => ApiError::invalid(field, problem),
+        AnalysisError::InsufficientData(m) => ApiError::invalid("table", m),
+        AnalysisError::Procedure { what, source } => {
+            ApiError::invalid("table", format!("{what}: {source}"))
+        }
+        other => ApiError::Internal(other.to_string()),
+    }
+}

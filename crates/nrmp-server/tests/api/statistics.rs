@@ -1,0 +1,119 @@
+//! The statistics endpoint: the same tables as `nrmp stats`, for the roles the policy lets read
+//! statistics, with disclosure control that the researcher cannot weaken and that leaves no
+//! row about a person in the answer.
+
+use crate::helpers::spawn_app;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+fn cells(report: &Value) -> Vec<&Value> {
+    report["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|t| t["rows"].as_array().unwrap())
+        .flat_map(|r| r["cells"].as_array().unwrap())
+        .collect()
+}
+
+async fn statistics_for_the_roles_that_may_read_them(backend: nrmp_store::Backend) {
+    let app = spawn_app(backend).await;
+    // A tiny register: three persons, two of them missing once each.
+    let mut ids = Vec::new();
+    for (given, family) in [("Lan", "Tran"), ("Erion", "Hoxha"), ("Saba", "Tesfay")] {
+        ids.push(app.person("kent-coordinator", given, family).await);
+    }
+    for id in &ids[..2] {
+        app.incident("kent-coordinator", id, "force:kent", "high", 30)
+            .await;
+    }
+
+    // The researcher gets the table with the small counts suppressed, and nothing that names
+    // or identifies a person.
+    let r = app
+        .post(
+            "/api/v1/statistics",
+            "researcher",
+            None,
+            json!({"table": "missing", "by": "sex"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    let text = r.body.to_string();
+    assert!(!r.body["tables"].as_array().unwrap().is_empty(), "{text}");
+    let cells = cells(&r.body);
+    assert!(cells.iter().any(|c| c["suppressed"] == true), "{text}");
+    assert!(
+        cells
+            .iter()
+            .all(|c| c["suppressed"] == true || c["count"].as_u64().is_none_or(|n| n == 0 || n > 5)),
+        "a count of 1–5 was published: {text}"
+    );
+    for needle in ids
+        .iter()
+        .map(String::as_str)
+        .chain(["Tran", "Hoxha", "Tesfay"])
+    {
+        assert!(!text.contains(needle), "{needle} in {text}");
+    }
+    // …and may not weaken the rule.
+    let r = app
+        .post(
+            "/api/v1/statistics",
+            "researcher",
+            None,
+            json!({"table": "missing", "by": "sex", "suppression": {"min": 1, "max": 2}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{r:?}");
+    assert_eq!(r.body["errors"][0]["field"], "suppression", "{r:?}");
+
+    // The national analyst and a force's coordinator may read statistics too.
+    for token in ["nmpu-analyst", "kent-coordinator"] {
+        let r = app
+            .post(
+                "/api/v1/statistics",
+                token,
+                None,
+                json!({"table": "missing", "by": "year"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{token}: {r:?}");
+    }
+    // Patrol officers and administrators may not.
+    for token in ["kent-patrol", "nmpu-admin"] {
+        let r = app
+            .post(
+                "/api/v1/statistics",
+                token,
+                None,
+                json!({"table": "missing"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{token}: {r:?}");
+    }
+    // Bad requests name what is wrong.
+    let r = app
+        .post(
+            "/api/v1/statistics",
+            "researcher",
+            None,
+            json!({"table": "league-table"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{r:?}");
+    assert_eq!(r.body["errors"][0]["field"], "table", "{r:?}");
+    let r = app
+        .post(
+            "/api/v1/statistics",
+            "researcher",
+            None,
+            json!({"table": "missing", "by": "shoe-size"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{r:?}");
+    assert_eq!(r.body["errors"][0]["field"], "by", "{r:?}");
+    app.stop().await;
+}
+
+crate::on_both!(statistics_for_the_roles_that_may_read_them);
