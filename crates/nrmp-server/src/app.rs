@@ -18,7 +18,7 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::get;
 use nrmp_domain::clock::Clock;
 use nrmp_domain::ids::RandomIds;
 use nrmp_match::Model;
@@ -144,47 +144,39 @@ impl App {
     }
 }
 
+crate::openapi::served_routes!(API_ROUTES, api, AppState;
+    post "/api/v1/persons" => persons::create,
+    get "/api/v1/persons" => persons::list,
+    get "/api/v1/persons/{id}" => persons::get,
+    put "/api/v1/persons/{id}" => persons::replace,
+    get "/api/v1/persons/{id}/history" => persons::history,
+    post "/api/v1/persons/{id}/referrals" => related::create_referral,
+    put "/api/v1/persons/{id}/referrals/{rid}" => related::update_referral,
+    post "/api/v1/persons/{id}/placements" => related::create_placement,
+    put "/api/v1/persons/{id}/placements/{rid}" => related::update_placement,
+    post "/api/v1/persons/{id}/profiles" => related::create_profile,
+    get "/api/v1/persons/{id}/profiles/{rid}" => related::get_profile,
+    put "/api/v1/persons/{id}/profiles/{rid}" => related::new_profile_version,
+    post "/api/v1/incidents" => incidents::create,
+    get "/api/v1/incidents" => incidents::list,
+    get "/api/v1/incidents/{id}" => incidents::get,
+    patch "/api/v1/incidents/{id}" => incidents::patch,
+    post "/api/v1/incidents/{id}/risk" => incidents::change_grade,
+    post "/api/v1/incidents/{id}/sightings" => incidents::add_sighting,
+    post "/api/v1/incidents/{id}/return" => incidents::record_return,
+    put "/api/v1/incidents/{id}/interview" => incidents::record_interview,
+    post "/api/v1/found-persons" => found::create,
+    get "/api/v1/found-persons" => found::list,
+    get "/api/v1/found-persons/{id}" => found::get,
+    put "/api/v1/found-persons/{id}/identification" => found::identify,
+    post "/api/v1/encounters" => encounters::check,
+    get "/api/v1/organisations" => organisations::list,
+    post "/api/v1/statistics" => statistics::publish_table,
+);
+
 /// The API's routes with the state applied (no cross-cutting layers; see [`layered`]).
 pub fn router(state: AppState) -> Router {
-    let v1 = Router::new()
-        .route("/persons", post(persons::create).get(persons::list))
-        .route("/persons/{id}", get(persons::get).put(persons::replace))
-        .route("/persons/{id}/history", get(persons::history))
-        .route("/persons/{id}/referrals", post(related::create_referral))
-        .route(
-            "/persons/{id}/referrals/{rid}",
-            put(related::update_referral),
-        )
-        .route("/persons/{id}/placements", post(related::create_placement))
-        .route(
-            "/persons/{id}/placements/{rid}",
-            put(related::update_placement),
-        )
-        .route("/persons/{id}/profiles", post(related::create_profile))
-        .route(
-            "/persons/{id}/profiles/{rid}",
-            get(related::get_profile).put(related::new_profile_version),
-        )
-        .route("/incidents", post(incidents::create).get(incidents::list))
-        .route(
-            "/incidents/{id}",
-            get(incidents::get).patch(incidents::patch),
-        )
-        .route("/incidents/{id}/risk", post(incidents::change_grade))
-        .route("/incidents/{id}/sightings", post(incidents::add_sighting))
-        .route("/incidents/{id}/return", post(incidents::record_return))
-        .route(
-            "/incidents/{id}/interview",
-            put(incidents::record_interview),
-        )
-        .route("/found-persons", post(found::create).get(found::list))
-        .route("/found-persons/{id}", get(found::get))
-        .route("/found-persons/{id}/identification", put(found::identify))
-        .route("/encounters", post(encounters::check))
-        .route("/organisations", get(organisations::list))
-        .route("/statistics", post(statistics::publish_table));
-    Router::new()
-        .nest("/api/v1", v1)
+    api()
         .route("/api/openapi.json", get(crate::openapi::serve))
         .route("/health", get(health))
         .route("/ready", get(ready))

@@ -6,6 +6,33 @@
 use axum::Json;
 use utoipa::OpenApi;
 
+/// Declares a router's routes once: `served_routes!(ROUTES, fn_name, StateType; get "/a" => h, post "/a" => h2, …)`
+/// defines `const ROUTES: &[(&str, &str)]` (lower-case method, path) and
+/// `fn fn_name() -> Router<StateType>` routing each method and path to its handler (routes on
+/// the same path are merged into one method router).
+macro_rules! served_routes {
+    ($list:ident, $router:ident, $state:ty; $($method:ident $path:literal => $handler:expr),+ $(,)?) => {
+        /// Every `(method, path)` this module's router serves (methods in lower case, as in the
+        /// OpenAPI document); built from the same table as the router.
+        pub const $list: &[(&str, &str)] = &[$((stringify!($method), $path)),+];
+
+        fn $router() -> axum::Router<$state> {
+            axum::Router::new()$(.route($path, axum::routing::$method($handler)))+
+        }
+    };
+}
+pub(crate) use served_routes;
+
+/// Every `(method, path)` served by the API and accounts routers, each of which the document
+/// must describe (the operational routes `/health`, `/ready`, `/metrics` and the document
+/// itself are not part of the API and are left out).
+pub fn served() -> impl Iterator<Item = (&'static str, &'static str)> {
+    crate::app::API_ROUTES
+        .iter()
+        .chain(crate::accounts::http::ROUTES)
+        .copied()
+}
+
 /// The API description.
 #[derive(OpenApi)]
 #[openapi(
@@ -41,10 +68,21 @@ use utoipa::OpenApi;
         crate::api::encounters::check,
         crate::api::organisations::list,
         crate::api::statistics::publish_table,
+        crate::accounts::http::sign_in,
+        crate::accounts::http::sign_out,
+        crate::accounts::http::list_tokens,
+        crate::accounts::http::create_token,
+        crate::accounts::http::revoke_token,
+        crate::accounts::http::list_users,
+        crate::accounts::http::add_user,
+        crate::accounts::http::get_user,
+        crate::accounts::http::update_user,
+        crate::accounts::http::change_password,
     ),
     tags(
         (name = "persons"), (name = "incidents"), (name = "found-persons"),
         (name = "encounters"), (name = "organisations"), (name = "statistics"),
+        (name = "accounts", description = "sign-in and sign-out, API tokens, user administration (docs/accounts.md). Responses carrying a secret shown once (a session or API token, a second-factor enrolment) are `Cache-Control: no-store`."),
     )
 )]
 pub struct ApiDoc;

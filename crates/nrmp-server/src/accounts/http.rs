@@ -24,7 +24,6 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post, put};
 use nrmp_domain::FieldError;
 use nrmp_domain::account::{SecretKind, TokenId, UserId};
 use nrmp_domain::error::Collector;
@@ -36,16 +35,22 @@ use std::sync::Arc;
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "nrmp_session";
 
+crate::openapi::served_routes!(ROUTES, table, Arc<Accounts>;
+    post "/api/v1/session" => sign_in,
+    delete "/api/v1/session" => sign_out,
+    get "/api/v1/tokens" => list_tokens,
+    post "/api/v1/tokens" => create_token,
+    delete "/api/v1/tokens/{id}" => revoke_token,
+    get "/api/v1/users" => list_users,
+    post "/api/v1/users" => add_user,
+    put "/api/v1/users/me/password" => change_password,
+    get "/api/v1/users/{id}" => get_user,
+    patch "/api/v1/users/{id}" => update_user,
+);
+
 /// The accounts routes, with their state applied: merge them into the server's router.
 pub fn routes(accounts: Arc<Accounts>) -> Router {
-    Router::new()
-        .route("/api/v1/session", post(sign_in).delete(sign_out))
-        .route("/api/v1/tokens", get(list_tokens).post(create_token))
-        .route("/api/v1/tokens/{id}", delete(revoke_token))
-        .route("/api/v1/users", get(list_users).post(add_user))
-        .route("/api/v1/users/me/password", put(change_password))
-        .route("/api/v1/users/{id}", get(get_user).patch(update_user))
-        .with_state(accounts)
+    table().with_state(accounts)
 }
 
 type Shared = State<Arc<Accounts>>;
@@ -205,6 +210,19 @@ fn org_param(q: &HashMap<String, String>) -> Result<Option<OrgCode>, AccountErro
         .map_err(AccountError::from)
 }
 
+/// `POST /api/v1/session`: signs in and starts a session.
+#[utoipa::path(
+    post,
+    path = "/api/v1/session",
+    tag = "accounts",
+    request_body(content = Object, content_type = "application/json", description = "a JSON object `{username, password, totp?}`: `username` and `password` (strings) are required; `totp` is the current six-digit code from the authenticator app, required when the user has a second factor. Unknown fields are refused."),
+    responses(
+        (status = 201, description = "signed in: `{token, token_type: \"Bearer\", expires_at, idle_timeout_seconds, user}` where `user` is a user: `{id, username, org, org_kind, roles, clients, disabled, locked_until, totp_enrolled, totp_required, created_at, updated_at}` (no secrets); also sets the `nrmp_session` cookie (HttpOnly, SameSite=Strict). `token` is the session secret, SECRET SHOWN ONCE (the response is `Cache-Control: no-store`); only its hash is kept", body = Object),
+        (status = 401, description = "sign-in refused: wrong user name, password or code, a disabled or locked account; deliberately says nothing about which (problem+json)", content_type = "application/problem+json"),
+        (status = 422, description = "invalid input; `errors` lists each field with its problem, e.g. a body that is not a JSON object or names an unknown field (problem+json)", content_type = "application/problem+json"),
+        (status = 500, description = "the accounts store failed; the detail is logged, not shown (problem+json)", content_type = "application/problem+json"),
+    )
+)]
 async fn sign_in(
     State(a): Shared,
     headers: HeaderMap,
@@ -235,6 +253,17 @@ async fn sign_in(
     Ok(res)
 }
 
+/// `DELETE /api/v1/session`: ends the caller's session (the bearer token or `nrmp_session` cookie presented).
+#[utoipa::path(
+    delete,
+    path = "/api/v1/session",
+    tag = "accounts",
+    responses(
+        (status = 204, description = "signed out; the `nrmp_session` cookie is cleared"),
+        (status = 401, description = "no usable credential: send `Authorization: Bearer <token>` or the `nrmp_session` cookie (problem+json)", content_type = "application/problem+json"),
+        (status = 500, description = "the accounts store failed; the detail is logged, not shown (problem+json)", content_type = "application/problem+json"),
+    )
+)]
 async fn sign_out(State(a): Shared, headers: HeaderMap) -> Result<Response, AccountError> {
     let cred = credential(&headers).ok_or(AccountError::Unauthenticated(
         crate::auth::AuthError::Missing,
@@ -246,6 +275,21 @@ async fn sign_out(State(a): Shared, headers: HeaderMap) -> Result<Response, Acco
     Ok(res)
 }
 
+/// `GET /api/v1/tokens`: the API tokens of the caller, or of an organisation for its administrators.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tokens",
+    tag = "accounts",
+    params(("org" = Option<String>, Query, description = "an organisation code, e.g. `la:kent`; other than the caller's own only for administrators with that reach")),
+    responses(
+        (status = 200, description = "an array of API tokens, each `{id, name, user, org, scopes, created_at, expires_at, revoked_at}` (no secret)", body = Object),
+        (status = 401, description = "no usable credential: send `Authorization: Bearer <token>` or the `nrmp_session` cookie (problem+json)", content_type = "application/problem+json"),
+        (status = 403, description = "the caller's roles may not do this (problem+json)", content_type = "application/problem+json"),
+        (status = 404, description = "no such organisation, or one the caller may not know exists (problem+json)", content_type = "application/problem+json"),
+        (status = 422, description = "invalid input; `errors` lists each field with its problem, e.g. a body that is not a JSON object or names an unknown field (problem+json)", content_type = "application/problem+json"),
+        (status = 500, description = "the accounts store failed; the detail is logged, not shown (problem+json)", content_type = "application/problem+json"),
+    )
+)]
 async fn list_tokens(
     State(a): Shared,
     headers: HeaderMap,
@@ -257,6 +301,21 @@ async fn list_tokens(
     Ok(json_response(StatusCode::OK, &to_value(&tokens)?, false))
 }
 
+/// `POST /api/v1/tokens`: issues an API token; only from a signed-in session (an API token cannot issue tokens).
+#[utoipa::path(
+    post,
+    path = "/api/v1/tokens",
+    tag = "accounts",
+    request_body(content = Object, content_type = "application/json", description = "a JSON object `{name, scopes?, expires_at?, user?, reason?}`: `name` (string, required) says what uses the token; `scopes` (array of role names) limits the roles it may act with (default: all of the owner's); `expires_at` (RFC 3339 time) when it stops working (default: never); `user` (user id) issues it for another user of the administrator's organisation (default: the caller); `reason` (string) is recorded in the audit log. Unknown fields are refused."),
+    responses(
+        (status = 201, description = "issued: the token's record `{id, name, user, org, scopes, created_at, expires_at, revoked_at}` (no secret) plus `token`, the secret to give to the system that will use it: SECRET SHOWN ONCE (the response is `Cache-Control: no-store`); only its hash is kept", body = Object),
+        (status = 401, description = "no usable credential: send `Authorization: Bearer <token>` or the `nrmp_session` cookie (problem+json)", content_type = "application/problem+json"),
+        (status = 403, description = "the caller signed in with an API token, or may not issue tokens for that user or with those scopes (problem+json)", content_type = "application/problem+json"),
+        (status = 404, description = "no such user, or one the caller may not know exists (problem+json)", content_type = "application/problem+json"),
+        (status = 422, description = "invalid input; `errors` lists each field with its problem, e.g. a body that is not a JSON object or names an unknown field (problem+json)", content_type = "application/problem+json"),
+        (status = 500, description = "the accounts store failed; the detail is logged, not shown (problem+json)", content_type = "application/problem+json"),
+    )
+)]
 async fn create_token(
     State(a): Shared,
     headers: HeaderMap,
@@ -304,6 +363,21 @@ async fn create_token(
     Ok(json_response(StatusCode::CREATED, &out, true))
 }
 
+/// `DELETE /api/v1/tokens/{id}`: revokes an API token (by its owner, or its organisation's administrators).
+#[utoipa::path(
+    delete,
+    path = "/api/v1/tokens/{id}",
+    tag = "accounts",
+    params(("id" = String, Path, description = "API token id (UUID)")),
+    responses(
+        (status = 200, description = "revoked: the token's record `{id, name, user, org, scopes, created_at, expires_at, revoked_at}` (no secret), with `revoked_at` set", body = Object),
+        (status = 401, description = "no usable credential: send `Authorization: Bearer <token>` or the `nrmp_session` cookie (problem+json)", content_type = "application/problem+json"),
+        (status = 403, description = "the caller's roles may not do this (problem+json)", content_type = "application/problem+json"),
+        (status = 404, description = "no such token, or one the caller may not know exists (problem+json)", content_type = "application/problem+json"),
+        (status = 422, description = "invalid input; `errors` lists each field with its problem, e.g. a body that is not a JSON object or names an unknown field (problem+json)", content_type = "application/problem+json"),
+        (status = 500, description = "the accounts store failed; the detail is logged, not shown (problem+json)", content_type = "application/problem+json"),
+    )
+)]
 async fn revoke_token(
     State(a): Shared,
     headers: HeaderMap,
@@ -317,6 +391,21 @@ async fn revoke_token(
     Ok(json_response(StatusCode::OK, &to_value(&t)?, false))
 }
 
+/// `GET /api/v1/users`: the users of an organisation (default: the caller's); administrators only.
+#[utoipa::path(
+    get,
+    path = "/api/v1/users",
+    tag = "accounts",
+    params(("org" = Option<String>, Query, description = "an organisation code, e.g. `la:kent`; other than the caller's own only for administrators with that reach")),
+    responses(
+        (status = 200, description = "an array of users, each a user: `{id, username, org, org_kind, roles, clients, disabled, locked_until, totp_enrolled, totp_required, created_at, updated_at}` (no secrets)", body = Object),
+        (status = 401, description = "no usable credential: send `Authorization: Bearer <token>` or the `nrmp_session` cookie (problem+json)", content_type = "application/problem+json"),
+        (status = 403, description = "the caller's roles may not do this (problem+json)", content_type = "application/problem+json"),
+        (status = 404, description = "no such organisation, or one the caller may not know exists (problem+json)", content_type = "application/problem+json"),
+        (status = 422, description = "invalid input; `errors` lists each field with its problem, e.g. a body that is not a JSON object or names an unknown field (problem+json)", content_type = "application/problem+json"),
+        (status = 500, description = "the accounts store failed; the detail is logged, not shown (problem+json)", content_type = "application/problem+json"),
+    )
+)]
 async fn list_users(
     State(a): Shared,
     headers: HeaderMap,
@@ -328,6 +417,21 @@ async fn list_users(
     Ok(json_response(StatusCode::OK, &to_value(&users)?, false))
 }
 
+/// `GET /api/v1/users/{id}`: one user; administrators only.
+#[utoipa::path(
+    get,
+    path = "/api/v1/users/{id}",
+    tag = "accounts",
+    params(("id" = String, Path, description = "user id (UUID)")),
+    responses(
+        (status = 200, description = "a user: `{id, username, org, org_kind, roles, clients, disabled, locked_until, totp_enrolled, totp_required, created_at, updated_at}` (no secrets)", body = Object),
+        (status = 401, description = "no usable credential: send `Authorization: Bearer <token>` or the `nrmp_session` cookie (problem+json)", content_type = "application/problem+json"),
+        (status = 403, description = "the caller's roles may not do this (problem+json)", content_type = "application/problem+json"),
+        (status = 404, description = "no such user, or one the caller may not know exists (problem+json)", content_type = "application/problem+json"),
+        (status = 422, description = "invalid input; `errors` lists each field with its problem, e.g. a body that is not a JSON object or names an unknown field (problem+json)", content_type = "application/problem+json"),
+        (status = 500, description = "the accounts store failed; the detail is logged, not shown (problem+json)", content_type = "application/problem+json"),
+    )
+)]
 async fn get_user(
     State(a): Shared,
     headers: HeaderMap,
@@ -339,6 +443,21 @@ async fn get_user(
     Ok(json_response(StatusCode::OK, &to_value(&user)?, false))
 }
 
+/// `POST /api/v1/users`: adds a user; administrators only.
+#[utoipa::path(
+    post,
+    path = "/api/v1/users",
+    tag = "accounts",
+    request_body(content = Object, content_type = "application/json", description = "a JSON object `{username, org?, roles, clients?, password, reason?}`: `username` (string, required, unique); `org` (organisation code, default: the administrator's); `roles` (array of role names, required); `clients` (array of person ids: an advocate's clients); `password` (string, required, checked against the password policy); `reason` (string) is recorded in the audit log. Unknown fields are refused."),
+    responses(
+        (status = 201, description = "created: `{user, totp}` where `user` is a user: `{id, username, org, org_kind, roles, clients, disabled, locked_until, totp_enrolled, totp_required, created_at, updated_at}` (no secrets) and `totp` is `{secret, otpauth_uri}` when a second factor was enrolled, else null: SECRET SHOWN ONCE (the response is `Cache-Control: no-store`); hand it to the user, it cannot be read again", body = Object),
+        (status = 401, description = "no usable credential: send `Authorization: Bearer <token>` or the `nrmp_session` cookie (problem+json)", content_type = "application/problem+json"),
+        (status = 403, description = "the caller's roles may not do this (problem+json)", content_type = "application/problem+json"),
+        (status = 409, description = "the user name is taken (problem+json)", content_type = "application/problem+json"),
+        (status = 422, description = "invalid input; `errors` lists each field with its problem, e.g. a body that is not a JSON object or names an unknown field (problem+json)", content_type = "application/problem+json"),
+        (status = 500, description = "the accounts store failed; the detail is logged, not shown (problem+json)", content_type = "application/problem+json"),
+    )
+)]
 async fn add_user(
     State(a): Shared,
     headers: HeaderMap,
@@ -388,6 +507,22 @@ async fn add_user(
     ))
 }
 
+/// `PATCH /api/v1/users/{id}`: changes a user; absent fields stay as they are; administrators only.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/users/{id}",
+    tag = "accounts",
+    params(("id" = String, Path, description = "user id (UUID)")),
+    request_body(content = Object, content_type = "application/json", description = "a JSON object `{disabled?, roles?, clients?, password?, reset_totp?, unlock?, reason?}`: `disabled` (boolean) disables or enables the account (ending its sessions); `roles` (array of role names) and `clients` (array of person ids) replace the current lists; `password` (string) sets a new password and clears a lock-out; `reset_totp` (boolean) enrols a new second factor replacing the old one; `unlock` (boolean) clears a lock-out; `reason` (string) is recorded in the audit log. Unknown fields are refused."),
+    responses(
+        (status = 200, description = "changed: `{user, totp}` where `user` is a user: `{id, username, org, org_kind, roles, clients, disabled, locked_until, totp_enrolled, totp_required, created_at, updated_at}` (no secrets) and `totp` is `{secret, otpauth_uri}` when a second factor was enrolled, else null: SECRET SHOWN ONCE (the response is `Cache-Control: no-store`); hand it to the user, it cannot be read again", body = Object),
+        (status = 401, description = "no usable credential: send `Authorization: Bearer <token>` or the `nrmp_session` cookie (problem+json)", content_type = "application/problem+json"),
+        (status = 403, description = "the caller's roles may not do this, or the change is refused (e.g. disabling one's own account) (problem+json)", content_type = "application/problem+json"),
+        (status = 404, description = "no such user, or one the caller may not know exists (problem+json)", content_type = "application/problem+json"),
+        (status = 422, description = "invalid input; `errors` lists each field with its problem, e.g. a body that is not a JSON object or names an unknown field (problem+json)", content_type = "application/problem+json"),
+        (status = 500, description = "the accounts store failed; the detail is logged, not shown (problem+json)", content_type = "application/problem+json"),
+    )
+)]
 async fn update_user(
     State(a): Shared,
     headers: HeaderMap,
@@ -429,6 +564,20 @@ async fn update_user(
     ))
 }
 
+/// `PUT /api/v1/users/me/password`: changes the caller's own password; every session of the user ends.
+#[utoipa::path(
+    put,
+    path = "/api/v1/users/me/password",
+    tag = "accounts",
+    request_body(content = Object, content_type = "application/json", description = "a JSON object `{current_password, new_password}` (both strings, required; the new one is checked against the password policy). Unknown fields are refused."),
+    responses(
+        (status = 204, description = "changed; every session of the user ended and the `nrmp_session` cookie is cleared"),
+        (status = 401, description = "no usable credential: send `Authorization: Bearer <token>` or the `nrmp_session` cookie (problem+json)", content_type = "application/problem+json"),
+        (status = 403, description = "the caller presented an API token: sign in to change one's password (problem+json)", content_type = "application/problem+json"),
+        (status = 422, description = "invalid input; `errors` names each field: a wrong `current_password` (which counts towards the lock-out), a `new_password` the policy refuses, a missing field (problem+json)", content_type = "application/problem+json"),
+        (status = 500, description = "the accounts store failed; the detail is logged, not shown (problem+json)", content_type = "application/problem+json"),
+    )
+)]
 async fn change_password(
     State(a): Shared,
     headers: HeaderMap,

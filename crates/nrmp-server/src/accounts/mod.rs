@@ -26,7 +26,7 @@
 mod auth;
 mod demo;
 mod error;
-mod http;
+pub(crate) mod http;
 
 pub use crate::error::Problem;
 pub use auth::Caller;

@@ -37,17 +37,83 @@ async fn health_ready_metrics_and_openapi(backend: nrmp_store::Backend) {
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body["openapi"].as_str().unwrap().starts_with("3."));
     let paths = r.body["paths"].as_object().unwrap();
-    for p in [
-        "/api/v1/persons",
-        "/api/v1/incidents",
-        "/api/v1/encounters",
-        "/api/v1/incidents/{id}/risk",
-    ] {
+    // every route the API and accounts routers serve is described, with its method
+    let served: Vec<(&str, &str)> = nrmp_server::openapi::served().collect();
+    assert!(
+        served.len() >= 37,
+        "the route tables lost routes: {served:?}"
+    );
+    let missing: Vec<String> = served
+        .iter()
+        .filter(|(method, path)| paths.get(*path).and_then(|p| p.get(*method)).is_none())
+        .map(|(method, path)| format!("{} {path}", method.to_uppercase()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "served but missing from the OpenAPI document: {missing:?}"
+    );
+    // and the document describes nothing that is not served
+    let described: Vec<String> = paths
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .unwrap()
+                .keys()
+                .filter(|k| !matches!(k.as_str(), "parameters" | "summary" | "description"))
+                .map(move |m| format!("{m} {path}"))
+        })
+        .collect();
+    for d in &described {
         assert!(
-            paths.contains_key(p),
-            "{p} missing from the OpenAPI document"
+            served.iter().any(|(m, p)| format!("{m} {p}") == *d),
+            "{d} is in the OpenAPI document but not served"
         );
     }
+    // the accounts routes are tagged, and say which responses carry a secret shown once
+    let sign_in = &paths["/api/v1/session"]["post"];
+    assert_eq!(sign_in["tags"][0], "accounts");
+    assert!(
+        sign_in["responses"]["201"]["description"]
+            .as_str()
+            .unwrap()
+            .contains("SECRET SHOWN ONCE"),
+        "{sign_in}"
+    );
+    assert!(
+        sign_in["requestBody"]["description"]
+            .as_str()
+            .unwrap()
+            .contains("username")
+    );
+    for status in ["401", "403", "404", "422"] {
+        assert!(
+            paths["/api/v1/users/{id}"]["patch"]["responses"][status]["content"]
+                ["application/problem+json"]
+                .is_object(),
+            "PATCH /api/v1/users/{{id}} {status}"
+        );
+    }
+    // the routes are built from those tables: both methods of a path are served, others are a
+    // problem+json 405
+    let r = app
+        .get(
+            "/api/v1/persons?limit=1",
+            "kent-coordinator",
+            Some("weekly review"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    let r = app
+        .call(
+            Method::PATCH,
+            "/api/v1/persons",
+            Some("la-kent-lead"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{r:?}");
+    assert_eq!(r.content_type, "application/problem+json");
     app.stop().await;
 }
 
