@@ -87,9 +87,38 @@ pub fn served() -> impl Iterator<Item = (&'static str, &'static str)> {
 )]
 pub struct ApiDoc;
 
-/// The document as JSON.
+/// The document. Each operation's id is made from its method and path (e.g.
+/// `put_persons_id_profiles_rid`): unique by construction, where the handlers' names (the
+/// default) repeat across modules (`create`, `list`, `get`).
 pub fn document() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+    let mut doc = ApiDoc::openapi();
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let slug = operation_slug(path);
+        for (method, op) in [
+            ("get", &mut item.get),
+            ("put", &mut item.put),
+            ("post", &mut item.post),
+            ("delete", &mut item.delete),
+            ("options", &mut item.options),
+            ("head", &mut item.head),
+            ("patch", &mut item.patch),
+            ("trace", &mut item.trace),
+        ] {
+            if let Some(op) = op {
+                op.operation_id = Some(format!("{method}_{slug}"));
+            }
+        }
+    }
+    doc
+}
+
+/// `/api/v1/persons/{id}/profiles/{rid}` → `persons_id_profiles_rid`.
+fn operation_slug(path: &str) -> String {
+    path.trim_start_matches("/api/v1/")
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("_")
 }
 
 /// `GET /api/openapi.json`.

@@ -69,6 +69,17 @@ async fn health_ready_metrics_and_openapi(backend: nrmp_store::Backend) {
             "{d} is in the OpenAPI document but not served"
         );
     }
+    // operation ids are unique (OpenAPI requires it; the handlers' names repeat across modules)
+    let mut ids: Vec<&str> = paths
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+        .filter_map(|op| op.get("operationId").and_then(|v| v.as_str()))
+        .collect();
+    ids.sort_unstable();
+    let before = ids.len();
+    ids.dedup();
+    assert_eq!(ids.len(), before, "repeated operation ids");
+    assert_eq!(ids.len(), served.len(), "an operation without an id");
     // the accounts routes are tagged, and say which responses carry a secret shown once
     let sign_in = &paths["/api/v1/session"]["post"];
     assert_eq!(sign_in["tags"][0], "accounts");
