@@ -1,24 +1,26 @@
 //! The authorisation matrix at the HTTP layer (OWASP API1 and API3: broken object- and
-//! property-level authorisation): every test principal (each role, in each kind of
-//! organisation it fits) × cases built so that the caller is owner, involved, client, national
-//! unit or not involved × every case endpoint of the router × with and without a stated reason.
-//! The outcome must be what `nrmp_domain::access::decide` says.
+//! property-level authorisation): every test principal (each role, in each kind of organisation
+//! it fits) × cases built so that the caller is owner, involved, client, national unit or not
+//! involved × every case endpoint of the router × with and without a stated reason. The outcome
+//! must be what `nrmp_domain::access::decide` says.
 //!
 //! - Reads (a person, an incident, a profile, a found person): the status, and for an allowed
 //!   read exactly the granted fields — a withheld field must be absent from the JSON.
 //! - Lists and searches (incidents, persons, found persons, the encounter check): the register
-//!   decision gives the status; each case's row decision whether its row appears, and with which
-//!   keys. A person's history: the read decision. The statistics: allowed or refused per role, and
-//!   the answer never holds a person's id.
-//! - Writes, from one table ([`write_table`]: method, path, body, action, resource and the fields
-//!   the write changes): correcting an incident and changing who is involved, a sighting, the
-//!   return, the return-home interview, replacing a person, adding and updating NRM referrals and
-//!   placements, a new profile and a new profile version; and apart from the table a grade
-//!   change, reporting a new incident and identifying a found person. The status follows the
-//!   decision on the case as it stands, 403 (naming the field, for the table) when the write
-//!   touches a field outside the grant (`Grant::check_writes`); on success the change is in the store and the local authority that
-//!   owns the child's record sees it in the person's history (when its grant covers the field);
-//!   on refusal nothing in the case changed (checked for the table and the identification).
+//!   decision gives the status; each case's row decision whether its row appears, and with
+//!   which keys. A person's history: the person's read decision, and each kind of record
+//!   present (and redacted) only as that kind's read decision allows. The statistics: allowed
+//!   or refused per role, and the answer never holds a person's id.
+//! - Writes, from one table ([`write_table`]: method, path, body, action, resource and the
+//!   fields the write changes): correcting an incident and changing who is involved, a
+//!   sighting, the return, the return-home interview, replacing a person, adding and updating
+//!   NRM referrals and placements, a new profile and a new profile version; and apart from the
+//!   table a grade change, reporting a new incident and identifying a found person. The status
+//!   follows the decision on the case as it stands, 403 (naming the field, for the table) when
+//!   the write touches a field outside the grant (`Grant::check_writes`); on success the change
+//!   is in the store and the local authority that owns the child's record sees it in the
+//!   person's history (when its grant covers the field); on refusal nothing in the case changed
+//!   (checked for the table, the grade change and the identification).
 
 use crate::helpers::{PRINCIPALS, TestApp, principal, spawn_app};
 use nrmp_domain::access::{
@@ -397,6 +399,16 @@ async fn every_role_relation_endpoint_and_field_matches_the_policy(backend: nrmp
                     r.status, want,
                     "{token} grade change reason={reason:?}: {d:?} {r:?}"
                 );
+                let after = format!("{:?}", case(&app, &fx.person).await.history);
+                if want == StatusCode::OK {
+                    assert_ne!(after, format!("{h:?}"), "{token} grade change not stored");
+                } else {
+                    assert_eq!(
+                        after,
+                        format!("{h:?}"),
+                        "{token} refused grade change was stored"
+                    );
+                }
                 checks += 1;
             }
         }
@@ -776,6 +788,107 @@ async fn fresh_open_case(app: &TestApp, template: usize) -> String {
     pid
 }
 
+/// The keys of each record in `items` (a JSON array) must be the keys of the matching record of
+/// `records` (by id) redacted to `fields`.
+fn check_items<T: nrmp_domain::access::Redact>(
+    what: &str,
+    items: &Value,
+    records: &[T],
+    id_of: fn(&T) -> String,
+    fields: &nrmp_domain::access::FieldSet,
+    flags: bool,
+) where
+    T::View: serde::Serialize,
+{
+    let items = items.as_array().unwrap();
+    let ids: BTreeSet<String> = records.iter().map(id_of).collect();
+    assert_eq!(items.len(), ids.len(), "{what}: one item per record");
+    for item in items {
+        let rec = records
+            .iter()
+            .rev()
+            .find(|r| item["id"] == id_of(r).as_str())
+            .unwrap_or_else(|| panic!("{what}: an item of no record: {item}"));
+        let mut expected = keys(&serde_json::to_value(redact(rec, fields)).unwrap());
+        if flags && fields.contains(Field::WarningFlags) {
+            expected.insert("warning_flags".into());
+        }
+        assert_eq!(
+            keys(item),
+            expected,
+            "{what}: fields beyond or short of the grant"
+        );
+    }
+}
+
+/// A person's history: the person redacted to the read grant, and each kind of record present
+/// only if that kind may be read (reason included), each record redacted to its kind's grant.
+fn check_history(who: &Principal, token: &str, body: &Value, c: &Case, reason: bool) {
+    let target = Target::Case(&c.ctx);
+    let d = decide(who, Action::Read, ResourceKind::Person, &target);
+    let h = &c.history;
+    assert_eq!(
+        keys(&body["person"]),
+        keys(&serde_json::to_value(redact(&h.person, &d.fields())).unwrap()),
+        "{token} history: person fields"
+    );
+    let mut expected_keys = BTreeSet::from(["person".to_owned()]);
+    for (key, kind) in [
+        ("incidents", ResourceKind::Incident),
+        ("referrals", ResourceKind::NrmReferral),
+        ("placements", ResourceKind::Placement),
+        ("profiles", ResourceKind::Profile),
+    ] {
+        let d = decide(who, Action::Read, kind, &target);
+        if expected_status(&d, reason) != StatusCode::OK {
+            continue;
+        }
+        expected_keys.insert(key.to_owned());
+        let what = format!("{token} history {key}");
+        let fields = d.fields();
+        let items = &body[key];
+        match kind {
+            ResourceKind::Incident => check_items(
+                &what,
+                items,
+                &h.incidents,
+                |r| r.id.to_string(),
+                &fields,
+                true,
+            ),
+            ResourceKind::NrmReferral => check_items(
+                &what,
+                items,
+                &h.referrals,
+                |r| r.id.to_string(),
+                &fields,
+                false,
+            ),
+            ResourceKind::Placement => check_items(
+                &what,
+                items,
+                &h.placements,
+                |r| r.id.to_string(),
+                &fields,
+                false,
+            ),
+            _ => check_items(
+                &what,
+                items,
+                &h.profiles,
+                |r| r.id.to_string(),
+                &fields,
+                false,
+            ),
+        }
+    }
+    assert_eq!(
+        keys(body),
+        expected_keys,
+        "{token} history: record kinds beyond or short of the grants"
+    );
+}
+
 /// What a write must answer: the decision's status, 403 if it touches a field outside the
 /// grant, and 201 for a created record.
 fn expected_write(d: &Decision, reason: bool, w: &Write) -> StatusCode {
@@ -998,11 +1111,7 @@ async fn every_write_list_and_statistics_endpoint_matches_the_policy(backend: nr
                     "{token} history: {d:?} {r:?}"
                 );
                 if r.status == StatusCode::OK {
-                    assert_eq!(
-                        r.body["person"]["id"],
-                        fx.person.as_str(),
-                        "{token} history: {r:?}"
-                    );
+                    check_history(&who, token, &r.body, &c, reason.is_some());
                 }
                 checks += 1;
             }
