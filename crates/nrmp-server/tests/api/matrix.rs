@@ -15,12 +15,13 @@
 //!   fields the write changes): correcting an incident and changing who is involved, a
 //!   sighting, the return, the return-home interview, replacing a person, adding and updating
 //!   NRM referrals and placements, a new profile and a new profile version; and apart from the
-//!   table a grade change, reporting a new incident and identifying a found person. The status
-//!   follows the decision on the case as it stands, 403 (naming the field, for the table) when
-//!   the write touches a field outside the grant (`Grant::check_writes`); on success the change
-//!   is in the store and the local authority that owns the child's record sees it in the
-//!   person's history (when its grant covers the field); on refusal nothing in the case changed
-//!   (checked for the table, the grade change and the identification).
+//!   table a grade change, reporting a new incident, creating a person or a found person, and
+//!   identifying a found person. The status follows the decision on the case as it stands, 403
+//!   (naming the field, for the table) when the write touches a field outside the grant
+//!   (`Grant::check_writes`); on success the change is in the store and the local authority
+//!   that owns the child's record sees it in the person's history (when its grant covers the
+//!   field); on refusal nothing in the store changed (checked for all but reporting a new
+//!   incident).
 
 use crate::helpers::{PRINCIPALS, TestApp, principal, spawn_app};
 use nrmp_domain::access::{
@@ -1311,7 +1312,76 @@ async fn every_write_list_and_statistics_endpoint_matches_the_policy(backend: nr
             }
         }
     }
-    let writes = table.len() * 2 * 2;
+    // creating a new case: a person, a found person (the caller's organisation owns it)
+    let creations: [(&str, ResourceKind, Value, &[Field]); 2] = [
+        (
+            "/api/v1/persons",
+            ResourceKind::Person,
+            crate::helpers::person_body("New", "Person"),
+            &[
+                Field::Names,
+                Field::DateOfBirth,
+                Field::Sex,
+                Field::Nationalities,
+                Field::Languages,
+                Field::Description,
+                Field::Organisations,
+            ],
+        ),
+        (
+            "/api/v1/found-persons",
+            ResourceKind::FoundPerson,
+            json!({"found_at": crate::helpers::now(), "place": {"description": "Dover ferry terminal", "authority": null, "force": null},
+                   "sex": "female", "description": {"height_cm": [150, 160], "build": null, "hair": null, "eyes": null, "marks": [], "photos": []}}),
+            &[
+                Field::Organisations,
+                Field::FoundDetails,
+                Field::Sex,
+                Field::Description,
+            ],
+        ),
+    ];
+    let mut created = BTreeSet::new();
+    for (token, ..) in PRINCIPALS {
+        let who = principal(token, vec![]);
+        for (path, kind, body, fields) in &creations {
+            for reason in [None, Some(reason_text)] {
+                let d = decide(&who, Action::Create, *kind, &Target::NewCase);
+                let mut want = expected_status(&d, reason.is_some());
+                if want == StatusCode::OK {
+                    want = if fields.iter().all(|f| d.fields().contains(*f)) {
+                        StatusCode::CREATED
+                    } else {
+                        StatusCode::FORBIDDEN
+                    };
+                }
+                let before = app.db.store.counts().await.unwrap();
+                let r = app.post(path, token, reason, body.clone()).await;
+                assert_eq!(
+                    r.status, want,
+                    "{token} POST {path} reason={reason:?}: {d:?} {r:?}"
+                );
+                let after = app.db.store.counts().await.unwrap();
+                let grew =
+                    (after.persons - before.persons) + (after.found_persons - before.found_persons);
+                assert_eq!(
+                    grew,
+                    u64::from(want == StatusCode::CREATED),
+                    "{token} POST {path}: {want} but {grew} new records"
+                );
+                created.insert((*path, want == StatusCode::CREATED));
+                checks += 1;
+            }
+        }
+    }
+    for (path, ..) in &creations {
+        assert!(created.contains(&(*path, true)), "nobody could POST {path}");
+        assert!(
+            created.contains(&(*path, false)),
+            "nobody was refused POST {path}"
+        );
+    }
+    let writes = table.len() * 2 * 2 + creations.len() * 2;
     assert_eq!(
         checks,
         PRINCIPALS.len() * (writes + 2 * (fixtures.len() + 3) + fixtures.len() * 2)
