@@ -19,6 +19,7 @@
 //! input lists each field with its problem. Responses carrying a secret are `no-store`.
 
 use super::{AccountError, Accounts, Caller, NewUser, UserUpdate};
+use crate::extract::{SESSION_COOKIE, credential};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -31,9 +32,6 @@ use nrmp_domain::organisation::OrgCode;
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
-
-/// The session cookie's name.
-pub const SESSION_COOKIE: &str = "nrmp_session";
 
 crate::openapi::served_routes!(ROUTES, table, Arc<Accounts>;
     post "/api/v1/session" => sign_in,
@@ -54,31 +52,6 @@ pub fn routes(accounts: Arc<Accounts>) -> Router {
 }
 
 type Shared = State<Arc<Accounts>>;
-
-/// The bearer credential of a request: the `Authorization: Bearer` header, else the session
-/// cookie.
-pub(crate) fn credential(headers: &HeaderMap) -> Option<String> {
-    if let Some(v) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    {
-        let v = v.trim();
-        if let Some((scheme, token)) = v.split_once(' ')
-            && scheme.eq_ignore_ascii_case("bearer")
-        {
-            return Some(token.trim().to_owned());
-        }
-    }
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == SESSION_COOKIE)
-        .map(|(_, v)| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
-}
 
 async fn caller(
     accounts: &Accounts,

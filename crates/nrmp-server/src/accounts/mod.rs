@@ -29,10 +29,11 @@ mod error;
 pub(crate) mod http;
 
 pub use crate::error::Problem;
+pub use crate::extract::SESSION_COOKIE;
 pub use auth::Caller;
 pub use demo::{DEMO_PREFIX, DemoSignIn, create_demo_users};
 pub use error::AccountError;
-pub use http::{SESSION_COOKIE, routes};
+pub use http::routes;
 
 use chrono::{DateTime, Utc};
 use nrmp_domain::access::{Action, Principal, ResourceKind, Role, Target, authorize};
