@@ -4,7 +4,38 @@
 //! depends on the caller's grant, which a static schema cannot express.
 
 use axum::Json;
+use std::collections::BTreeMap;
 use utoipa::OpenApi;
+use utoipa::openapi::{ContentBuilder, RefOr, Response, ResponseBuilder};
+
+/// The problem+json answers every case endpoint can give, listed once for all their
+/// `#[utoipa::path(responses(…))]`: 400 (malformed, or a reason missing), 401, 403, 404 (also
+/// for records the caller may not know exist) and 422 (naming each field).
+pub struct CaseProblems;
+
+impl utoipa::IntoResponses for CaseProblems {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        [
+            ("400", "malformed body or missing reason (problem+json)"),
+            ("401", "not signed in"),
+            ("403", "the role may not do this"),
+            (
+                "404",
+                "no such record, or one the caller may not know exists",
+            ),
+            ("422", "invalid input; `errors` names each field"),
+        ]
+        .into_iter()
+        .map(|(status, description)| {
+            let response = ResponseBuilder::new()
+                .description(description)
+                .content("application/problem+json", ContentBuilder::new().build())
+                .build();
+            (status.to_owned(), RefOr::T(response))
+        })
+        .collect()
+    }
+}
 
 /// Declares a router's routes once: `served_routes!(ROUTES, fn_name, StateType; get "/a" => h, post "/a" => h2, …)`
 /// defines `const ROUTES: &[(&str, &str)]` (lower-case method, path) and

@@ -227,11 +227,7 @@ impl EncounterInput {
     request_body(content = Object, content_type = "application/json", description = "see docs/api.md"),
     responses(
         (status = 200, description = "the record(s) redacted to the caller's grant", body = Object),
-        (status = 400, description = "malformed body or missing reason (problem+json)", content_type = "application/problem+json"),
-        (status = 401, description = "not signed in", content_type = "application/problem+json"),
-        (status = 403, description = "the role may not do this", content_type = "application/problem+json"),
-        (status = 404, description = "no such record, or one the caller may not know exists", content_type = "application/problem+json"),
-        (status = 422, description = "invalid input; `errors` names each field", content_type = "application/problem+json"),
+        crate::openapi::CaseProblems,
     )
 )]
 pub async fn check(

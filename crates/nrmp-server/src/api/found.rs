@@ -111,11 +111,7 @@ fn view_after_write(
     request_body(content = Object, content_type = "application/json", description = "see docs/api.md"),
     responses(
         (status = 201, description = "created; the record as the caller may read it", body = Object),
-        (status = 400, description = "malformed body or missing reason (problem+json)", content_type = "application/problem+json"),
-        (status = 401, description = "not signed in", content_type = "application/problem+json"),
-        (status = 403, description = "the role may not do this", content_type = "application/problem+json"),
-        (status = 404, description = "no such record, or one the caller may not know exists", content_type = "application/problem+json"),
-        (status = 422, description = "invalid input; `errors` names each field", content_type = "application/problem+json"),
+        crate::openapi::CaseProblems,
     )
 )]
 pub async fn create(
@@ -185,11 +181,7 @@ pub async fn create(
     params(("id" = String, Path, description = "record id (UUID)"), ("X-NRMP-Reason" = Option<String>, Header, description = "why the caller consults or changes the record; required for searches and for cases the caller's organisation is not involved in")),
     responses(
         (status = 200, description = "the record(s) redacted to the caller's grant", body = Object),
-        (status = 400, description = "malformed body or missing reason (problem+json)", content_type = "application/problem+json"),
-        (status = 401, description = "not signed in", content_type = "application/problem+json"),
-        (status = 403, description = "the role may not do this", content_type = "application/problem+json"),
-        (status = 404, description = "no such record, or one the caller may not know exists", content_type = "application/problem+json"),
-        (status = 422, description = "invalid input; `errors` names each field", content_type = "application/problem+json"),
+        crate::openapi::CaseProblems,
     )
 )]
 pub async fn get(
@@ -244,11 +236,7 @@ pub struct IdentifyInput {
     request_body(content = Object, content_type = "application/json", description = "see docs/api.md"),
     responses(
         (status = 200, description = "the record(s) redacted to the caller's grant", body = Object),
-        (status = 400, description = "malformed body or missing reason (problem+json)", content_type = "application/problem+json"),
-        (status = 401, description = "not signed in", content_type = "application/problem+json"),
-        (status = 403, description = "the role may not do this", content_type = "application/problem+json"),
-        (status = 404, description = "no such record, or one the caller may not know exists", content_type = "application/problem+json"),
-        (status = 422, description = "invalid input; `errors` names each field", content_type = "application/problem+json"),
+        crate::openapi::CaseProblems,
     )
 )]
 pub async fn identify(
@@ -347,11 +335,7 @@ fn parse_cursor(field: &str, s: &str) -> Result<FoundCursor, nrmp_domain::FieldE
     params(("unidentified" = Option<String>, Query), ("found_by" = Option<String>, Query), ("limit" = Option<String>, Query), ("after" = Option<String>, Query), ("X-NRMP-Reason" = Option<String>, Header, description = "why the caller consults or changes the record; required for searches and for cases the caller's organisation is not involved in")),
     responses(
         (status = 200, description = "the record(s) redacted to the caller's grant", body = Object),
-        (status = 400, description = "malformed body or missing reason (problem+json)", content_type = "application/problem+json"),
-        (status = 401, description = "not signed in", content_type = "application/problem+json"),
-        (status = 403, description = "the role may not do this", content_type = "application/problem+json"),
-        (status = 404, description = "no such record, or one the caller may not know exists", content_type = "application/problem+json"),
-        (status = 422, description = "invalid input; `errors` names each field", content_type = "application/problem+json"),
+        crate::openapi::CaseProblems,
     )
 )]
 pub async fn list(

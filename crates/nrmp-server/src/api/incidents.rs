@@ -243,11 +243,7 @@ fn after_write(
     request_body(content = Object, content_type = "application/json", description = "see docs/api.md"),
     responses(
         (status = 201, description = "created; the record as the caller may read it", body = Object),
-        (status = 400, description = "malformed body or missing reason (problem+json)", content_type = "application/problem+json"),
-        (status = 401, description = "not signed in", content_type = "application/problem+json"),
-        (status = 403, description = "the role may not do this", content_type = "application/problem+json"),
-        (status = 404, description = "no such record, or one the caller may not know exists", content_type = "application/problem+json"),
-        (status = 422, description = "invalid input; `errors` names each field", content_type = "application/problem+json"),
+        crate::openapi::CaseProblems,
     )
 )]
 pub async fn create(
@@ -342,11 +338,7 @@ pub async fn create(
     params(("id" = String, Path, description = "record id (UUID)"), ("X-NRMP-Reason" = Option<String>, Header, description = "why the caller consults or changes the record; required for searches and for cases the caller's organisation is not involved in")),
     responses(
         (status = 200, description = "the record(s) redacted to the caller's grant", body = Object),
-        (status = 400, description = "malformed body or missing reason (problem+json)", content_type = "application/problem+json"),
-        (status = 401, description = "not signed in", content_type = "application/problem+json"),
-        (status = 403, description = "the role may not do this", content_type = "application/problem+json"),
-        (status = 404, description = "no such record, or one the caller may not know exists", content_type = "application/problem+json"),
-        (status = 422, description = "invalid input; `errors` names each field", content_type = "application/problem+json"),
+        crate::openapi::CaseProblems,
     )
 )]
 pub async fn get(
@@ -454,11 +446,7 @@ async fn update_with(
     request_body(content = Object, content_type = "application/json", description = "see docs/api.md"),
     responses(
         (status = 200, description = "the record(s) redacted to the caller's grant", body = Object),
-        (status = 400, description = "malformed body or missing reason (problem+json)", content_type = "application/problem+json"),
-        (status = 401, description = "not signed in", content_type = "application/problem+json"),
-        (status = 403, description = "the role may not do this", content_type = "application/problem+json"),
-        (status = 404, description = "no such record, or one the caller may not know exists", content_type = "application/problem+json"),
-        (status = 422, description = "invalid input; `errors` names each field", content_type = "application/problem+json"),
+        crate::openapi::CaseProblems,
     )
 )]
 pub async fn change_grade(
@@ -518,11 +506,7 @@ pub struct SightingInput {
     request_body(content = Object, content_type = "application/json", description = "see docs/api.md"),
     responses(
         (status = 200, description = "the record(s) redacted to the caller's grant", body = Object),
-        (status = 400, description = "malformed body or missing reason (problem+json)", content_type = "application/problem+json"),
-        (status = 401, description = "not signed in", content_type = "application/problem+json"),
-        (status = 403, description = "the role may not do this", content_type = "application/problem+json"),
-        (status = 404, description = "no such record, or one the caller may not know exists", content_type = "application/problem+json"),
-        (status = 422, description = "invalid input; `errors` names each field", content_type = "application/problem+json"),
+        crate::openapi::CaseProblems,
     )
 )]
 pub async fn add_sighting(
@@ -583,11 +567,7 @@ pub struct ReturnInput {
     request_body(content = Object, content_type = "application/json", description = "see docs/api.md"),
     responses(
         (status = 200, description = "the record(s) redacted to the caller's grant", body = Object),
-        (status = 400, description = "malformed body or missing reason (problem+json)", content_type = "application/problem+json"),
-        (status = 401, description = "not signed in", content_type = "application/problem+json"),
-        (status = 403, description = "the role may not do this", content_type = "application/problem+json"),
-        (status = 404, description = "no such record, or one the caller may not know exists", content_type = "application/problem+json"),
-        (status = 422, description = "invalid input; `errors` names each field", content_type = "application/problem+json"),
+        crate::openapi::CaseProblems,
     )
 )]
 pub async fn record_return(
@@ -656,11 +636,7 @@ pub struct InterviewInput {
     request_body(content = Object, content_type = "application/json", description = "see docs/api.md"),
     responses(
         (status = 200, description = "the record(s) redacted to the caller's grant", body = Object),
-        (status = 400, description = "malformed body or missing reason (problem+json)", content_type = "application/problem+json"),
-        (status = 401, description = "not signed in", content_type = "application/problem+json"),
-        (status = 403, description = "the role may not do this", content_type = "application/problem+json"),
-        (status = 404, description = "no such record, or one the caller may not know exists", content_type = "application/problem+json"),
-        (status = 422, description = "invalid input; `errors` names each field", content_type = "application/problem+json"),
+        crate::openapi::CaseProblems,
     )
 )]
 pub async fn record_interview(
@@ -726,11 +702,7 @@ pub struct IncidentPatch {
     request_body(content = Object, content_type = "application/json", description = "see docs/api.md"),
     responses(
         (status = 200, description = "the record(s) redacted to the caller's grant", body = Object),
-        (status = 400, description = "malformed body or missing reason (problem+json)", content_type = "application/problem+json"),
-        (status = 401, description = "not signed in", content_type = "application/problem+json"),
-        (status = 403, description = "the role may not do this", content_type = "application/problem+json"),
-        (status = 404, description = "no such record, or one the caller may not know exists", content_type = "application/problem+json"),
-        (status = 422, description = "invalid input; `errors` names each field", content_type = "application/problem+json"),
+        crate::openapi::CaseProblems,
     )
 )]
 pub async fn patch(
@@ -819,11 +791,7 @@ fn cursor_text(i: &Incident) -> String {
     params(("open" = Option<String>, Query), ("risk" = Option<String>, Query), ("force" = Option<String>, Query), ("owning_org" = Option<String>, Query), ("authority" = Option<String>, Query), ("person_id" = Option<String>, Query), ("category" = Option<String>, Query), ("missing_longer_than_hours" = Option<String>, Query), ("limit" = Option<String>, Query), ("after" = Option<String>, Query), ("X-NRMP-Reason" = Option<String>, Header, description = "why the caller consults or changes the record; required for searches and for cases the caller's organisation is not involved in")),
     responses(
         (status = 200, description = "the record(s) redacted to the caller's grant", body = Object),
-        (status = 400, description = "malformed body or missing reason (problem+json)", content_type = "application/problem+json"),
-        (status = 401, description = "not signed in", content_type = "application/problem+json"),
-        (status = 403, description = "the role may not do this", content_type = "application/problem+json"),
-        (status = 404, description = "no such record, or one the caller may not know exists", content_type = "application/problem+json"),
-        (status = 422, description = "invalid input; `errors` names each field", content_type = "application/problem+json"),
+        crate::openapi::CaseProblems,
     )
 )]
 pub async fn list(

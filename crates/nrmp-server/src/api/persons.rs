@@ -151,11 +151,7 @@ fn created(location: String, body: serde_json::Value) -> Response {
     request_body(content = Object, content_type = "application/json", description = "see docs/api.md"),
     responses(
         (status = 201, description = "created; the record as the caller may read it", body = Object),
-        (status = 400, description = "malformed body or missing reason (problem+json)", content_type = "application/problem+json"),
-        (status = 401, description = "not signed in", content_type = "application/problem+json"),
-        (status = 403, description = "the role may not do this", content_type = "application/problem+json"),
-        (status = 404, description = "no such record, or one the caller may not know exists", content_type = "application/problem+json"),
-        (status = 422, description = "invalid input; `errors` names each field", content_type = "application/problem+json"),
+        crate::openapi::CaseProblems,
     )
 )]
 pub async fn create(
@@ -230,11 +226,7 @@ fn render_after_write(
     params(("id" = String, Path, description = "record id (UUID)"), ("X-NRMP-Reason" = Option<String>, Header, description = "why the caller consults or changes the record; required for searches and for cases the caller's organisation is not involved in")),
     responses(
         (status = 200, description = "the record(s) redacted to the caller's grant", body = Object),
-        (status = 400, description = "malformed body or missing reason (problem+json)", content_type = "application/problem+json"),
-        (status = 401, description = "not signed in", content_type = "application/problem+json"),
-        (status = 403, description = "the role may not do this", content_type = "application/problem+json"),
-        (status = 404, description = "no such record, or one the caller may not know exists", content_type = "application/problem+json"),
-        (status = 422, description = "invalid input; `errors` names each field", content_type = "application/problem+json"),
+        crate::openapi::CaseProblems,
     )
 )]
 pub async fn get(
@@ -279,11 +271,7 @@ pub async fn get(
     request_body(content = Object, content_type = "application/json", description = "see docs/api.md"),
     responses(
         (status = 200, description = "the record(s) redacted to the caller's grant", body = Object),
-        (status = 400, description = "malformed body or missing reason (problem+json)", content_type = "application/problem+json"),
-        (status = 401, description = "not signed in", content_type = "application/problem+json"),
-        (status = 403, description = "the role may not do this", content_type = "application/problem+json"),
-        (status = 404, description = "no such record, or one the caller may not know exists", content_type = "application/problem+json"),
-        (status = 422, description = "invalid input; `errors` names each field", content_type = "application/problem+json"),
+        crate::openapi::CaseProblems,
     )
 )]
 pub async fn replace(
@@ -354,11 +342,7 @@ pub struct PersonListQuery {
     params(("owning_org" = Option<String>, Query), ("limit" = Option<String>, Query), ("after" = Option<String>, Query), ("X-NRMP-Reason" = Option<String>, Header, description = "why the caller consults or changes the record; required for searches and for cases the caller's organisation is not involved in")),
     responses(
         (status = 200, description = "the record(s) redacted to the caller's grant", body = Object),
-        (status = 400, description = "malformed body or missing reason (problem+json)", content_type = "application/problem+json"),
-        (status = 401, description = "not signed in", content_type = "application/problem+json"),
-        (status = 403, description = "the role may not do this", content_type = "application/problem+json"),
-        (status = 404, description = "no such record, or one the caller may not know exists", content_type = "application/problem+json"),
-        (status = 422, description = "invalid input; `errors` names each field", content_type = "application/problem+json"),
+        crate::openapi::CaseProblems,
     )
 )]
 pub async fn list(
@@ -490,11 +474,7 @@ pub struct HistoryView {
     params(("id" = String, Path, description = "record id (UUID)"), ("X-NRMP-Reason" = Option<String>, Header, description = "why the caller consults or changes the record; required for searches and for cases the caller's organisation is not involved in")),
     responses(
         (status = 200, description = "the record(s) redacted to the caller's grant", body = Object),
-        (status = 400, description = "malformed body or missing reason (problem+json)", content_type = "application/problem+json"),
-        (status = 401, description = "not signed in", content_type = "application/problem+json"),
-        (status = 403, description = "the role may not do this", content_type = "application/problem+json"),
-        (status = 404, description = "no such record, or one the caller may not know exists", content_type = "application/problem+json"),
-        (status = 422, description = "invalid input; `errors` names each field", content_type = "application/problem+json"),
+        crate::openapi::CaseProblems,
     )
 )]
 pub async fn history(

@@ -172,11 +172,7 @@ fn check_reference(r: &Option<String>) -> ApiResult<()> {
     request_body(content = Object, content_type = "application/json", description = "see docs/api.md"),
     responses(
         (status = 201, description = "created; the record as the caller may read it", body = Object),
-        (status = 400, description = "malformed body or missing reason (problem+json)", content_type = "application/problem+json"),
-        (status = 401, description = "not signed in", content_type = "application/problem+json"),
-        (status = 403, description = "the role may not do this", content_type = "application/problem+json"),
-        (status = 404, description = "no such record, or one the caller may not know exists", content_type = "application/problem+json"),
-        (status = 422, description = "invalid input; `errors` names each field", content_type = "application/problem+json"),
+        crate::openapi::CaseProblems,
     )
 )]
 pub async fn create_referral(
@@ -248,11 +244,7 @@ pub async fn create_referral(
     request_body(content = Object, content_type = "application/json", description = "see docs/api.md"),
     responses(
         (status = 200, description = "the record(s) redacted to the caller's grant", body = Object),
-        (status = 400, description = "malformed body or missing reason (problem+json)", content_type = "application/problem+json"),
-        (status = 401, description = "not signed in", content_type = "application/problem+json"),
-        (status = 403, description = "the role may not do this", content_type = "application/problem+json"),
-        (status = 404, description = "no such record, or one the caller may not know exists", content_type = "application/problem+json"),
-        (status = 422, description = "invalid input; `errors` names each field", content_type = "application/problem+json"),
+        crate::openapi::CaseProblems,
     )
 )]
 pub async fn update_referral(
@@ -358,11 +350,7 @@ fn placement_parts(p: &Placement) -> Vec<(Field, serde_json::Value)> {
     request_body(content = Object, content_type = "application/json", description = "see docs/api.md"),
     responses(
         (status = 201, description = "created; the record as the caller may read it", body = Object),
-        (status = 400, description = "malformed body or missing reason (problem+json)", content_type = "application/problem+json"),
-        (status = 401, description = "not signed in", content_type = "application/problem+json"),
-        (status = 403, description = "the role may not do this", content_type = "application/problem+json"),
-        (status = 404, description = "no such record, or one the caller may not know exists", content_type = "application/problem+json"),
-        (status = 422, description = "invalid input; `errors` names each field", content_type = "application/problem+json"),
+        crate::openapi::CaseProblems,
     )
 )]
 pub async fn create_placement(
@@ -436,11 +424,7 @@ pub async fn create_placement(
     request_body(content = Object, content_type = "application/json", description = "see docs/api.md"),
     responses(
         (status = 200, description = "the record(s) redacted to the caller's grant", body = Object),
-        (status = 400, description = "malformed body or missing reason (problem+json)", content_type = "application/problem+json"),
-        (status = 401, description = "not signed in", content_type = "application/problem+json"),
-        (status = 403, description = "the role may not do this", content_type = "application/problem+json"),
-        (status = 404, description = "no such record, or one the caller may not know exists", content_type = "application/problem+json"),
-        (status = 422, description = "invalid input; `errors` names each field", content_type = "application/problem+json"),
+        crate::openapi::CaseProblems,
     )
 )]
 pub async fn update_placement(
@@ -606,11 +590,7 @@ impl ProfileInput {
     request_body(content = Object, content_type = "application/json", description = "see docs/api.md"),
     responses(
         (status = 201, description = "created; the record as the caller may read it", body = Object),
-        (status = 400, description = "malformed body or missing reason (problem+json)", content_type = "application/problem+json"),
-        (status = 401, description = "not signed in", content_type = "application/problem+json"),
-        (status = 403, description = "the role may not do this", content_type = "application/problem+json"),
-        (status = 404, description = "no such record, or one the caller may not know exists", content_type = "application/problem+json"),
-        (status = 422, description = "invalid input; `errors` names each field", content_type = "application/problem+json"),
+        crate::openapi::CaseProblems,
     )
 )]
 pub async fn create_profile(
@@ -685,11 +665,7 @@ pub async fn create_profile(
     request_body(content = Object, content_type = "application/json", description = "see docs/api.md"),
     responses(
         (status = 200, description = "the record(s) redacted to the caller's grant", body = Object),
-        (status = 400, description = "malformed body or missing reason (problem+json)", content_type = "application/problem+json"),
-        (status = 401, description = "not signed in", content_type = "application/problem+json"),
-        (status = 403, description = "the role may not do this", content_type = "application/problem+json"),
-        (status = 404, description = "no such record, or one the caller may not know exists", content_type = "application/problem+json"),
-        (status = 422, description = "invalid input; `errors` names each field", content_type = "application/problem+json"),
+        crate::openapi::CaseProblems,
     )
 )]
 pub async fn new_profile_version(
@@ -756,11 +732,7 @@ pub struct ProfileQuery {
     params(("id" = String, Path, description = "record id (UUID)"), ("rid" = String, Path, description = "record id (UUID)"), ("version" = Option<String>, Query), ("X-NRMP-Reason" = Option<String>, Header, description = "why the caller consults or changes the record; required for searches and for cases the caller's organisation is not involved in")),
     responses(
         (status = 200, description = "the record(s) redacted to the caller's grant", body = Object),
-        (status = 400, description = "malformed body or missing reason (problem+json)", content_type = "application/problem+json"),
-        (status = 401, description = "not signed in", content_type = "application/problem+json"),
-        (status = 403, description = "the role may not do this", content_type = "application/problem+json"),
-        (status = 404, description = "no such record, or one the caller may not know exists", content_type = "application/problem+json"),
-        (status = 422, description = "invalid input; `errors` names each field", content_type = "application/problem+json"),
+        crate::openapi::CaseProblems,
     )
 )]
 pub async fn get_profile(
