@@ -13,6 +13,7 @@
 //! | [`missing`] | "who went missing" breakdowns and their disclosure control |
 //! | [`survival`] | follow-up subjects for time to first missing episode |
 //! | [`request`] | one serialisable request per table, and who may ask for what |
+//! | [`researcher`] | what the researcher role sees: tables cut from fixed yearly plans |
 //! | [`publish`] | one function per published table (and [`publish::publish`] to dispatch) |
 //! | [`spend`] | spend per child: the CSV table and the ecological model |
 //! | [`report`] | what a published table is: tables, grids, notes, charts; text/CSV/JSON |
@@ -51,6 +52,7 @@ pub mod missing;
 pub mod publish;
 pub mod report;
 pub mod request;
+pub mod researcher;
 pub mod snapshot;
 pub mod spend;
 pub mod survival;
@@ -60,4 +62,5 @@ pub use error::{AnalysisError, Result};
 pub use load::{PAGE, load_snapshot, load_snapshot_paged};
 pub use report::{Chart, Grid, OutFormat, Report};
 pub use request::{Audience, StatsRequest};
+pub use researcher::ResearcherView;
 pub use snapshot::{Snapshot, SnapshotBuilder};

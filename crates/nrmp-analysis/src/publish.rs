@@ -11,8 +11,8 @@
 //! | [`crate::spend::spend_model`] | missing rates against spend per child (ecological) |
 //!
 //! [`publish`] dispatches a [`StatsRequest`] to them; [`publish_jointly`] publishes a set of
-//! tables under one suppression plan, and [`publish_for_researcher`] is what an API endpoint
-//! for the researcher role calls.
+//! tables under one suppression plan; what the researcher role may see is cut from fixed
+//! yearly plans by [`crate::researcher::ResearcherView`].
 
 use crate::error::{AnalysisError, Result};
 use crate::missing::{self, By, RowStatus};
@@ -74,15 +74,8 @@ pub fn publish_jointly(
     for r in reqs {
         r.check_for(Audience::Analyst)?;
     }
-    let breakdowns: Vec<Option<missing::Breakdown>> = reqs
-        .par_iter()
-        .map(|r| match r {
-            StatsRequest::Missing(a) => Some(missing_breakdown(s, a)),
-            StatsRequest::Trend(a) => Some(trend_breakdown(s, a)),
-            StatsRequest::ProportionTrafficked(a) => Some(trafficked_breakdown(s, a)),
-            _ => None,
-        })
-        .collect();
+    let breakdowns: Vec<Option<missing::Breakdown>> =
+        reqs.par_iter().map(|r| linked_breakdown(s, r)).collect();
     let linked: Vec<(usize, &missing::Breakdown)> = breakdowns
         .iter()
         .enumerate()
@@ -104,15 +97,44 @@ pub fn publish_jointly(
     }
     reqs.par_iter()
         .zip(breakdowns.par_iter().zip(statuses.par_iter()))
-        .map(|(r, (b, st))| match (r, b, st) {
-            (StatsRequest::Missing(a), Some(b), Some(st)) => Ok(missing_from(s, a, b, st)),
-            (StatsRequest::Trend(a), Some(b), Some(st)) => trend_from(s, a, b, st),
-            (StatsRequest::ProportionTrafficked(a), Some(b), Some(st)) => {
-                Ok(trafficked_from(s, a, b, st))
-            }
+        .map(|(r, (b, st))| match (b, st) {
+            (Some(b), Some(st)) => report_from(s, r, b, st),
             _ => publish(s, r, spend),
         })
         .collect()
+}
+
+/// The breakdown of a "who went missing" table (missing, trend, proportion-trafficked) —
+/// the tables whose rows are linked across tables — or `None` for another table.
+pub(crate) fn linked_breakdown(s: &Snapshot, r: &StatsRequest) -> Option<missing::Breakdown> {
+    match r {
+        StatsRequest::Missing(a) => Some(missing_breakdown(s, a)),
+        StatsRequest::Trend(a) => Some(trend_breakdown(s, a)),
+        StatsRequest::ProportionTrafficked(a) => Some(trafficked_breakdown(s, a)),
+        _ => None,
+    }
+}
+
+/// The report of a "who went missing" table from its breakdown and row statuses.
+///
+/// # Errors
+/// A trend model that cannot be fitted; [`AnalysisError::InvalidRequest`] for a table that
+/// is not one of these.
+pub(crate) fn report_from(
+    s: &Snapshot,
+    r: &StatsRequest,
+    b: &missing::Breakdown,
+    st: &[RowStatus],
+) -> Result<Report> {
+    match r {
+        StatsRequest::Missing(a) => Ok(missing_from(s, a, b, st)),
+        StatsRequest::Trend(a) => trend_from(s, a, b, st),
+        StatsRequest::ProportionTrafficked(a) => Ok(trafficked_from(s, a, b, st)),
+        _ => Err(AnalysisError::invalid(
+            "table",
+            "has no breakdown of who went missing",
+        )),
+    }
 }
 
 /// The tables of one period that share figures: the table by cohort, the
@@ -142,44 +164,6 @@ pub fn period_family(period: Period, rule: SuppressionRule) -> Vec<StatsRequest>
         }
     }
     v
-}
-
-/// Publishes one table for the **researcher** role — what a statistics API endpoint calls.
-/// `rule` is the register's suppression rule for researchers (at least the default 1–5); a
-/// request must use exactly it, so that every researcher's tables come from the same plans.
-/// A "who went missing" table is protected jointly with its whole [`period_family`], so the
-/// same family always gets the same plan and two tables of one period can never be
-/// differenced against each other, whichever a researcher asks for.
-///
-/// # Errors
-/// [`AnalysisError::InvalidRequest`] for a request the researcher may not make (another
-/// suppression rule, or one weaker than the default); otherwise as [`publish`].
-pub fn publish_for_researcher(
-    s: &Snapshot,
-    req: &StatsRequest,
-    rule: SuppressionRule,
-    spend: Option<&SpendTable>,
-) -> Result<Report> {
-    req.check_for(Audience::Researcher)?;
-    if req.suppression() != rule {
-        return Err(AnalysisError::invalid(
-            "suppression",
-            format!(
-                "the researcher role's tables use the register's rule, counts of {}–{} suppressed",
-                rule.min, rule.max
-            ),
-        ));
-    }
-    let period = match req {
-        StatsRequest::Missing(a) => a.period,
-        StatsRequest::Trend(a) => a.period,
-        StatsRequest::ProportionTrafficked(a) => a.period,
-        _ => return publish(s, req, spend),
-    };
-    let mut set = vec![*req];
-    set.extend(period_family(period, rule).into_iter().filter(|r| r != req));
-    let mut reports = publish_jointly(s, &set, spend)?;
-    Ok(reports.swap_remove(0))
 }
 
 /// Persons who went missing over persons at risk, incidents, repeats and never found, by a

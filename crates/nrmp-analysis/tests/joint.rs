@@ -1,20 +1,24 @@
 //! Tables published together are protected together: over a synthetic register, rows that
 //! count the same persons over the same time (a cohort's row of the table by cohort, the total
 //! of that cohort's tables by sex and age band, the proportion-trafficked rows) get one status
-//! in every table; no published count is small; and a researcher's table is the same whichever
-//! member of its family was asked for first.
+//! in every table; no published count is small; and what a researcher sees is cut from fixed
+//! yearly plans, whatever was asked for first, with periods other than whole completed years
+//! refused.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
 
 use chrono::{NaiveDate, NaiveTime};
 use nrmp_analysis::missing::By;
-use nrmp_analysis::publish::{period_family, publish, publish_for_researcher, publish_jointly};
-use nrmp_analysis::request::{MissingRequest, Period, StatsRequest, TraffickedRequest};
+use nrmp_analysis::publish::{period_family, publish, publish_jointly};
+use nrmp_analysis::request::{
+    MissingRequest, Period, StatsRequest, TimeToMissingRequest, TrendRequest,
+};
 use nrmp_analysis::snapshot::{Cohort, ts_of_date};
-use nrmp_analysis::{Report, Snapshot, SnapshotBuilder};
+use nrmp_analysis::{AnalysisError, Report, ResearcherView, Snapshot, SnapshotBuilder};
 use nrmp_stats::disclosure::SuppressionRule;
 use nrmp_stats::table::Row;
 use nrmp_synth::{Config, Generator};
+use std::sync::Arc;
 
 fn snapshot() -> Snapshot {
     let until = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
@@ -102,25 +106,157 @@ fn a_period_family_is_one_plan() {
             .any(|r| r.cells.iter().any(|c| c.suppressed))
     );
 
-    // A researcher gets the family's plan, whichever member is asked for.
-    for (i, req) in family.iter().enumerate().take(6) {
-        let one = publish_for_researcher(&s, req, rule, None).unwrap();
-        assert_eq!(one, reports[i], "{}", one.title);
-    }
-    // Another rule than the register's, or a weaker one, is refused.
-    let weak = StatsRequest::Missing(MissingRequest {
-        by: By::Sex,
-        cohort: Cohort::Children,
-        period,
-        suppression: SuppressionRule::new(3, 5).unwrap(),
-    });
-    assert!(publish_for_researcher(&s, &weak, rule, None).is_err());
-    let other = StatsRequest::ProportionTrafficked(TraffickedRequest {
-        period,
-        suppression: SuppressionRule::default(),
-    });
-    let e = publish_for_researcher(&s, &other, rule, None).unwrap_err();
-    assert!(e.to_string().starts_with("suppression: "), "{e}");
     // A table published alone keeps its own plan (the CLI's single commands).
     assert!(publish(&s, &family[2], None).is_ok());
+}
+
+fn missing(by: By, cohort: Cohort, period: Period, rule: SuppressionRule) -> StatsRequest {
+    StatsRequest::Missing(MissingRequest {
+        by,
+        cohort,
+        period,
+        suppression: rule,
+    })
+}
+
+#[test]
+fn a_researcher_sees_fixed_yearly_plans() {
+    let s = Arc::new(snapshot());
+    let rule = SuppressionRule::new(1, 12).unwrap();
+    let y2023 = ResearcherView::year(2023);
+    let family = period_family(y2023, rule);
+    let reports = publish_jointly(&s, &family, None).unwrap();
+
+    // Whichever member is asked for first, each is the year's jointly published table.
+    for order in [vec![0, 1, 2, 7, 25], vec![25, 7, 2, 1, 0]] {
+        let view = ResearcherView::new(s.clone(), rule);
+        for i in order {
+            assert_eq!(view.publish(&family[i]).unwrap(), reports[i], "member {i}");
+        }
+    }
+    let view = ResearcherView::new(s.clone(), rule);
+    // The table by cohort is one table, whatever cohort the request names.
+    assert_eq!(
+        view.publish(&missing(By::Cohort, Cohort::Adults, y2023, rule))
+            .unwrap(),
+        reports[0]
+    );
+
+    // A trend's rows (and a table by year's) are the cohort's rows of each year's table by
+    // cohort: same counts, same suppression, so they cannot be differenced against them.
+    let years = Period {
+        from: NaiveDate::from_ymd_opt(2019, 1, 1),
+        to: NaiveDate::from_ymd_opt(2025, 12, 31),
+    };
+    let mut suppressed = 0;
+    for cohort in [
+        Cohort::NrmChildren,
+        Cohort::Unaccompanied,
+        Cohort::LookedAfter,
+    ] {
+        let trend = view
+            .publish(&StatsRequest::Trend(TrendRequest {
+                cohort,
+                period: years,
+                suppression: rule,
+                chart: false,
+            }))
+            .unwrap();
+        let by_year = view
+            .publish(&missing(By::Year, cohort, years, rule))
+            .unwrap();
+        assert_eq!(trend.tables[0].rows, by_year.tables[0].rows);
+        assert_eq!(trend.tables[0].rows.len(), 7, "{}", trend.title);
+        for r in &trend.tables[0].rows {
+            let year: i32 = r.label.parse().unwrap();
+            let that_year = view
+                .publish(&missing(
+                    By::Cohort,
+                    Cohort::All,
+                    ResearcherView::year(year),
+                    rule,
+                ))
+                .unwrap();
+            let same = row(&that_year, cohort.label());
+            assert_eq!(pattern(r), pattern(same), "{year} {}", cohort.label());
+            assert_eq!(r.cells[0].count, same.cells[0].count);
+            suppressed += r.cells.iter().filter(|c| c.suppressed).count();
+        }
+    }
+    assert!(suppressed > 0, "nothing suppressed: the test proves little");
+}
+
+#[test]
+fn a_researcher_may_only_ask_for_whole_completed_years() {
+    let s = Arc::new(snapshot()); // data end on 2026-11-01
+    let rule = SuppressionRule::default();
+    let view = ResearcherView::new(s, rule);
+    let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day);
+    let field = |req: StatsRequest| match view.publish(&req).unwrap_err() {
+        AnalysisError::InvalidRequest { field, problem } => format!("{field}: {problem}"),
+        e => panic!("{e}"),
+    };
+    let by_sex = |from, to| {
+        missing(
+            By::Sex,
+            Cohort::Children,
+            Period { from, to },
+            SuppressionRule::default(),
+        )
+    };
+    // Two periods a day apart would give the persons missing on that day by differencing.
+    let e = field(by_sex(d(2023, 1, 2), d(2023, 12, 31)));
+    assert!(
+        e.starts_with("period.from: ") && e.contains("2023-01-02"),
+        "{e}"
+    );
+    let e = field(by_sex(d(2023, 1, 1), d(2023, 12, 30)));
+    assert!(e.starts_with("period.to: "), "{e}");
+    assert!(field(by_sex(None, d(2023, 12, 31))).starts_with("period.from: "));
+    assert!(field(by_sex(d(2023, 1, 1), None)).starts_with("period.to: "));
+    // One year per table; the year must be over.
+    let e = field(by_sex(d(2022, 1, 1), d(2023, 12, 31)));
+    assert!(
+        e.starts_with("period.to: ") && e.contains("one calendar year"),
+        "{e}"
+    );
+    let e = field(by_sex(d(2026, 1, 1), d(2026, 12, 31)));
+    assert!(
+        e.starts_with("period.to: ") && e.contains("not complete"),
+        "{e}"
+    );
+    let e = field(StatsRequest::TimeToMissing(TimeToMissingRequest {
+        starts: Period {
+            from: d(2020, 1, 1),
+            to: d(2021, 12, 31),
+        },
+        ..serde_json::from_str(r#"{}"#).unwrap()
+    }));
+    assert!(e.starts_with("starts.to: "), "{e}");
+    // Another rule than the register's, weaker or stronger, is refused.
+    let e = field(missing(
+        By::Sex,
+        Cohort::Children,
+        ResearcherView::year(2023),
+        SuppressionRule::new(3, 5).unwrap(),
+    ));
+    assert!(e.starts_with("suppression: "), "{e}");
+    let e = field(missing(
+        By::Sex,
+        Cohort::Children,
+        ResearcherView::year(2023),
+        SuppressionRule::new(1, 9).unwrap(),
+    ));
+    assert!(e.starts_with("suppression: "), "{e}");
+    // What is allowed works, the force table and time to missing included.
+    for req in [
+        by_sex(d(2023, 1, 1), d(2023, 12, 31)),
+        missing(By::Force, Cohort::All, ResearcherView::year(2025), rule),
+        StatsRequest::TimeToMissing(TimeToMissingRequest {
+            starts: ResearcherView::year(2024),
+            ..serde_json::from_str(r#"{}"#).unwrap()
+        }),
+    ] {
+        assert!(view.publish(&req).is_ok(), "{req:?}");
+    }
 }

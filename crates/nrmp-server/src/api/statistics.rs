@@ -4,14 +4,16 @@
 //! [`nrmp_analysis::publish`], so the two cannot disagree.
 //!
 //! Who may ask is the policy's decision (`read_statistics` on the register). Only the national
-//! unit's analysts may choose a suppression rule; every other role — the researcher above all —
-//! gets the register's rule (counts of 1–5 suppressed) with the table's whole period family
-//! protected jointly, so two tables can never be differenced to recover a suppressed cell.
+//! unit's analysts may choose a suppression rule and any period; every other role — the
+//! researcher above all — gets the researcher's view ([`ResearcherView`]): the register's rule
+//! (counts of 1–5 suppressed), whole completed calendar years only, and every figure cut from
+//! one fixed plan per year, so no two answers can be differenced to recover a suppressed cell.
 //!
 //! The tables are computed from an in-memory snapshot of the register, loaded on first use and
-//! again once it is older than `stats_max_age_secs`. A load runs in its own task: a request that
-//! times out while the register is read leaves the load running for the next one, and only one
-//! load runs at a time.
+//! again once it is older than `stats_max_age_secs`; the yearly plans belong to the snapshot and
+//! are worked out once for it. A load runs in its own task: a request that times out while the
+//! register is read leaves the load running for the next one, and only one load runs at a time.
+//! Tables are computed on the blocking pool, off the request threads.
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Body, Caller, parse_json};
@@ -23,7 +25,7 @@ use chrono::{DateTime, Utc};
 use nrmp_analysis::error::AnalysisError;
 use nrmp_analysis::report::Report;
 use nrmp_analysis::request::{Audience, StatsRequest};
-use nrmp_analysis::{Snapshot, load_snapshot, publish};
+use nrmp_analysis::{ResearcherView, load_snapshot, publish};
 use nrmp_domain::access::{Action, ResourceKind, Role, Target};
 use nrmp_stats::disclosure::SuppressionRule;
 use nrmp_store::Store;
@@ -31,10 +33,11 @@ use serde::de::DeserializeOwned;
 use std::sync::Arc;
 use tokio::sync::{Mutex, RwLock};
 
-/// The analysis snapshot the statistics endpoint computes from, with the time it was taken.
+/// The analysis snapshot the statistics endpoint computes from (inside the researcher's view of
+/// it, which keeps the snapshot's yearly plans), with the time it was taken.
 #[derive(Debug, Default)]
 pub struct SnapshotCache {
-    current: RwLock<Option<(DateTime<Utc>, Arc<Snapshot>)>>,
+    current: RwLock<Option<(DateTime<Utc>, Arc<ResearcherView>)>>,
     loading: Mutex<()>,
 }
 
@@ -45,7 +48,7 @@ impl SnapshotCache {
         store: &Arc<dyn Store>,
         now: DateTime<Utc>,
         max_age_secs: u64,
-    ) -> ApiResult<Arc<Snapshot>> {
+    ) -> ApiResult<Arc<ResearcherView>> {
         let fresh = move |taken: &DateTime<Utc>| {
             (now - *taken).num_seconds() < i64::try_from(max_age_secs).unwrap_or(i64::MAX)
         };
@@ -65,8 +68,9 @@ impl SnapshotCache {
             }
             tracing::info!("loading the analysis snapshot of the register");
             let s = Arc::new(load_snapshot(store.as_ref(), now.timestamp()).await?);
-            *cache.current.write().await = Some((now, s.clone()));
-            Ok::<_, AnalysisError>(s)
+            let view = Arc::new(ResearcherView::new(s, SuppressionRule::default()));
+            *cache.current.write().await = Some((now, view.clone()));
+            Ok::<_, AnalysisError>(view)
         });
         match load.await {
             Ok(r) => r.map_err(analysis_error),
@@ -108,7 +112,7 @@ pub async fn publish_table(
         None,
     )
     .await?;
-    let snapshot = state
+    let view = state
         .stats
         .get(
             &state.store,
@@ -116,14 +120,17 @@ pub async fn publish_table(
             state.config.stats_max_age_secs,
         )
         .await?;
-    let report = if caller.has_role(Role::NationalAnalyst) {
-        request
-            .check_for(Audience::Analyst)
-            .map_err(analysis_error)?;
-        publish::publish(&snapshot, &request, None)
-    } else {
-        publish::publish_for_researcher(&snapshot, &request, SuppressionRule::default(), None)
-    }
+    let analyst = caller.has_role(Role::NationalAnalyst);
+    let report = tokio::task::spawn_blocking(move || {
+        if analyst {
+            request.check_for(Audience::Analyst)?;
+            publish::publish(view.snapshot(), &request, None)
+        } else {
+            view.publish(&request)
+        }
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("statistics task: {e}")))?
     .map_err(analysis_error)?;
     Ok(Json(report))
 }

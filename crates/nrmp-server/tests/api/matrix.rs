@@ -1203,7 +1203,7 @@ async fn every_write_list_and_statistics_endpoint_matches_the_policy(backend: nr
                     "/api/v1/statistics",
                     token,
                     reason,
-                    json!({"table": "missing", "by": "year", "cohort": "nrm-children", "period": {"from": "2018-01-01"}}),
+                    json!({"table": "missing", "by": "year", "cohort": "nrm-children", "period": {"from": "2018-01-01", "to": "2025-12-31"}}),
                 )
                 .await;
             assert_eq!(

@@ -6,6 +6,11 @@ use crate::helpers::spawn_app;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+/// A whole, completed calendar year, as researchers must ask.
+fn year_2025() -> Value {
+    json!({"from": "2025-01-01", "to": "2025-12-31"})
+}
+
 fn cells(report: &Value) -> Vec<&Value> {
     report["tables"]
         .as_array()
@@ -18,13 +23,14 @@ fn cells(report: &Value) -> Vec<&Value> {
 
 async fn statistics_for_the_roles_that_may_read_them(backend: nrmp_store::Backend) {
     let app = spawn_app(backend).await;
-    // A tiny register: three persons, two of them missing once each.
+    // A tiny register: three persons, two of them missing once each, in 2025 (the test clock
+    // is in June 2026).
     let mut ids = Vec::new();
     for (given, family) in [("Lan", "Tran"), ("Erion", "Hoxha"), ("Saba", "Tesfay")] {
         ids.push(app.person("kent-coordinator", given, family).await);
     }
     for id in &ids[..2] {
-        app.incident("kent-coordinator", id, "force:kent", "high", 30)
+        app.incident("kent-coordinator", id, "force:kent", "high", 24 * 200)
             .await;
     }
 
@@ -35,7 +41,7 @@ async fn statistics_for_the_roles_that_may_read_them(backend: nrmp_store::Backen
             "/api/v1/statistics",
             "researcher",
             None,
-            json!({"table": "missing", "by": "sex"}),
+            json!({"table": "missing", "by": "sex", "period": year_2025()}),
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{r:?}");
@@ -62,24 +68,60 @@ async fn statistics_for_the_roles_that_may_read_them(backend: nrmp_store::Backen
             "/api/v1/statistics",
             "researcher",
             None,
-            json!({"table": "missing", "by": "sex", "suppression": {"min": 1, "max": 2}}),
+            json!({"table": "missing", "by": "sex", "period": year_2025(), "suppression": {"min": 1, "max": 2}}),
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{r:?}");
     assert_eq!(r.body["errors"][0]["field"], "suppression", "{r:?}");
-
-    // The national analyst and a force's coordinator may read statistics too.
-    for token in ["nmpu-analyst", "kent-coordinator"] {
+    // …nor ask for periods that could be differenced: whole, completed calendar years only.
+    for (period, field) in [
+        (json!({}), "period.from"),
+        (
+            json!({"from": "2025-01-01", "to": "2025-12-30"}),
+            "period.to",
+        ),
+        (
+            json!({"from": "2026-01-01", "to": "2026-12-31"}),
+            "period.to",
+        ),
+    ] {
         let r = app
             .post(
                 "/api/v1/statistics",
-                token,
+                "researcher",
                 None,
-                json!({"table": "missing", "by": "year"}),
+                json!({"table": "missing", "by": "sex", "period": period}),
             )
             .await;
-        assert_eq!(r.status, StatusCode::OK, "{token}: {r:?}");
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{r:?}");
+        assert_eq!(r.body["errors"][0]["field"], field, "{period}: {r:?}");
     }
+
+    // The national analyst may ask for any period (here the whole history, 2026 included)…
+    let r = app
+        .post(
+            "/api/v1/statistics",
+            "nmpu-analyst",
+            None,
+            json!({"table": "missing", "by": "year"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    // …and a force's coordinator sees what a researcher sees: completed years.
+    let r = app
+        .post(
+            "/api/v1/statistics",
+            "kent-coordinator",
+            None,
+            json!({"table": "trend", "cohort": "children", "period": {"from": "2024-01-01", "to": "2025-12-31"}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    assert_eq!(
+        r.body["tables"][0]["rows"].as_array().unwrap().len(),
+        2,
+        "{r:?}"
+    );
     // Patrol officers and administrators may not.
     for token in ["kent-patrol", "nmpu-admin"] {
         let r = app

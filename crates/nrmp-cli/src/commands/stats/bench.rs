@@ -1,8 +1,9 @@
 //! `nrmp bench stats`: the national picture over a large synthetic register. Fills an empty
 //! database with a synthetic population (or uses the one there), then times (1) reading the
-//! register into the analysis snapshot, (2) computing the standard tables from it, and (3)
-//! publishing a whole period family of tables under one joint suppression plan (what the
-//! researcher's API path does).
+//! register into the analysis snapshot, (2) computing the standard tables from it, (3)
+//! publishing a whole period family of tables under one joint suppression plan (what
+//! `nrmp stats release` does), and (4) the researcher's view: a trend over every completed
+//! year (which works out each year's fixed plan), then a table cut from a plan already made.
 
 use super::{
     Common, MissingArgs, OutFormat, Period, PeriodArgs, StatsCommand, TimeArgs, TrendArgs, compute,
@@ -245,12 +246,51 @@ pub async fn run(a: BenchStatsArgs, clock: &dyn Clock) -> anyhow::Result<()> {
         joint.len(),
         best(&joint)
     );
+    let (first, cached, years) = researcher_view(snapshot)?;
+    println!(
+        "researcher: {first:.3} s for a trend over {years} completed years (each year's plan of {} tables worked out), then {:.1} ms for a table of a year already planned",
+        family.len(),
+        cached * 1000.0
+    );
     println!(
         "total:   {:.2} s (load {load:.2} s + compute {:.3} s)",
         load + median(&par),
         median(&par)
     );
     Ok(())
+}
+
+/// Times the researcher's view: a trend of NRM-referred children over every completed year
+/// from a fresh view, then the table by sex of the last completed year. Returns both times in
+/// seconds and the number of years.
+fn researcher_view(snapshot: nrmp_analysis::Snapshot) -> anyhow::Result<(f64, f64, i32)> {
+    use nrmp_analysis::ResearcherView;
+    use nrmp_analysis::request::{MissingRequest, StatsRequest, TrendRequest};
+    let (first_year, _) = snapshot.year_range();
+    let view = ResearcherView::new(std::sync::Arc::new(snapshot), SuppressionRule::default());
+    let last = view.last_complete_year();
+    let period = nrmp_analysis::request::Period {
+        from: ResearcherView::year(first_year).from,
+        to: ResearcherView::year(last).to,
+    };
+    let t = Instant::now();
+    view.publish(&StatsRequest::Trend(TrendRequest {
+        cohort: Cohort::NrmChildren,
+        period,
+        suppression: SuppressionRule::default(),
+        chart: false,
+    }))?
+    .render(OutFormat::Text)?;
+    let first = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    view.publish(&StatsRequest::Missing(MissingRequest {
+        by: By::Sex,
+        cohort: Cohort::Children,
+        period: ResearcherView::year(last),
+        suppression: SuppressionRule::default(),
+    }))?
+    .render(OutFormat::Text)?;
+    Ok((first, t.elapsed().as_secs_f64(), last - first_year + 1))
 }
 
 async fn from_database(
