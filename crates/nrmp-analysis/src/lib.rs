@@ -59,7 +59,7 @@ pub mod survival;
 
 pub use error::{AnalysisError, Result};
 #[cfg(feature = "store")]
-pub use load::{PAGE, load_snapshot, load_snapshot_paged};
+pub use load::{PAGE, load_snapshot, load_snapshot_paged, load_spend};
 pub use report::{Chart, Grid, OutFormat, Report};
 pub use request::{Audience, StatsRequest};
 pub use researcher::ResearcherView;

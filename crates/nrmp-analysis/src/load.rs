@@ -251,3 +251,15 @@ pub async fn load_snapshot_paged(
     }
     Ok(s)
 }
+
+/// The register's spend-per-child table (empty if none was imported).
+///
+/// # Errors
+/// [`AnalysisError::Store`] if it cannot be read.
+pub async fn load_spend(store: &dyn Store) -> Result<crate::spend::SpendTable> {
+    let rows = store.spend().await.map_err(|source| AnalysisError::Store {
+        what: "spend per child",
+        source,
+    })?;
+    Ok(crate::spend::SpendTable::from_rows(&rows))
+}

@@ -31,6 +31,7 @@ use crate::publish::{self, linked_breakdown, period_family, report_from};
 use crate::report::Report;
 use crate::request::{Audience, Period, StatsRequest};
 use crate::snapshot::{Cohort, Snapshot, date_of_ts};
+use crate::spend::SpendTable;
 use chrono::{Datelike, NaiveDate};
 use nrmp_stats::disclosure::SuppressionRule;
 use rayon::prelude::*;
@@ -42,6 +43,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 #[derive(Debug)]
 pub struct ResearcherView {
     snapshot: Arc<Snapshot>,
+    spend: Option<SpendTable>,
     rule: SuppressionRule,
     plans: Mutex<HashMap<i32, Arc<YearPlan>>>,
 }
@@ -90,14 +92,27 @@ impl ResearcherView {
     pub fn new(snapshot: Arc<Snapshot>, rule: SuppressionRule) -> Self {
         Self {
             snapshot,
+            spend: None,
             rule,
             plans: Mutex::new(HashMap::new()),
         }
     }
 
+    /// The view with the register's spend-per-child table (for the spend model and the Cox
+    /// model's spend covariate); an empty table counts as none.
+    pub fn with_spend(mut self, spend: SpendTable) -> Self {
+        self.spend = Some(spend).filter(|t| !t.is_empty());
+        self
+    }
+
     /// The snapshot the view publishes from.
     pub fn snapshot(&self) -> &Arc<Snapshot> {
         &self.snapshot
+    }
+
+    /// The spend table, if the register has one.
+    pub fn spend(&self) -> Option<&SpendTable> {
+        self.spend.as_ref()
     }
 
     /// The last completed calendar year of the snapshot.
@@ -111,6 +126,18 @@ impl ResearcherView {
             from: NaiveDate::from_ymd_opt(year, 1, 1),
             to: NaiveDate::from_ymd_opt(year, 12, 31),
         }
+    }
+
+    /// Works out the plan of every completed year with data (in parallel), so that the first
+    /// requests need not: a year's plan over millions of persons takes about a second.
+    ///
+    /// # Errors
+    /// A plan that cannot be completed.
+    pub fn plan_every_year(&self) -> Result<()> {
+        let (first, _) = self.snapshot.year_range();
+        (first..=self.last_complete_year())
+            .into_par_iter()
+            .try_for_each(|y| self.plan(y).map(drop))
     }
 
     /// Publishes one table for the researcher role (see the module docs for what may be
@@ -160,11 +187,11 @@ impl ResearcherView {
             }
             StatsRequest::TimeToMissing(a) => {
                 self.one_year(&a.starts, STARTS)?;
-                publish::publish(s, req, None)
+                publish::publish(s, req, self.spend())
             }
             StatsRequest::SpendModel(a) => {
                 self.one_year(&a.period, PERIOD)?;
-                publish::publish(s, req, None)
+                publish::publish(s, req, self.spend())
             }
         }
     }

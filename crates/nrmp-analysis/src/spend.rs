@@ -1,8 +1,9 @@
 //! Local-authority children's-services spend per child, and the ecological model of missing
 //! rates of looked-after children against it (`nrmp stats spend-model`), with its chart.
 //!
-//! The spend table comes from a CSV of `authority,year,spend_per_child` ([`parse_spend`]); the
-//! model's units are authority-years ([`units`]).
+//! The spend table comes from a CSV of `authority,year,spend_per_child` ([`parse_spend`]) and
+//! is kept in the register (`Store::replace_spend`, read back with [`SpendTable::from_rows`]);
+//! the model's units are authority-years ([`units`]).
 
 use crate::error::{AnalysisError, Result};
 use crate::missing::tally;
@@ -10,7 +11,7 @@ use crate::report::{Chart, Grid, Report};
 use crate::request::{SpendModelRequest, period_text};
 use crate::snapshot::{Cohort, Snapshot, date_of_ts, ts_of_date};
 use chrono::{Datelike, NaiveDate};
-use nrmp_domain::organisation::OrgCode;
+use nrmp_domain::organisation::{AuthoritySpend, OrgCode};
 use nrmp_stats::chart::{ScatterPoint, scatter_svg};
 use nrmp_stats::regression::{Design, negative_binomial, poisson};
 use std::collections::{BTreeMap, HashMap};
@@ -40,6 +41,38 @@ impl SpendTable {
     /// `(authority, year, spend per child)` in order of authority and year.
     pub fn iter(&self) -> impl Iterator<Item = (&str, i32, f64)> {
         self.map.iter().map(|((a, y), v)| (a.as_str(), *y, *v))
+    }
+
+    /// The table of the register's stored rows.
+    pub fn from_rows(rows: &[AuthoritySpend]) -> Self {
+        Self {
+            map: rows
+                .iter()
+                .map(|r| ((r.authority.as_str().to_owned(), r.year), r.spend_per_child))
+                .collect(),
+        }
+    }
+
+    /// The rows, for storing in the register.
+    ///
+    /// # Errors
+    /// [`AnalysisError::InvalidSpend`] if an authority is not an organisation code (never for
+    /// a table from [`parse_spend`]).
+    pub fn to_rows(&self) -> Result<Vec<AuthoritySpend>> {
+        self.iter()
+            .map(|(a, year, spend_per_child)| {
+                Ok(AuthoritySpend {
+                    authority: OrgCode::parse("authority", a).map_err(|e| {
+                        AnalysisError::InvalidSpend {
+                            line: None,
+                            problem: e.to_string(),
+                        }
+                    })?,
+                    year,
+                    spend_per_child,
+                })
+            })
+            .collect()
     }
 
     /// The table as CSV with the header `authority,year,spend_per_child`.

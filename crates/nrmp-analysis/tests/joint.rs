@@ -135,6 +135,8 @@ fn a_researcher_sees_fixed_yearly_plans() {
         }
     }
     let view = ResearcherView::new(s.clone(), rule);
+    view.plan_every_year().unwrap(); // what the server does after a load: the same plans
+    assert_eq!(view.publish(&family[7]).unwrap(), reports[7]);
     // The table by cohort is one table, whatever cohort the request names.
     assert_eq!(
         view.publish(&missing(By::Cohort, Cohort::Adults, y2023, rule))

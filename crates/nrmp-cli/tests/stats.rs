@@ -84,15 +84,22 @@ async fn register() -> Register {
 }
 
 async fn stats(r: &Register, args: &[&str]) -> String {
+    try_stats(r, args).await.unwrap()
+}
+
+async fn try_stats(r: &Register, args: &[&str]) -> anyhow::Result<String> {
     let mut argv = vec!["nrmp", "stats"];
     argv.extend_from_slice(args);
-    argv.extend_from_slice(&["--database", &r.db.url, "--as-of", AS_OF]);
+    argv.extend_from_slice(&["--database", &r.db.url]);
+    if args[0] != "spend" {
+        argv.extend_from_slice(&["--as-of", AS_OF]);
+    }
     let cli = nrmp_cli::Cli::try_parse_from(&argv).unwrap();
     let nrmp_cli::Command::Stats(cmd) = cli.command else {
         panic!("not a stats command")
     };
     let clock = FixedClock::new(at(0));
-    execute(&cmd, r.db.store.as_ref(), &clock).await.unwrap()
+    execute(&cmd, r.db.store.as_ref(), &clock).await
 }
 
 fn cell_count(c: &Value) -> Option<u64> {
@@ -524,37 +531,45 @@ async fn stats_match_direct_counts_suppress_and_survive_formats() {
     }
     let raw = dir.path().join("spend-raw.csv");
     std::fs::write(&raw, spend_csv).unwrap();
-    let stored = dir.path().join("spend.csv");
-    let cli = nrmp_cli::Cli::try_parse_from([
-        "nrmp",
-        "stats",
-        "spend",
-        "import",
-        raw.to_str().unwrap(),
-        "--out",
-        stored.to_str().unwrap(),
-    ])
-    .unwrap();
-    let nrmp_cli::Command::Stats(StatsCommand::Spend(c)) = cli.command else {
-        panic!("not spend import")
-    };
-    let out = nrmp_cli::commands::stats::spend::run_spend(&c).unwrap();
+    // Imported into the register (the table is then the same for every node and command)…
+    let out = stats(&r, &["spend", "import", raw.to_str().unwrap()]).await;
     assert!(
         out.starts_with(&format!("stored {} rows", auths.len() * 11)),
         "{out}"
     );
-    let chart = dir.path().join("spend.svg");
-    let out = stats(
-        &r,
-        &[
-            "spend-model",
-            "--spend",
-            stored.to_str().unwrap(),
-            "--svg",
-            chart.to_str().unwrap(),
-        ],
+    assert_eq!(
+        r.db.store.spend().await.unwrap().len(),
+        auths.len() * 11,
+        "stored in the register"
+    );
+    // …a bad file is refused naming the line, and the stored table is kept.
+    let bad = dir.path().join("spend-bad.csv");
+    std::fs::write(
+        &bad,
+        "authority,year,spend_per_child\nla:nowhere,2020,1\nla:x,20x0,1\n",
     )
-    .await;
+    .unwrap();
+    let e = try_stats(&r, &["spend", "import", bad.to_str().unwrap()])
+        .await
+        .unwrap_err();
+    assert!(format!("{e:#}").contains("line 3: year `20x0`"), "{e:#}");
+    let unknown = dir.path().join("spend-unknown.csv");
+    std::fs::write(
+        &unknown,
+        "authority,year,spend_per_child\nla:nowhere,2020,1\n",
+    )
+    .unwrap();
+    let e = try_stats(&r, &["spend", "import", unknown.to_str().unwrap()])
+        .await
+        .unwrap_err();
+    assert!(
+        format!("{e:#}").contains("rows[0].authority: la:nowhere is not a local authority"),
+        "{e:#}"
+    );
+    assert_eq!(r.db.store.spend().await.unwrap().len(), auths.len() * 11);
+    // The model reads the register's table.
+    let chart = dir.path().join("spend.svg");
+    let out = stats(&r, &["spend-model", "--svg", chart.to_str().unwrap()]).await;
     assert!(out.contains("spend_per_child_1000") && out.contains("ecological fallacy"));
     let svg = std::fs::read_to_string(&chart).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("</svg>"));

@@ -153,9 +153,65 @@ impl Organisation {
     }
 }
 
+/// A local authority's children's-services spend per child in one year: a published public
+/// finance figure (no personal data) that the statistics model missing rates against.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AuthoritySpend {
+    /// The local authority.
+    pub authority: OrgCode,
+    /// Calendar year.
+    pub year: i32,
+    /// Pounds per child.
+    pub spend_per_child: f64,
+}
+
+impl AuthoritySpend {
+    /// Record kind, as the audit log names it.
+    pub const KIND: &'static str = "authority_spend";
+
+    /// Checks the year (1900–2200) and that spend is a non-negative number.
+    ///
+    /// # Errors
+    /// Each bad field, named.
+    pub fn validate(&self) -> Result<(), ValidationErrors> {
+        let mut errs = Vec::new();
+        if !(1900..=2200).contains(&self.year) {
+            errs.push(FieldError::new(
+                "year",
+                format!("{} is not a plausible year", self.year),
+            ));
+        }
+        if !(self.spend_per_child.is_finite() && self.spend_per_child >= 0.0) {
+            errs.push(FieldError::new(
+                "spend_per_child",
+                format!("{} is not a non-negative amount", self.spend_per_child),
+            ));
+        }
+        if errs.is_empty() {
+            Ok(())
+        } else {
+            Err(ValidationErrors(errs))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spend_rows_name_the_bad_field() {
+        let row = |year, spend_per_child| AuthoritySpend {
+            authority: OrgCode::parse("a", "la:kent").unwrap(),
+            year,
+            spend_per_child,
+        };
+        assert!(row(2024, 61_000.0).validate().is_ok());
+        let e = row(24, f64::NAN).validate().unwrap_err();
+        let fields: Vec<&str> = e.0.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(fields, ["year", "spend_per_child"]);
+        assert!(row(2024, -1.0).validate().is_err());
+    }
 
     #[test]
     fn org_code_accepts_prefixed_slugs() {

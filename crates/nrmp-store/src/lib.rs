@@ -43,7 +43,7 @@ use nrmp_domain::found::FoundPerson;
 use nrmp_domain::ids::{FoundPersonId, IncidentId, PersonId, ProfileId};
 use nrmp_domain::incident::Incident;
 use nrmp_domain::nrm::NrmReferral;
-use nrmp_domain::organisation::{OrgCode, Organisation};
+use nrmp_domain::organisation::{AuthoritySpend, OrgCode, Organisation};
 use nrmp_domain::person::Person;
 use nrmp_domain::placement::Placement;
 use nrmp_domain::profile::PrefilledProfile;
@@ -176,6 +176,12 @@ pub trait Store: Send + Sync {
     async fn put_organisations(&self, ctx: &Ctx, orgs: &[Organisation]) -> Result<()>;
     /// All organisations, by code.
     async fn organisations(&self) -> Result<Vec<Organisation>>;
+    /// Replaces the spend-per-child table with `rows` in one transaction (audited as an
+    /// import). Refuses, storing nothing, a row that is invalid, names an organisation that is
+    /// not a local authority on the register, or repeats an authority and year.
+    async fn replace_spend(&self, ctx: &Ctx, rows: &[AuthoritySpend]) -> Result<()>;
+    /// The spend-per-child table, by authority and year (public figures: not audited).
+    async fn spend(&self) -> Result<Vec<AuthoritySpend>>;
 
     /// Adds a person.
     async fn create_person(&self, ctx: &Ctx, person: &Person) -> Result<()>;

@@ -10,12 +10,12 @@ use crate::{
 };
 use async_trait::async_trait;
 use nrmp_domain::audit::{Actor, AuditAction, AuditEvent};
-use nrmp_domain::error::ValidationErrors;
+use nrmp_domain::error::{FieldError, ValidationErrors};
 use nrmp_domain::found::FoundPerson;
 use nrmp_domain::ids::{FoundPersonId, IncidentId, PersonId, ProfileId};
 use nrmp_domain::incident::{Incident, check_no_overlap};
 use nrmp_domain::nrm::NrmReferral;
-use nrmp_domain::organisation::{OrgCode, Organisation};
+use nrmp_domain::organisation::{AuthoritySpend, OrgCode, OrgKind, Organisation};
 use nrmp_domain::person::Person;
 use nrmp_domain::placement::Placement;
 use nrmp_domain::profile::PrefilledProfile;
@@ -578,6 +578,101 @@ impl Store for SqlStore {
             .await?;
         rows.iter()
             .map(|r| decode(&r.try_get::<String, _>(0)?, &r.try_get::<String, _>(1)?))
+            .collect()
+    }
+
+    async fn replace_spend(&self, ctx: &Ctx, rows: &[AuthoritySpend]) -> Result<()> {
+        let mut seen = HashSet::new();
+        for (i, row) in rows.iter().enumerate() {
+            row.validate().map_err(|e| {
+                StoreError::Invalid(ValidationErrors(
+                    e.0.into_iter()
+                        .map(|f| FieldError::new(format!("rows[{i}].{}", f.field), f.problem))
+                        .collect(),
+                ))
+            })?;
+            if !seen.insert((row.authority.as_str(), row.year)) {
+                return Err(invalid(
+                    &format!("rows[{i}].year"),
+                    &format!("{} {} appears twice", row.authority, row.year),
+                ));
+            }
+        }
+        let mut tx = self.begin().await?;
+        let authorities: HashSet<String> =
+            sqlx::query_scalar("SELECT code FROM organisations WHERE kind = $1")
+                .bind(OrgKind::LocalAuthority.as_str())
+                .fetch_all(&mut *tx)
+                .await?
+                .into_iter()
+                .collect();
+        if let Some((i, row)) = rows
+            .iter()
+            .enumerate()
+            .find(|(_, r)| !authorities.contains(r.authority.as_str()))
+        {
+            return Err(invalid(
+                &format!("rows[{i}].authority"),
+                &format!("{} is not a local authority on the register", row.authority),
+            ));
+        }
+        sqlx::query("DELETE FROM authority_spend")
+            .execute(&mut *tx)
+            .await?;
+        for row in rows {
+            sqlx::query(
+                "INSERT INTO authority_spend (authority, year, spend_per_child) VALUES ($1, $2, $3)",
+            )
+            .bind(row.authority.to_string())
+            .bind(i64::from(row.year))
+            .bind(row.spend_per_child)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let years = rows.iter().map(|r| r.year);
+        let detail = format!(
+            "spend table replaced: {} rows, {} authorities, years {}–{}",
+            rows.len(),
+            rows.iter()
+                .map(|r| &r.authority)
+                .collect::<HashSet<_>>()
+                .len(),
+            years.clone().min().unwrap_or(0),
+            years.max().unwrap_or(0)
+        );
+        audit(
+            &mut tx,
+            ctx,
+            AuditAction::Import,
+            AuthoritySpend::KIND,
+            &[],
+            &detail,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn spend(&self) -> Result<Vec<AuthoritySpend>> {
+        let rows = sqlx::query(
+            "SELECT authority, year, spend_per_child FROM authority_spend ORDER BY authority, year",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let code: String = r.try_get(0)?;
+                let year: i64 = r.try_get(1)?;
+                Ok(AuthoritySpend {
+                    authority: OrgCode::parse("authority", &code).map_err(|e| {
+                        StoreError::Database(sqlx::Error::Decode(e.to_string().into()))
+                    })?,
+                    year: i32::try_from(year).map_err(|e| {
+                        StoreError::Database(sqlx::Error::Decode(e.to_string().into()))
+                    })?,
+                    spend_per_child: r.try_get(2)?,
+                })
+            })
             .collect()
     }
 

@@ -12,7 +12,7 @@ use nrmp_domain::incident::{
     GradeChange, Incident, IncidentCategory, Place, Return, ReturnOutcome, RiskGrade, Sighting,
 };
 use nrmp_domain::nrm::{ExploitationType, NrmReferral};
-use nrmp_domain::organisation::{OrgCode, OrgKind, Organisation};
+use nrmp_domain::organisation::{AuthoritySpend, OrgCode, OrgKind, Organisation};
 use nrmp_domain::person::{
     DateOfBirth, Description, NameKind, Nationality, Person, PersonName, Sex,
 };
@@ -148,7 +148,57 @@ nrmp_store::on_both_backends!(
     scan_pages_through_everything_in_order,
     concurrent_incident_writes_cannot_both_pass_the_overlap_check,
     audit_requires_a_named_actor,
+    spend_table_is_replaced_whole_and_bad_rows_store_nothing,
 );
+
+async fn spend_table_is_replaced_whole_and_bad_rows_store_nothing(backend: Backend) {
+    let db = seeded(backend).await;
+    let row = |c: &str, year, spend_per_child| AuthoritySpend {
+        authority: code(c),
+        year,
+        spend_per_child,
+    };
+    let first = vec![
+        row("la:kent", 2023, 61_250.5),
+        row("la:kent", 2024, 63_000.0),
+    ];
+    db.store.replace_spend(&ctx(1), &first).await.unwrap();
+    assert_eq!(db.store.spend().await.unwrap(), first);
+    // Replacing keeps only the new rows.
+    let second = vec![row("la:kent", 2025, 0.0)];
+    db.store.replace_spend(&ctx(2), &second).await.unwrap();
+    assert_eq!(db.store.spend().await.unwrap(), second);
+    // Each bad table is refused naming the row and field, and the stored one is untouched.
+    for (bad, field) in [
+        (
+            vec![row("la:kent", 2024, 1.0), row("force:kent", 2024, 1.0)],
+            "rows[1].authority",
+        ),
+        (vec![row("la:atlantis", 2024, 1.0)], "rows[0].authority"),
+        (
+            vec![row("la:kent", 2024, 1.0), row("la:kent", 2024, 2.0)],
+            "rows[1].year",
+        ),
+        (vec![row("la:kent", 2024, -5.0)], "rows[0].spend_per_child"),
+    ] {
+        let e = db.store.replace_spend(&ctx(3), &bad).await.unwrap_err();
+        let StoreError::Invalid(v) = &e else {
+            panic!("{e}")
+        };
+        assert_eq!(v.0[0].field, field, "{e}");
+        assert_eq!(db.store.spend().await.unwrap(), second);
+    }
+    // Two replacements, two import events.
+    let events = db.store.audit_events(0, 100).await.unwrap();
+    let imports: Vec<_> = events
+        .iter()
+        .filter(|e| e.record_kind == AuthoritySpend::KIND)
+        .collect();
+    assert_eq!(imports.len(), 2, "{imports:?}");
+    assert!(imports.iter().all(|e| e.action == AuditAction::Import));
+    assert!(imports[0].detail.contains("2 rows"), "{:?}", imports[0]);
+    db.cleanup().await;
+}
 
 async fn person_round_trips_and_is_audited(backend: Backend) {
     let db = seeded(backend).await;

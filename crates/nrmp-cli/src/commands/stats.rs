@@ -166,8 +166,13 @@ pub struct TimeArgs {
     /// Also fit a Cox proportional-hazards model and test proportional hazards.
     #[arg(long)]
     pub cox: bool,
-    /// Spend per child CSV (as written by `stats spend import`) for the Cox covariate.
-    #[arg(long)]
+    /// Add the placing authority's spend per child (the register's table, from `stats spend
+    /// import`) to the Cox model as a covariate.
+    #[arg(long, requires = "cox")]
+    pub spend_covariate: bool,
+    /// A spend CSV to use for the covariate instead of the register's table (implies
+    /// `--spend-covariate`).
+    #[arg(long, requires = "cox")]
     pub spend: Option<PathBuf>,
     /// Write Kaplan–Meier curves with CI bands (first `--svg-days` days).
     #[arg(long)]
@@ -205,6 +210,15 @@ impl StatsCommand {
         }
     }
 
+    /// Whether the command may need the register's spend table.
+    fn uses_spend(&self) -> bool {
+        match self {
+            StatsCommand::SpendModel(a) => a.spend.is_none(),
+            StatsCommand::TimeToMissing(a) => a.spend_covariate && a.spend.is_none(),
+            _ => false,
+        }
+    }
+
     fn name(&self) -> &'static str {
         match self {
             StatsCommand::Missing(_) => "missing",
@@ -238,7 +252,7 @@ pub async fn execute(
     clock: &dyn Clock,
 ) -> anyhow::Result<String> {
     if let StatsCommand::Spend(c) = cmd {
-        return spend::run_spend(c);
+        return spend::run_spend(c, store, clock).await;
     }
     let Some(common) = cmd.common() else {
         anyhow::bail!("no options");
@@ -258,38 +272,46 @@ pub async fn execute(
         .await
         .context("writing the audit event")?;
     let snapshot = load_snapshot(store, common.end_of_data(clock)).await?;
-    let report = compute(cmd, &snapshot)?;
+    let stored_spend = if cmd.uses_spend() {
+        Some(nrmp_analysis::load_spend(store).await?)
+    } else {
+        None
+    };
+    let report = compute(cmd, &snapshot, stored_spend.as_ref())?;
     Ok(report.render(common.format)?)
 }
 
-/// Computes a command's report from a snapshot (pure; file outputs such as `--svg` and
-/// `ssda903 export --out` are written here too).
+/// Computes a command's report from a snapshot and, for the commands that use it, the
+/// register's spend table (pure; file outputs such as `--svg` and `ssda903 export --out` are
+/// written here too).
 ///
 /// # Errors
 /// As [`execute`].
-pub fn compute(cmd: &StatsCommand, s: &Snapshot) -> anyhow::Result<Report> {
+pub fn compute(
+    cmd: &StatsCommand,
+    s: &Snapshot,
+    stored_spend: Option<&spend::SpendTable>,
+) -> anyhow::Result<Report> {
     match cmd {
         StatsCommand::Missing(a) => missing_report(a, s),
         StatsCommand::Trend(a) => trend_report(a, s),
-        StatsCommand::TimeToMissing(a) => time_report(a, s),
+        StatsCommand::TimeToMissing(a) => time_report(a, s, stored_spend),
         StatsCommand::ProportionTrafficked(a) => trafficked_report(a, s),
         StatsCommand::Release(a) => release_report(a, s),
         StatsCommand::Ssda903(c) => ssda903::run(c, s),
-        StatsCommand::SpendModel(a) => spend::model_report(a, s),
-        StatsCommand::Spend(_) => anyhow::bail!("spend import needs no register"),
+        StatsCommand::SpendModel(a) => spend::model_report(a, s, stored_spend),
+        StatsCommand::Spend(_) => anyhow::bail!("spend import computes no table"),
     }
 }
 
 /// Runs `nrmp stats …`.
 pub async fn run(cmd: StatsCommand, clock: &dyn Clock) -> anyhow::Result<()> {
-    if let StatsCommand::Spend(c) = &cmd {
-        print!("{}", spend::run_spend(c)?);
-        return Ok(());
-    }
-    let Some(common) = cmd.common() else {
-        anyhow::bail!("no options");
+    let database = match (&cmd, cmd.common()) {
+        (StatsCommand::Spend(c), _) => c.database(),
+        (_, Some(common)) => &common.db.database,
+        (_, None) => anyhow::bail!("no options"),
     };
-    let store = super::open_migrated(&common.db.database).await?;
+    let store = super::open_migrated(database).await?;
     let out = execute(&cmd, store.as_ref(), clock).await?;
     print!("{out}");
     Ok(())
@@ -330,7 +352,7 @@ impl TimeArgs {
                 to: self.starts_to,
             },
             cox: self.cox,
-            spend_covariate: self.cox && self.spend.is_some(),
+            spend_covariate: self.cox && (self.spend_covariate || self.spend.is_some()),
             suppression: self.common.rule()?,
             chart: self.svg.is_some(),
             chart_days: self.svg_days,
@@ -393,12 +415,17 @@ pub fn trend_report(a: &TrendArgs, s: &Snapshot) -> anyhow::Result<Report> {
 /// # Errors
 /// Bad arguments or spend file, failed fits, disclosure control failure; an unwritable
 /// `--svg` file.
-pub fn time_report(a: &TimeArgs, s: &Snapshot) -> anyhow::Result<Report> {
+pub fn time_report(
+    a: &TimeArgs,
+    s: &Snapshot,
+    stored_spend: Option<&spend::SpendTable>,
+) -> anyhow::Result<Report> {
     let req = a.request()?;
     let req = checked(nrmp_analysis::StatsRequest::TimeToMissing(req), req)?;
-    let spend = match (&a.spend, a.cox) {
-        (Some(p), true) => Some(spend::read_spend(p)?),
-        _ => None,
+    let spend = if req.spend_covariate {
+        Some(spend::spend_table(a.spend.as_deref(), stored_spend)?)
+    } else {
+        None
     };
     let r = publish::time_to_missing(s, &req, spend.as_ref())?;
     write_chart(&r, a.svg.as_deref())?;

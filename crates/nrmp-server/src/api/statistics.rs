@@ -25,7 +25,7 @@ use chrono::{DateTime, Utc};
 use nrmp_analysis::error::AnalysisError;
 use nrmp_analysis::report::Report;
 use nrmp_analysis::request::{Audience, StatsRequest};
-use nrmp_analysis::{ResearcherView, load_snapshot, publish};
+use nrmp_analysis::{ResearcherView, load_snapshot, load_spend, publish};
 use nrmp_domain::access::{Action, ResourceKind, Role, Target};
 use nrmp_stats::disclosure::SuppressionRule;
 use nrmp_store::Store;
@@ -68,8 +68,17 @@ impl SnapshotCache {
             }
             tracing::info!("loading the analysis snapshot of the register");
             let s = Arc::new(load_snapshot(store.as_ref(), now.timestamp()).await?);
-            let view = Arc::new(ResearcherView::new(s, SuppressionRule::default()));
+            let spend = load_spend(store.as_ref()).await?;
+            let view =
+                Arc::new(ResearcherView::new(s, SuppressionRule::default()).with_spend(spend));
             *cache.current.write().await = Some((now, view.clone()));
+            // Work out the researcher's yearly plans now rather than in the first requests.
+            let plans = view.clone();
+            tokio::task::spawn_blocking(move || {
+                if let Err(e) = plans.plan_every_year() {
+                    tracing::warn!(error = %e, "working out the researcher's yearly plans");
+                }
+            });
             Ok::<_, AnalysisError>(view)
         });
         match load.await {
@@ -124,7 +133,7 @@ pub async fn publish_table(
     let report = tokio::task::spawn_blocking(move || {
         if analyst {
             request.check_for(Audience::Analyst)?;
-            publish::publish(view.snapshot(), &request, None)
+            publish::publish(view.snapshot(), &request, view.spend())
         } else {
             view.publish(&request)
         }

@@ -3,6 +3,8 @@
 //! row about a person in the answer.
 
 use crate::helpers::spawn_app;
+use nrmp_domain::organisation::AuthoritySpend;
+use nrmp_store::Store;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -33,6 +35,22 @@ async fn statistics_for_the_roles_that_may_read_them(backend: nrmp_store::Backen
         app.incident("kent-coordinator", id, "force:kent", "high", 24 * 200)
             .await;
     }
+
+    // The register's spend table (imported by `nrmp stats spend import`) feeds the spend model.
+    let ctx = nrmp_store::Ctx::new(
+        nrmp_store::test_support::actor("test-setup", "national:nmpu"),
+        "spend import",
+        crate::helpers::now(),
+    );
+    let spend: Vec<AuthoritySpend> = ["la:kent", "la:essex"]
+        .iter()
+        .map(|a| AuthoritySpend {
+            authority: crate::helpers::code(a),
+            year: 2025,
+            spend_per_child: 60_000.0,
+        })
+        .collect();
+    app.db.store.replace_spend(&ctx, &spend).await.unwrap();
 
     // The researcher gets the table with the small counts suppressed, and nothing that names
     // or identifies a person.
@@ -107,6 +125,25 @@ async fn statistics_for_the_roles_that_may_read_them(backend: nrmp_store::Backen
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    // The spend model finds the register's spend table (so what stops it here is the tiny
+    // register: too few authority-years to fit, not a missing table).
+    let r = app
+        .post(
+            "/api/v1/statistics",
+            "nmpu-analyst",
+            None,
+            json!({"table": "spend-model"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{r:?}");
+    assert_eq!(r.body["errors"][0]["field"], "table", "{r:?}");
+    assert!(
+        r.body["errors"][0]["problem"]
+            .as_str()
+            .unwrap()
+            .contains("authority-years"),
+        "{r:?}"
+    );
     // …and a force's coordinator sees what a researcher sees: completed years.
     let r = app
         .post(

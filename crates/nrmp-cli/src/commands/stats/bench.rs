@@ -90,6 +90,7 @@ pub fn standard_commands(
                 starts_from: None,
                 starts_to: None,
                 cox: false,
+                spend_covariate: false,
                 spend: None,
                 svg: None,
                 svg_days: 30.0,
@@ -174,7 +175,7 @@ pub async fn run(a: BenchStatsArgs, clock: &dyn Clock) -> anyhow::Result<()> {
         let t_all = Instant::now();
         for (i, (_, c)) in cmds.iter().enumerate() {
             let t = Instant::now();
-            let r = compute(c, &snapshot)?;
+            let r = compute(c, &snapshot, None)?;
             let _ = r.render(OutFormat::Text)?;
             per[i].push(t.elapsed().as_secs_f64());
         }
@@ -202,7 +203,7 @@ pub async fn run(a: BenchStatsArgs, clock: &dyn Clock) -> anyhow::Result<()> {
         let t = Instant::now();
         let results: Vec<anyhow::Result<String>> = cmds
             .par_iter()
-            .map(|(_, c)| compute(c, &snapshot).and_then(|r| Ok(r.render(OutFormat::Text)?)))
+            .map(|(_, c)| compute(c, &snapshot, None).and_then(|r| Ok(r.render(OutFormat::Text)?)))
             .collect();
         for r in results {
             r?;
@@ -248,7 +249,7 @@ pub async fn run(a: BenchStatsArgs, clock: &dyn Clock) -> anyhow::Result<()> {
     );
     let (first, cached, years) = researcher_view(snapshot)?;
     println!(
-        "researcher: {first:.3} s for a trend over {years} completed years (each year's plan of {} tables worked out), then {:.1} ms for a table of a year already planned",
+        "researcher: {first:.3} s for a trend over {years} completed years (each year's plan of {} tables worked out), then {:.3} ms for a table of a year already planned",
         family.len(),
         cached * 1000.0
     );
