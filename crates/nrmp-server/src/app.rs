@@ -54,6 +54,8 @@ pub struct App {
     addr: SocketAddr,
     state: AppState,
     routes: Router,
+    /// The register's last change when the matching index was built.
+    changes_seen: i64,
 }
 
 impl std::fmt::Debug for App {
@@ -78,6 +80,8 @@ pub async fn build(
             .map_err(|e| BuildError::Model(format!("{}: {e}", config.match_model)))?;
         Model::from_json(&text).map_err(|e| BuildError::Model(e.to_string()))?
     };
+    // Changes after this point are applied by the follower (again, if the build saw them).
+    let changes_seen = store.last_change().await?;
     let index = MatchIndex::build(store.as_ref(), model).await?;
     tracing::info!(persons = index.len(), "matching index built");
     let listener = TcpListener::bind(&config.bind)
@@ -106,6 +110,7 @@ pub async fn build(
         addr,
         state,
         routes,
+        changes_seen,
     })
 }
 
@@ -138,9 +143,17 @@ impl App {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let app = layered(self.routes, &self.state);
-        axum::serve(self.listener, app)
+        let follower = tokio::spawn(crate::matching::follow_changes(
+            self.state.store.clone(),
+            self.state.index.clone(),
+            crate::matching::ChangeCursor::at(self.changes_seen),
+            Duration::from_millis(self.state.config.index_follow_ms.max(10)),
+        ));
+        let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
-            .await
+            .await;
+        follower.abort();
+        served
     }
 }
 

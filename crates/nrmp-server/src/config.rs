@@ -35,6 +35,9 @@ pub struct Config {
     pub match_model: String,
     /// The statistics endpoint reloads its snapshot of the register once it is this old.
     pub stats_max_age_secs: u64,
+    /// How often the matching index reads the register's changes made elsewhere (other
+    /// nodes, commands, erasures), in milliseconds.
+    pub index_follow_ms: u64,
 }
 
 impl Default for Config {
@@ -49,6 +52,7 @@ impl Default for Config {
             max_candidates: 50,
             match_model: String::new(),
             stats_max_age_secs: 900,
+            index_follow_ms: 1_000,
         }
     }
 }

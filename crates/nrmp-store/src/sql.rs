@@ -5,8 +5,8 @@
 use crate::query::{self, FoundCursor, FoundFilter, IncidentCursor, IncidentFilter, PersonFilter};
 use crate::records::{Stored, Val, decode, ts};
 use crate::{
-    Backend, ChainReport, Counts, Ctx, ErasureReport, ImportSession, PersonHistory, RecordKind,
-    Result, ReviewDue, ScanKey, Store, StoreError, audit_log, retention,
+    Backend, ChainReport, Change, Counts, Ctx, ErasureReport, ImportSession, PersonHistory,
+    RecordKind, Result, ReviewDue, ScanKey, Store, StoreError, audit_log, retention,
 };
 use async_trait::async_trait;
 use nrmp_domain::audit::{Actor, AuditAction, AuditEvent};
@@ -341,6 +341,43 @@ async fn write_one<T: Stored>(
 /// SQLite gets anonymous `?` parameters: sqlx looks up the name of every numbered (`$n`)
 /// parameter, and SQLite finds a parameter's name by a linear scan, so binding a statement with
 /// thousands of `$n` parameters is quadratic (it took 70 % of an import's time).
+/// One outbox event `event` per item, in statements of many rows (as [`insert_many`]).
+async fn outbox_many<T: Stored>(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    ctx: &Ctx,
+    event: &str,
+    items: &[T],
+) -> Result<()> {
+    const WIDTH: usize = 4;
+    for chunk in items.chunks(MAX_PARAMS / WIDTH) {
+        let mut sql =
+            String::from("INSERT INTO outbox (at, event, record_kind, record_id) VALUES ");
+        for r in 0..chunk.len() {
+            if r > 0 {
+                sql.push_str(", ");
+            }
+            match backend {
+                Backend::Sqlite => sql.push_str("(?, ?, ?, ?)"),
+                Backend::Postgres => {
+                    let n = r * WIDTH;
+                    sql.push_str(&format!("(${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4));
+                }
+            }
+        }
+        let mut q = sqlx::query(&sql);
+        for item in chunk {
+            q = q
+                .bind(ts(ctx.at))
+                .bind(event.to_owned())
+                .bind(T::KIND)
+                .bind(item.key());
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 async fn insert_many<T: Stored>(
     conn: &mut AnyConnection,
     backend: Backend,
@@ -579,6 +616,35 @@ impl Store for SqlStore {
         rows.iter()
             .map(|r| decode(&r.try_get::<String, _>(0)?, &r.try_get::<String, _>(1)?))
             .collect()
+    }
+
+    async fn changes_after(&self, after: i64, limit: u32) -> Result<Vec<Change>> {
+        let rows = sqlx::query(
+            "SELECT seq, event, record_kind, record_id FROM outbox WHERE seq > $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Change {
+                    seq: r.try_get(0)?,
+                    event: r.try_get(1)?,
+                    record_kind: r.try_get(2)?,
+                    record_id: r.try_get(3)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn last_change(&self) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(seq) FROM outbox")
+                .fetch_one(&self.pool)
+                .await?
+                .unwrap_or(0),
+        )
     }
 
     async fn replace_spend(&self, ctx: &Ctx, rows: &[AuthoritySpend]) -> Result<()> {
@@ -1164,6 +1230,8 @@ impl ImportSession for SqlImport {
     }
     async fn persons(&mut self, rows: &[Person]) -> Result<()> {
         insert_many(&mut self.tx, self.backend, rows).await?;
+        // Followers of the outbox (other nodes' matching indexes) learn of every new person.
+        outbox_many(&mut self.tx, self.backend, &self.ctx, "person.import", rows).await?;
         self.retention.add(&mut self.tx, rows).await
     }
     async fn incidents(&mut self, rows: &[Incident]) -> Result<()> {

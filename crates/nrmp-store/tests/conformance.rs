@@ -20,6 +20,7 @@ use nrmp_domain::placement::{Placement, PlacementType};
 use nrmp_domain::profile::PrefilledProfile;
 use nrmp_store::test_support::{TestDb, actor, at};
 use nrmp_store::{Backend, Ctx, RecordKind, ScanKey, Store, StoreError, scan_all};
+use std::collections::HashSet;
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -149,7 +150,50 @@ nrmp_store::on_both_backends!(
     concurrent_incident_writes_cannot_both_pass_the_overlap_check,
     audit_requires_a_named_actor,
     spend_table_is_replaced_whole_and_bad_rows_store_nothing,
+    changes_are_followed_in_order,
 );
+
+async fn changes_are_followed_in_order(backend: Backend) {
+    let db = seeded(backend).await;
+    let start = db.store.last_change().await.unwrap();
+    let mut p = person(1);
+    db.store.create_person(&ctx(1), &p).await.unwrap();
+    p.sex = Sex::Female;
+    db.store.update_person(&ctx(2), &p).await.unwrap();
+    let changes = db.store.changes_after(start, 10).await.unwrap();
+    let seen: Vec<(&str, &str, &str)> = changes
+        .iter()
+        .map(|c| {
+            (
+                c.event.as_str(),
+                c.record_kind.as_str(),
+                c.record_id.as_str(),
+            )
+        })
+        .collect();
+    let id = p.id.to_string();
+    assert_eq!(
+        seen,
+        [
+            ("person.create", "person", id.as_str()),
+            ("person.update", "person", id.as_str())
+        ]
+    );
+    assert!(changes[0].seq < changes[1].seq);
+    assert_eq!(db.store.last_change().await.unwrap(), changes[1].seq);
+    // Paging: after the first, only the second; after the last, nothing.
+    let rest = db.store.changes_after(changes[0].seq, 10).await.unwrap();
+    assert_eq!(rest, changes[1..]);
+    assert!(
+        db.store
+            .changes_after(changes[1].seq, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(db.store.changes_after(start, 1).await.unwrap().len(), 1);
+    db.cleanup().await;
+}
 
 async fn spend_table_is_replaced_whole_and_bad_rows_store_nothing(backend: Backend) {
     let db = seeded(backend).await;
@@ -592,6 +636,15 @@ async fn import_commits_with_one_audit_event(backend: Backend) {
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].action, AuditAction::Import);
     assert_eq!(events[0].detail, "700 persons");
+    // Every imported person is announced to the outbox's followers (the matching indexes).
+    let changes = db.store.changes_after(0, 1_000).await.unwrap();
+    let imported: HashSet<&str> = changes
+        .iter()
+        .filter(|c| c.event == "person.import" && c.record_kind == "person")
+        .map(|c| c.record_id.as_str())
+        .collect();
+    assert_eq!(imported.len(), 700);
+    assert!(imported.contains(Uuid::from_u128(700).to_string().as_str()));
     db.cleanup().await;
 }
 

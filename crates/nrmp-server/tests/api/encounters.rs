@@ -134,4 +134,79 @@ async fn the_encounter_check_finds_the_child_and_shows_the_encounter_view(
     app.stop().await;
 }
 
-crate::on_both!(the_encounter_check_finds_the_child_and_shows_the_encounter_view);
+/// The names of the candidates an encounter check for `query` returns.
+async fn candidate_ids(app: &crate::helpers::TestApp, query: &serde_json::Value) -> Vec<String> {
+    let r = app
+        .post(
+            "/api/v1/encounters",
+            "nmpu-analyst",
+            Some("test"),
+            query.clone(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    r.body["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["person"]["id"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// Polls the encounter check until `done` holds for its candidates (changes made outside the
+/// server reach the index within `index_follow_ms`), for at most ten seconds.
+async fn eventually(
+    app: &crate::helpers::TestApp,
+    query: &serde_json::Value,
+    done: impl Fn(&[String]) -> bool,
+) -> Vec<String> {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let ids = candidate_ids(app, query).await;
+        if done(&ids) || tokio::time::Instant::now() > deadline {
+            return ids;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+async fn changes_made_outside_the_server_reach_the_index(backend: nrmp_store::Backend) {
+    use nrmp_domain::person::{NameKind, PersonName};
+    use nrmp_store::Store;
+    let app = spawn_app(backend).await;
+    let id = app.person("la-kent-lead", "Van Duc", "Nguyen").await;
+    let ctx = nrmp_store::Ctx::new(
+        nrmp_store::test_support::actor("nrmp-cli", "national:nmpu"),
+        "a change made by another node",
+        crate::helpers::now(),
+    );
+    // Another node renames the person: the new name finds them.
+    let pid: nrmp_domain::ids::PersonId = id.parse().unwrap();
+    let mut p = app.db.store.person(&ctx, pid).await.unwrap();
+    p.names =
+        vec![PersonName::parse(NameKind::Primary, "Tesfay", "Gebremedhin", None, false).unwrap()];
+    app.db.store.update_person(&ctx, &p).await.unwrap();
+    let renamed = json!({"given": "Tesfay", "family": "Gebremedhin", "k": 5});
+    let ids = eventually(&app, &renamed, |ids| ids.contains(&id)).await;
+    assert!(
+        ids.contains(&id),
+        "the renamed person was not found: {ids:?}"
+    );
+    // The person is erased (retention, from the command line): no longer a candidate.
+    app.db
+        .store
+        .erase_person(&ctx, pid, "retention period over")
+        .await
+        .unwrap();
+    let ids = eventually(&app, &renamed, |ids| !ids.contains(&id)).await;
+    assert!(
+        !ids.contains(&id),
+        "an erased person is still a candidate: {ids:?}"
+    );
+    app.stop().await;
+}
+
+crate::on_both!(
+    the_encounter_check_finds_the_child_and_shows_the_encounter_view,
+    changes_made_outside_the_server_reach_the_index
+);

@@ -239,6 +239,7 @@ async fn start(
     let config = Config {
         bind: "127.0.0.1:0".into(),
         database_url: db.url.clone(),
+        index_follow_ms: 50,
         ..Config::default()
     };
     let extra = routes(store.clone());
