@@ -176,3 +176,15 @@ pub const P_FOUND_ELSEWHERE_TRAFFICKED: f64 = 0.25;
 pub const DUPLICATE_SHARE: f64 = 0.08;
 /// Share of duplicated persons recorded a third time.
 pub const THIRD_RECORD_SHARE: f64 = 0.20;
+
+/// Children's-services spend per child in 2016, pounds per child aged 0–17 (*approximate*:
+/// about £10 bn of local-authority children's services spending in England over about 12 M
+/// children in the mid-2010s; the synthetic authorities only need plausible magnitudes).
+pub const SPEND_PER_CHILD_START: f64 = 800.0;
+/// Yearly growth of spend per child in cash terms (*assumed*, ≈ 5 %).
+pub const SPEND_GROWTH_PER_YEAR: f64 = 0.05;
+/// Spread of authorities' spend levels, as the standard deviation of the log (*assumed*: most
+/// authorities within ±25 % of the national figure).
+pub const SPEND_AUTHORITY_SD: f64 = 0.25;
+/// Year-to-year noise of an authority's spend, relative (*assumed*).
+pub const SPEND_YEAR_SD: f64 = 0.04;

@@ -20,7 +20,7 @@ use nrmp_domain::incident::{
     RiskGrade, Sighting,
 };
 use nrmp_domain::nrm::{Decision, DecisionOutcome, ExploitationType, NrmReferral};
-use nrmp_domain::organisation::{OrgCode, OrgKind, Organisation};
+use nrmp_domain::organisation::{AuthoritySpend, OrgCode, OrgKind, Organisation};
 use nrmp_domain::person::{
     Build, DateOfBirth, Description, Language, Mark, MarkKind, NameKind, Nationality, Person,
     PersonName, PhotoMeta, Sex,
@@ -478,6 +478,30 @@ impl Generator {
         let mut out = Generated::default();
         for i in range {
             self.person_into(i, &mut out);
+        }
+        out
+    }
+
+    /// A synthetic children's-services spend per child for every local authority and every
+    /// year of the window ([`cal::SPEND_PER_CHILD_START`], growing by
+    /// [`cal::SPEND_GROWTH_PER_YEAR`], each authority at its own level and with its own yearly
+    /// noise). Depends only on the seed.
+    pub fn spend(&self) -> Vec<AuthoritySpend> {
+        let mut rng = ChaCha8Rng::seed_from_u64(mix64(self.config.seed ^ 0x5BE2_D0C0_FFEE_0001));
+        let (first, last) = (self.config.start.year(), self.config.end.year());
+        let mut out = Vec::new();
+        for a in &self.authorities {
+            let level = (cal::SPEND_AUTHORITY_SD * crate::sampling::normal(&mut rng)).exp();
+            for year in first..=last {
+                let trend = (1.0 + cal::SPEND_GROWTH_PER_YEAR).powi(year - first);
+                let noise = 1.0 + cal::SPEND_YEAR_SD * crate::sampling::normal(&mut rng);
+                let pounds = cal::SPEND_PER_CHILD_START * level * trend * noise.max(0.5);
+                out.push(AuthoritySpend {
+                    authority: a.code.clone(),
+                    year,
+                    spend_per_child: pounds.round(),
+                });
+            }
         }
         out
     }

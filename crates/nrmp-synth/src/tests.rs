@@ -3,9 +3,10 @@
 use crate::calibration as cal;
 use crate::names::is_latin;
 use crate::{Cohort, Config, Generated, Generator, RecordField, Variation};
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, TimeZone, Utc};
 use nrmp_domain::ids::PersonId;
 use nrmp_domain::incident::{Incident, check_no_overlap};
+use nrmp_domain::organisation::OrgKind;
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
@@ -751,5 +752,50 @@ fn calibration_large() {
         m.lac_repeat,
         m.teen_incidents,
         m.adult_incidents
+    );
+}
+
+#[test]
+fn spend_covers_every_authority_and_year_and_validates() {
+    let g = Generator::new(Config::new(3, 10, end())).unwrap();
+    let spend = g.spend();
+    let authorities: Vec<_> = g
+        .organisations()
+        .into_iter()
+        .filter(|o| o.kind == OrgKind::LocalAuthority)
+        .collect();
+    let years = (2016..=end().year()).count();
+    assert_eq!(spend.len(), authorities.len() * years);
+    assert!(spend.iter().all(|r| r.validate().is_ok()));
+    assert!(
+        authorities
+            .iter()
+            .all(|a| spend.iter().any(|r| r.authority == a.code))
+    );
+    // Plausible magnitudes that grow over the window, differing between authorities.
+    let mean = |y: i32| {
+        let v: Vec<f64> = spend
+            .iter()
+            .filter(|r| r.year == y)
+            .map(|r| r.spend_per_child)
+            .collect();
+        v.iter().sum::<f64>() / v.len() as f64
+    };
+    assert!((600.0..1_100.0).contains(&mean(2016)), "{}", mean(2016));
+    assert!(mean(2025) > 1.3 * mean(2016));
+    let firsts: Vec<f64> = spend
+        .iter()
+        .filter(|r| r.year == 2016)
+        .map(|r| r.spend_per_child)
+        .collect();
+    let (lo, hi) = firsts
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(l, h), v| (l.min(*v), h.max(*v)));
+    assert!(hi > 1.3 * lo, "authorities differ: {lo}..{hi}");
+    // Same seed, same table; another seed, another.
+    assert_eq!(spend, g.spend());
+    assert_ne!(
+        spend,
+        Generator::new(Config::new(4, 10, end())).unwrap().spend()
     );
 }

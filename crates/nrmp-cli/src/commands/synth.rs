@@ -143,8 +143,8 @@ fn progress_for(generator: &Generator, show: bool) -> indicatif::ProgressBar {
     }
 }
 
-/// Loads a generated population straight into a store, in one transaction; writes the truth to
-/// `truth` if given.
+/// Loads a generated population straight into a store, in one transaction, then its synthetic
+/// spend-per-child table; writes the truth to `truth` if given.
 pub async fn load_into(
     store: &dyn nrmp_store::Store,
     ctx: &nrmp_store::Ctx,
@@ -190,6 +190,9 @@ pub async fn load_into(
             config.seed, config.persons
         ))
         .await?;
+    // Synthetic children's-services spend per child, so that the spend model and the Cox
+    // spend covariate work on a synthetic register too.
+    store.replace_spend(ctx, &generator.spend()).await?;
     if let Some(w) = truth_writer {
         w.finish()?;
     }
