@@ -25,14 +25,14 @@ fn cells(report: &Value) -> Vec<&Value> {
 
 async fn statistics_for_the_roles_that_may_read_them(backend: nrmp_store::Backend) {
     let app = spawn_app(backend).await;
-    // A tiny register: three persons, two of them missing once each, in 2025 (the test clock
-    // is in June 2026).
+    // A tiny register: three persons, two of them missing once each, in 2025 and 2024 (the
+    // test clock is in June 2026).
     let mut ids = Vec::new();
     for (given, family) in [("Lan", "Tran"), ("Erion", "Hoxha"), ("Saba", "Tesfay")] {
         ids.push(app.person("kent-coordinator", given, family).await);
     }
-    for id in &ids[..2] {
-        app.incident("kent-coordinator", id, "force:kent", "high", 24 * 200)
+    for (id, days_ago) in ids[..2].iter().zip([200, 600]) {
+        app.incident("kent-coordinator", id, "force:kent", "high", 24 * days_ago)
             .await;
     }
 
