@@ -13,3 +13,4 @@ mod matrix;
 mod persons;
 mod sign_in;
 mod statistics;
+mod ui;
