@@ -7,6 +7,7 @@
 mod helpers;
 
 mod basics;
+mod browser;
 mod encounters;
 mod incidents;
 mod matrix;

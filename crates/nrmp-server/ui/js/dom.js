@@ -172,8 +172,9 @@ export function problemBox(err) {
     (err.errors || []).length ? h('ul', {}, err.errors.map((e) => h('li', {}, `${e.field}: ${e.problem}`))) : null);
 }
 
-/** Disables a form's submit button while `work` runs. */
+/** Clears the form's earlier errors and disables its submit button while `work` runs. */
 export async function busy(form, work) {
+  clearErrors(form);
   const btn = form.querySelector('button[type=submit]');
   if (btn) btn.disabled = true;
   form.setAttribute('aria-busy', 'true');
