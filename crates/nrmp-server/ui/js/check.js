@@ -102,8 +102,8 @@ export function waterfall(contribs, total) {
   });
   const lo = Math.min(0, ...steps.map((x) => Math.min(x.from, x.to)));
   const hi = Math.max(0, ...steps.map((x) => Math.max(x.from, x.to)));
-  const W = 560;
-  const L = 150;
+  const W = 600;
+  const L = 190;
   const R = 60;
   const rowH = 22;
   const H = rowH * steps.length + 24;

@@ -111,6 +111,8 @@ export function flags(list) {
 }
 
 export function percent(x, digits = 1) {
+  const floor = 10 ** -digits;
+  if (x > 0 && x * 100 < floor) return `< ${floor.toFixed(digits)} %`;
   return `${(x * 100).toFixed(digits)} %`;
 }
 

@@ -100,7 +100,8 @@ function row(i) {
  * one, shows a small form to state it and tries again. `render` receives the answer.
  */
 export function withReason(el, read, render) {
-  const go = async (why) => {
+  // `asked`: the reason came from the form below (so a refusal is shown there).
+  const go = async (why, asked = false) => {
     replace(el, h('p', { class: 'muted' }, 'Loading…'));
     try {
       render(await read(why));
@@ -117,10 +118,10 @@ export function withReason(el, read, render) {
         ev.preventDefault();
         const r = val(form, 'reason');
         rememberReason(r);
-        go(r);
+        go(r, true);
       });
       replace(el, form);
-      if (why) showProblem(form, e);
+      if (asked) showProblem(form, e);
       form.querySelector('input').focus();
     }
   };
