@@ -1,7 +1,9 @@
 //! The web UI in a real browser: headless Chromium driven over WebDriver (`chromedriver`) signs
 //! in as a police coordinator with password and second-factor code, runs an encounter check
 //! (an error named under its field first, then the candidates with their explanation and open
-//! incident), opens the person's history and signs out.
+//! incident), opens the person's history, finds the incident in the list of open high-risk
+//! incidents, records the child's return (a time in the future refused under its field first)
+//! and signs out.
 //!
 //! Needs `chromium` and `chromedriver` (Debian: `apt-get install chromium chromium-driver`;
 //! `NRMP_CHROMEDRIVER` names another driver), so it is ignored by a plain `cargo test`;
@@ -44,6 +46,8 @@ async fn driver() -> Driver {
         .port();
     let child = Command::new(&program)
         .arg(format!("--port={port}"))
+        // The browser inherits it: datetime-local fields are read in UTC.
+        .env("TZ", "UTC")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -131,7 +135,7 @@ async fn add_user(accounts: &Accounts, username: &str) -> TotpSecret {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs chromium and chromedriver: .ci/run installs them and runs it"]
-async fn browser_sign_in_encounter_check_person_and_sign_out() {
+async fn a_coordinator_checks_a_child_and_records_their_return() {
     let (app, accounts, clock) = spawn_app_with_accounts(nrmp_store::Backend::Sqlite).await;
 
     // Set-up through the API by another user: a child reported missing in Kent.
@@ -189,6 +193,7 @@ async fn browser_sign_in_encounter_check_person_and_sign_out() {
     assert_eq!(by(AuditAction::SignIn), 1);
     assert!(by(AuditAction::Search) >= 1);
     assert!(by(AuditAction::Read) >= 1);
+    assert_eq!(by(AuditAction::Update), 1, "the return, once");
     assert_eq!(by(AuditAction::SignOut), 1);
     app.stop().await;
 }
@@ -279,6 +284,90 @@ async fn steps(c: Client, base: String, code: String) {
         "Missing incidents (1)",
         "the history lists the incident"
     );
+
+    // The incident in the list of open high- and medium-risk incidents (the reason is offered
+    // again from the check)…
+    c.find(Locator::Css("#nav a[href='#/incidents']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let reason = wait_for(&c, "main form input[name=reason]").await;
+    assert_eq!(
+        reason.prop("value").await.unwrap().as_deref(),
+        Some("stopped at Dover, no ID")
+    );
+    c.find(Locator::Css("main form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let row = wait_for(&c, "table.list tbody tr").await;
+    let text = row.text().await.unwrap();
+    assert!(
+        text.contains("High") && text.contains("force:kent"),
+        "{text}"
+    );
+    row.find(Locator::Css("a"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let h1 = wait_for(&c, "main h1 .grade").await;
+    assert_eq!(h1.text().await.unwrap(), "High");
+
+    // …and its return: found "now" by the browser's clock is after the register's (fixed) clock,
+    // which the API refuses under the field; an earlier time closes the incident.
+    c.find(Locator::Css("details[data-action=return] > summary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let form = "form[data-action=return]";
+    type_into(
+        &c,
+        &format!("{form} [name='place.description']"),
+        "Dover Eastern Docks",
+    )
+    .await;
+    c.find(Locator::Css(&format!("{form} button[type=submit]")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let err = wait_for(&c, &format!("{form} [data-field=found_at] .field-error")).await;
+    let err = err.text().await.unwrap();
+    assert!(err.contains("future"), "{err}");
+    c.execute(
+        "document.querySelector(arguments[0]).value = '2026-06-01T11:00';",
+        vec![json!(format!("{form} [name=found_at]"))],
+    )
+    .await
+    .unwrap();
+    c.find(Locator::Css(&format!("{form} button[type=submit]")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let returned = wait_for(&c, "dl.returned").await;
+    let text = returned.text().await.unwrap();
+    for part in [
+        "2026-06-01 11:00 UTC",
+        "force:kent",
+        "Safe",
+        "Dover Eastern Docks",
+    ] {
+        assert!(text.contains(part), "{part} in {text}");
+    }
+    let main = c.find(Locator::Css("main")).await.unwrap();
+    let text = main.text().await.unwrap();
+    assert!(text.contains("Closed"), "{text}");
 
     // Sign out: back to the sign-in form.
     c.find(Locator::Css("#sign-out"))

@@ -172,7 +172,7 @@ function detail(i, reload) {
   if (i.returned !== undefined) {
     const r = i.returned;
     out.push(section('Return',
-      r ? h('dl', { class: 'kv' },
+      r ? h('dl', { class: 'kv returned' },
         h('dt', {}, 'Found'), h('dd', {}, fmt.time(r.found_at)),
         h('dt', {}, 'Found by'), h('dd', {}, r.found_by),
         h('dt', {}, 'Outcome'), h('dd', {}, fmt.label(r.outcome)),
@@ -203,8 +203,9 @@ export function nowLocal() {
   return d.toISOString().slice(0, 16);
 }
 
-function writeForm(title, fields, submit, build) {
-  const form = h('form', { class: 'sub', novalidate: true }, h('h3', {}, title), ...fields,
+// A change to the incident: `action` names it (`risk`, `sighting`, `return`) for styling and tests.
+function writeForm(action, title, fields, submit, build) {
+  const form = h('form', { class: 'sub', novalidate: true, 'data-action': action }, h('h3', {}, title), ...fields,
     field('Reason', 'reason', { value: reason(), hint: 'Why you make this change (recorded in the audit log).' }),
     h('button', { type: 'submit' }, submit));
   form.addEventListener('submit', async (ev) => {
@@ -217,11 +218,11 @@ function writeForm(title, fields, submit, build) {
       showProblem(form, e);
     }
   });
-  return h('details', {}, h('summary', {}, title), form);
+  return h('details', { 'data-action': action }, h('summary', {}, title), form);
 }
 
 function gradeForm(i, reload) {
-  return writeForm('Change the risk grade', [
+  return writeForm('risk', 'Change the risk grade', [
     field('New grade', 'grade', { input: 'select', options: fmt.GRADES, value: i.risk }),
     field('Rationale', 'rationale', { input: 'textarea', required: true }),
   ], 'Change grade', async (form, why) => {
@@ -237,7 +238,7 @@ function placeFields(prefix) {
 }
 
 function sightingForm(i, reload) {
-  return writeForm('Add a sighting', [
+  return writeForm('sighting', 'Add a sighting', [
     field('When', 'at', { input: 'datetime-local', value: nowLocal(), required: true }),
     ...placeFields('place'),
     field('Details', 'details', { input: 'textarea' }),
@@ -249,7 +250,7 @@ function sightingForm(i, reload) {
 }
 
 function returnForm(i, reload) {
-  return writeForm('Record the return', [
+  return writeForm('return', 'Record the return', [
     field('Found at', 'found_at', { input: 'datetime-local', value: nowLocal(), required: true }),
     ...placeFields('place'),
     field('Outcome', 'outcome', { input: 'select', options: [['safe', 'Safe'], ['harmed', 'Harmed'], ['deceased', 'Deceased']] }),
