@@ -216,7 +216,7 @@ async fn steps(c: Client, base: String, code: String) {
     let who = who.text().await.unwrap();
     assert!(who.contains("coord.kent"), "{who}");
     assert!(who.contains("Missing-person coordinator"), "{who}");
-    assert!(who.contains("force:kent"), "{who}");
+    assert!(who.contains("Kent Police"), "organisation by name: {who}");
 
     // The encounter check: a bad date of birth is named under its field…
     wait_for(&c, "input[name=given]").await;
@@ -307,7 +307,7 @@ async fn steps(c: Client, base: String, code: String) {
     let row = wait_for(&c, "table.list tbody tr").await;
     let text = row.text().await.unwrap();
     assert!(
-        text.contains("High") && text.contains("force:kent"),
+        text.contains("High") && text.contains("Kent Police"),
         "{text}"
     );
     row.find(Locator::Css("a"))
@@ -359,7 +359,7 @@ async fn steps(c: Client, base: String, code: String) {
     let text = returned.text().await.unwrap();
     for part in [
         "2026-06-01 11:00 UTC",
-        "force:kent",
+        "Kent Police",
         "Safe",
         "Dover Eastern Docks",
     ] {

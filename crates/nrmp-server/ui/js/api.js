@@ -2,6 +2,8 @@
 // never read by this code), JSON in and out, RFC 9457 problems turned into ApiError. The UI
 // decides nothing the API decides: who may see what, audit and validation stay on the server.
 
+import { knowOrganisations } from './format.js';
+
 /** A problem answer: HTTP status, title, detail and `errors` naming each field. */
 export class ApiError extends Error {
   constructor(status, problem) {
@@ -77,7 +79,10 @@ export async function api(method, path, { body, reason: why } = {}) {
 let orgs = null;
 
 export async function organisations() {
-  if (!orgs) orgs = await api('GET', '/api/v1/organisations');
+  if (!orgs) {
+    orgs = await api('GET', '/api/v1/organisations');
+    knowOrganisations(orgs);
+  }
   return orgs;
 }
 

@@ -82,7 +82,7 @@ function openIncidents(list) {
     h('ul', { class: 'plain' }, list.map((i) => h('li', {},
       fmt.grade(i.risk), ' ',
       h('a', { href: `#/incidents/${i.id}` }, i.last_seen_at ? `last seen ${fmt.time(i.last_seen_at)}` : 'open incident'),
-      i.force_missing ? ` · call ${i.force_missing}` : '',
+      i.force_missing ? ` · call ${fmt.org(i.force_missing)}` : '',
       fmt.flags(i.warning_flags)))));
 }
 

@@ -79,9 +79,22 @@ export function time(t) {
   return d.toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
 }
 
+// Organisation names from the directory (GET /api/v1/organisations), once it has been read.
+const orgNames = new Map();
+
+export function knowOrganisations(list) {
+  for (const o of list || []) orgNames.set(o.code, o.name);
+}
+
+/** An organisation by name when the directory knows it, else by its code. */
+export function org(code) {
+  if (!code) return '—';
+  return orgNames.get(code) || code;
+}
+
 export function place(p) {
   if (!p) return '—';
-  const where = [p.authority, p.force].filter(Boolean).join(', ');
+  const where = [p.authority, p.force].filter(Boolean).map(org).join(', ');
   return `${p.description || '(no description)'}${where ? ` — ${where}` : ''}`;
 }
 

@@ -88,7 +88,7 @@ function row(i) {
   return h('tr', {},
     h('td', {}, fmt.time(i.last_seen_at)),
     h('td', {}, fmt.grade(i.risk)),
-    h('td', {}, i.force_missing || '—'),
+    h('td', {}, fmt.org(i.force_missing)),
     h('td', {}, fmt.label(i.category) || '—'),
     h('td', {}, i.last_seen_place ? i.last_seen_place.description : '—'),
     h('td', {}, fmt.flags(i.warning_flags) || ''),
@@ -145,9 +145,9 @@ function detail(i, reload) {
     ['Reported', i.reported_at && fmt.time(i.reported_at)],
     ['Last seen', i.last_seen_at && fmt.time(i.last_seen_at)],
     ['Where', i.last_seen_place && fmt.place(i.last_seen_place)],
-    ['Force where missing', i.force_missing],
-    ['Owner', i.owning_org],
-    ['Also involved', i.involved && (i.involved.join(', ') || 'none')],
+    ['Force where missing', i.force_missing && fmt.org(i.force_missing)],
+    ['Owner', i.owning_org && fmt.org(i.owning_org)],
+    ['Also involved', i.involved && (i.involved.map(fmt.org).join(', ') || 'none')],
   ].filter(([, v]) => v !== undefined);
   const out = [
     h('p', {}, h('a', { href: '#/incidents' }, '← Incidents'), ' · ', h('a', { href: `#/persons/${i.person_id}` }, 'The person\'s history')),
@@ -160,13 +160,13 @@ function detail(i, reload) {
     out.push(section('Risk-grade history',
       h('table', { class: 'list' },
         h('thead', {}, h('tr', {}, ['When', 'Grade', 'By', 'Organisation', 'Rationale'].map((t) => h('th', { scope: 'col' }, t)))),
-        h('tbody', {}, i.risk_history.map((g) => h('tr', {}, h('td', {}, fmt.time(g.at)), h('td', {}, fmt.grade(g.grade)), h('td', {}, g.by), h('td', {}, g.source), h('td', {}, g.rationale))))),
+        h('tbody', {}, i.risk_history.map((g) => h('tr', {}, h('td', {}, fmt.time(g.at)), h('td', {}, fmt.grade(g.grade)), h('td', {}, g.by), h('td', {}, fmt.org(g.source)), h('td', {}, g.rationale))))),
       i.open ? gradeForm(i, reload) : null));
   }
   if (i.sightings !== undefined) {
     out.push(section('Sightings',
       i.sightings.length === 0 ? h('p', { class: 'muted' }, 'None recorded.')
-        : h('ul', { class: 'plain' }, i.sightings.map((x) => h('li', {}, h('strong', {}, fmt.time(x.at)), ` — ${fmt.place(x.place)} (reported by ${x.reported_by}) `, x.details))),
+        : h('ul', { class: 'plain' }, i.sightings.map((x) => h('li', {}, h('strong', {}, fmt.time(x.at)), ` — ${fmt.place(x.place)} (reported by ${fmt.org(x.reported_by)}) `, x.details))),
       i.open ? sightingForm(i, reload) : null));
   }
   if (i.returned !== undefined) {
@@ -174,7 +174,7 @@ function detail(i, reload) {
     out.push(section('Return',
       r ? h('dl', { class: 'kv returned' },
         h('dt', {}, 'Found'), h('dd', {}, fmt.time(r.found_at)),
-        h('dt', {}, 'Found by'), h('dd', {}, r.found_by),
+        h('dt', {}, 'Found by'), h('dd', {}, fmt.org(r.found_by)),
         h('dt', {}, 'Outcome'), h('dd', {}, fmt.label(r.outcome)),
         i.return_place !== undefined ? [h('dt', {}, 'Where'), h('dd', {}, fmt.place(i.return_place))] : null)
         : [h('p', { class: 'muted' }, 'Not returned yet.'), returnForm(i, reload)]));

@@ -2,9 +2,9 @@
 // roles the sign-in answered with — never the session secret, which stays in the HttpOnly
 // cookie), the navigation, and the hash router that shows one screen at a time.
 
-import { api, forgetOrganisations, setUnauthenticatedHandler } from './api.js';
+import { api, forgetOrganisations, organisations, setUnauthenticatedHandler } from './api.js';
 import { h, replace } from './dom.js';
-import { ROLES } from './format.js';
+import { ROLES, org } from './format.js';
 import { signInScreen } from './signin.js';
 import { checkScreen } from './check.js';
 import { incidentScreen, incidentsScreen } from './incidents.js';
@@ -55,7 +55,7 @@ function shell(user) {
   who.hidden = !user;
   if (user) {
     const roles = user.roles.map((r) => ROLES[r] || r).join(', ');
-    replace(document.getElementById('who-name'), h('strong', {}, user.username), ` · ${roles} · ${user.org}`);
+    replace(document.getElementById('who-name'), h('strong', {}, user.username), ` · ${roles} · ${org(user.org)}`);
   }
 }
 
@@ -70,6 +70,11 @@ const SCREENS = [
 
 async function route() {
   const main = document.getElementById('main');
+  if (currentUser()) {
+    // Names for organisation codes (once per page load; the screens work without them). A 401
+    // here signs the user out, so who is signed in is read again afterwards.
+    await organisations().catch(() => {});
+  }
   const user = currentUser();
   shell(user);
   const hash = location.hash || '#/check';

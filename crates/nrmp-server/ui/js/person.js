@@ -26,7 +26,7 @@ function history(v) {
   if (p.languages !== undefined) facts.push(['Languages', p.languages.join(', ') || '—']);
   if (p.identifiers !== undefined) facts.push(['Identifiers', fmt.generic(p.identifiers)]);
   if (p.description !== undefined) facts.push(['Description', fmt.generic(p.description, [], true)]);
-  if (p.owning_org !== undefined) facts.push(['Record owner', p.owning_org]);
+  if (p.owning_org !== undefined) facts.push(['Record owner', fmt.org(p.owning_org)]);
   const out = [
     h('h1', {}, fmt.primaryName(p)),
     h('dl', { class: 'kv card' }, facts.map(([k, x]) => [h('dt', {}, k), h('dd', {}, x)])),
@@ -41,7 +41,7 @@ function history(v) {
           h('td', {}, fmt.time(i.last_seen_at)),
           h('td', {}, i.open === undefined ? '—' : i.open ? 'Open' : 'Closed'),
           h('td', {}, fmt.grade(i.risk)),
-          h('td', {}, i.force_missing || '—'),
+          h('td', {}, fmt.org(i.force_missing)),
           h('td', {}, fmt.flags(i.warning_flags) || ''),
           h('td', {}, h('a', { href: `#/incidents/${i.id}` }, 'View'))))))));
   }
