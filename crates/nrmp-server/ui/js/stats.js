@@ -69,7 +69,7 @@ export function statsScreen() {
 
 export function renderReport(r) {
   return h('div', {},
-    (r.tables || []).some((t) => t.title === r.title) ? null : h('h2', {}, r.title),
+    [...(r.tables || []), ...(r.grids || [])].some((t) => t.title === r.title) ? null : h('h2', {}, r.title),
     (r.tables || []).map((t) => h('section', { class: 'card' }, renderTable(t), chart(t))),
     (r.grids || []).map((g) => h('section', { class: 'card' }, renderGrid(g))),
     (r.text || []).length ? h('div', { class: 'notes' }, r.text.map((x) => h('p', {}, x))) : null);
