@@ -38,7 +38,7 @@ pub struct Cli {
 pub enum Command {
     /// Create a demo register (SQLite, synthetic data) and show what is in it.
     Demo(commands::demo::DemoArgs),
-    /// Serve the register over HTTP: the JSON API under /api/v1 (docs/api.md).
+    /// Serve the register over HTTP: the web UI at / (docs/ui.md) and the JSON API under /api/v1 (docs/api.md).
     Serve(commands::serve::ServeArgs),
     /// Apply database migrations.
     Migrate(commands::migrate::MigrateArgs),

@@ -187,9 +187,11 @@ crate::openapi::served_routes!(API_ROUTES, api, AppState;
     post "/api/v1/statistics" => statistics::publish_table,
 );
 
-/// The API's routes with the state applied (no cross-cutting layers; see [`layered`]).
+/// The API's routes, and the web UI's beside them ([`crate::ui`]), with the state applied (no
+/// cross-cutting layers; see [`layered`]).
 pub fn router(state: AppState) -> Router {
     api()
+        .merge(crate::ui::routes())
         .route("/api/openapi.json", get(crate::openapi::serve))
         .route("/health", get(health))
         .route("/ready", get(ready))

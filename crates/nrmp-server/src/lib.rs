@@ -15,7 +15,8 @@
 //! - [`api`]: the handlers, one module per domain noun;
 //! - [`error`]: RFC 9457 problem responses;
 //! - [`matching`]: the encounter check's index; [`metrics`]: Prometheus metrics;
-//! - [`openapi`]: the OpenAPI 3 document.
+//! - [`openapi`]: the OpenAPI 3 document;
+//! - [`ui`]: the web UI (HTML, CSS and JavaScript modules embedded in the binary) at `/`.
 #![deny(missing_docs)]
 
 pub mod accounts;
@@ -32,6 +33,7 @@ pub mod openapi;
 pub mod state;
 #[cfg(feature = "test-support")]
 pub mod test_support;
+pub mod ui;
 
 pub use app::{App, BuildError, build, layered, router};
 pub use config::Config;

@@ -106,8 +106,8 @@ pub async fn serve(
         app = app.merge(r);
     }
     println!(
-        "nrmp serving {url} on http://{} (API under /api/v1, OpenAPI at /api/openapi.json); Ctrl-C stops",
-        app.local_addr()
+        "nrmp serving {url} on http://{addr} (web UI at http://{addr}/, API under /api/v1, OpenAPI at /api/openapi.json); Ctrl-C stops",
+        addr = app.local_addr()
     );
     for line in &sign_in.banner {
         println!("{line}");

@@ -7,9 +7,11 @@
 mod helpers;
 
 mod basics;
+mod browser;
 mod encounters;
 mod incidents;
 mod matrix;
 mod persons;
 mod sign_in;
 mod statistics;
+mod ui;
