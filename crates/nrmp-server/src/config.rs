@@ -11,7 +11,14 @@ use std::path::Path;
 
 /// `NRMP_` variables that belong to other parts of nrmp (the CLI's actor, the test harness),
 /// not to the service's settings; they are neither read nor refused.
-pub const NOT_CONFIG_ENV: &[&str] = &["USER", "ORG", "TEST_POSTGRES", "BLESS"];
+pub const NOT_CONFIG_ENV: &[&str] = &[
+    "USER",
+    "ORG",
+    "TEST_POSTGRES",
+    "BLESS",
+    "TEST_BROWSER",
+    "CHROMEDRIVER",
+];
 
 /// The service's settings.
 #[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -23,7 +23,7 @@ use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
 use nrmp_analysis::error::AnalysisError;
-use nrmp_analysis::report::Report;
+use nrmp_analysis::report::{Chart, Report};
 use nrmp_analysis::request::{Audience, StatsRequest};
 use nrmp_analysis::{ResearcherView, load_snapshot, load_spend, publish};
 use nrmp_domain::access::{Action, ResourceKind, Role, Target};
@@ -107,7 +107,7 @@ pub async fn publish_table(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Body(body): Body<serde_json::Value>,
-) -> ApiResult<Json<Report>> {
+) -> ApiResult<Json<Published>> {
     let request = parse_request(body)?;
     guard::decide(
         &state,
@@ -141,7 +141,24 @@ pub async fn publish_table(
     .await
     .map_err(|e| ApiError::Internal(format!("statistics task: {e}")))?
     .map_err(analysis_error)?;
-    Ok(Json(report))
+    Ok(Json(Published::from(report)))
+}
+
+/// The answer: the published report and, when the request asked for one (`chart: true`), its
+/// charts as SVG documents (`charts: [{title, svg}]`; the command line writes them to files).
+#[derive(Debug, serde::Serialize)]
+pub struct Published {
+    #[serde(flatten)]
+    report: Report,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    charts: Vec<Chart>,
+}
+
+impl From<Report> for Published {
+    fn from(mut report: Report) -> Self {
+        let charts = std::mem::take(&mut report.charts);
+        Self { report, charts }
+    }
 }
 
 /// The tables, as `table` names them.

@@ -125,6 +125,21 @@ async fn statistics_for_the_roles_that_may_read_them(backend: nrmp_store::Backen
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    // A chart asked for comes as an SVG document beside the table.
+    let r = app
+        .post(
+            "/api/v1/statistics",
+            "nmpu-analyst",
+            None,
+            json!({"table": "trend", "cohort": "children", "chart": true}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    let svg = r.body["charts"][0]["svg"].as_str().unwrap();
+    assert!(
+        svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"),
+        "{svg}"
+    );
     // The spend model finds the register's spend table (so what stops it here is the tiny
     // register: too few authority-years to fit, not a missing table).
     let r = app

@@ -12,7 +12,10 @@ const TABLES = [
   ['trend', 'Yearly trend'],
   ['time-to-missing', 'Time to first missing episode (Kaplan–Meier)'],
   ['proportion-trafficked', 'Proportion of trafficked and unaccompanied children who went missing'],
+  ['spend-model', 'Missing rates against children\'s-services spend per child (ecological model)'],
 ];
+// Tables the API can draw as SVG (`chart: true`).
+const CHARTED = new Set(['trend', 'time-to-missing', 'spend-model']);
 const BY = ['cohort', 'year', 'force', 'authority', 'nationality', 'age-band', 'sex'].map((b) => [b, label(b)]);
 const COHORTS = [['all', 'Everyone'], ['children', 'Children'], ['adults', 'Adults'], ['looked-after', 'Looked-after children'],
   ['unaccompanied', 'Unaccompanied children'], ['nrm-children', 'NRM-referred children']];
@@ -22,18 +25,23 @@ const GROUPS = ['cohort', 'none', 'sex', 'age-band', 'placement-type'].map((g) =
 export function statsScreen() {
   const out = h('section', { 'aria-live': 'polite', 'aria-label': 'Published table' });
   const options = h('div', { class: 'grid' });
+  const period = h('div', { class: 'grid' });
   const form = h('form', { class: 'card', novalidate: true },
     h('h1', {}, 'Statistics'),
     h('p', { class: 'muted' }, 'Aggregates only. Small counts are suppressed by the register\'s disclosure control.'),
+    h('p', { class: 'muted' }, 'Except for the national unit\'s analysts, periods are whole, completed calendar years (1 January to 31 December): one year per table, several for the trend and the table by year.'),
     field('Table', 'table', { input: 'select', options: TABLES }),
     options,
-    h('div', { class: 'grid' },
-      field('From', 'period.from', { input: 'date' }),
-      field('To', 'period.to', { input: 'date' })),
+    period,
     h('button', { type: 'submit', class: 'primary' }, 'Publish'));
   const table = form.elements.namedItem('table');
   const showOptions = () => {
     const t = table.value;
+    // The API names the period `starts` for time to missing (follow-ups starting in it).
+    const p = periodName(t);
+    replace(period,
+      field(t === 'time-to-missing' ? 'Starting from' : 'From', `${p}.from`, { input: 'date' }),
+      field(t === 'time-to-missing' ? 'Starting to' : 'To', `${p}.to`, { input: 'date' }));
     replace(options,
       t === 'missing' ? [field('Rows', 'by', { input: 'select', options: BY }), field('Population', 'cohort', { input: 'select', options: COHORTS })] : null,
       t === 'trend' ? field('Population', 'cohort', { input: 'select', options: COHORTS, value: 'nrm-children' }) : null,
@@ -45,16 +53,17 @@ export function statsScreen() {
     ev.preventDefault();
     const t = val(form, 'table');
     const body = { table: t };
+    if (CHARTED.has(t)) body.chart = true;
     for (const k of ['by', 'cohort', 'origin']) {
       const v = val(form, k);
       if (v) body[k] = v;
     }
-    const period = {};
+    const range = {};
     for (const k of ['from', 'to']) {
-      const v = val(form, `period.${k}`);
-      if (v) period[k] = v;
+      const v = val(form, `${periodName(t)}.${k}`);
+      if (v) range[k] = v;
     }
-    if (Object.keys(period).length) body[t === 'time-to-missing' ? 'starts' : 'period'] = period;
+    if (Object.keys(range).length) body[periodName(t)] = range;
     replace(out, h('p', { class: 'muted' }, 'Computing… (the first table after start loads the register and can take a while)'));
     try {
       const report = await busy(form, () => api('POST', '/api/v1/statistics', { body }));
@@ -67,12 +76,25 @@ export function statsScreen() {
   return { title: 'Statistics', el: h('div', {}, form, out) };
 }
 
+function periodName(table) {
+  return table === 'time-to-missing' ? 'starts' : 'period';
+}
+
 export function renderReport(r) {
   return h('div', {},
     [...(r.tables || []), ...(r.grids || [])].some((t) => t.title === r.title) ? null : h('h2', {}, r.title),
-    (r.tables || []).map((t) => h('section', { class: 'card' }, renderTable(t), chart(t))),
+    (r.charts || []).map(served),
+    (r.tables || []).map((t) => h('section', { class: 'card' }, renderTable(t), (r.charts || []).length ? null : chart(t))),
     (r.grids || []).map((g) => h('section', { class: 'card' }, renderGrid(g))),
     (r.text || []).length ? h('div', { class: 'notes' }, r.text.map((x) => h('p', {}, x))) : null);
+}
+
+// A chart the API drew (an SVG document), shown as an image: an SVG in an <img> runs no script
+// and loads nothing (the policy allows data: images only).
+function served(c) {
+  return h('figure', { class: 'card chart' },
+    h('img', { src: `data:image/svg+xml;charset=utf-8,${encodeURIComponent(c.svg)}`, alt: c.title }),
+    h('figcaption', { class: 'muted' }, c.title));
 }
 
 // A cell as published: the count over its denominator ([c] where suppressed), then the
