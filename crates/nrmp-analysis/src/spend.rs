@@ -217,13 +217,24 @@ pub fn spend_model(s: &Snapshot, a: &SpendModelRequest, spend: &SpendTable) -> R
         )));
     }
     let ym = rows.iter().map(|r| r.1).sum::<f64>() / rows.len() as f64;
+    // Over one calendar year there is no year effect to adjust for (and the column would be
+    // all zeros): the model is then spend alone.
+    let several_years = rows.iter().any(|r| r.1 != rows[0].1);
+    let mut names = vec!["const".to_owned(), "spend_per_child_1000".to_owned()];
+    if several_years {
+        names.push("year_centred".into());
+    }
     let design = Design::new(
-        vec![
-            "const".into(),
-            "spend_per_child_1000".into(),
-            "year_centred".into(),
-        ],
-        rows.iter().map(|r| vec![1.0, r.0, r.1 - ym]).collect(),
+        names,
+        rows.iter()
+            .map(|r| {
+                let mut x = vec![1.0, r.0];
+                if several_years {
+                    x.push(r.1 - ym);
+                }
+                x
+            })
+            .collect(),
     )
     .map_err(AnalysisError::procedure("spend model design"))?;
     let y: Vec<f64> = rows.iter().map(|r| r.3).collect();
@@ -269,7 +280,11 @@ pub fn spend_model(s: &Snapshot, a: &SpendModelRequest, spend: &SpendTable) -> R
         all.len() - rows.len(),
         exposure
     ));
-    g.notes.push("spend_per_child_1000: rate ratio per £1,000 more spend per child; year_centred: per calendar year.".into());
+    g.notes.push(if several_years {
+        "spend_per_child_1000: rate ratio per £1,000 more spend per child; year_centred: per calendar year.".into()
+    } else {
+        "spend_per_child_1000: rate ratio per £1,000 more spend per child (one calendar year: no year term).".into()
+    });
     let mut charts = Vec::new();
     if a.chart {
         let b: Vec<f64> = fit.coefficients.iter().map(|c| c.estimate).collect();

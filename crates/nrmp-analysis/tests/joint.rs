@@ -11,23 +11,29 @@ use chrono::{NaiveDate, NaiveTime};
 use nrmp_analysis::missing::By;
 use nrmp_analysis::publish::{period_family, publish, publish_jointly};
 use nrmp_analysis::request::{
-    MissingRequest, Period, StatsRequest, TimeToMissingRequest, TrendRequest,
+    MissingRequest, Period, SpendModelRequest, StatsRequest, TimeToMissingRequest, TrendRequest,
 };
 use nrmp_analysis::snapshot::{Cohort, ts_of_date};
+use nrmp_analysis::spend::SpendTable;
 use nrmp_analysis::{AnalysisError, Report, ResearcherView, Snapshot, SnapshotBuilder};
 use nrmp_stats::disclosure::SuppressionRule;
 use nrmp_stats::table::Row;
 use nrmp_synth::{Config, Generator};
 use std::sync::Arc;
 
-fn snapshot() -> Snapshot {
+fn generator() -> Generator {
     let until = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
-    let g = Generator::new(Config::new(
+    Generator::new(Config::new(
         5,
         2_500,
         until.and_time(NaiveTime::MIN).and_utc(),
     ))
-    .unwrap();
+    .unwrap()
+}
+
+fn snapshot() -> Snapshot {
+    let until = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
+    let g = generator();
     let mut b = SnapshotBuilder::new();
     for chunk in g.chunks(500) {
         chunk.persons.iter().for_each(|p| b.person(p));
@@ -261,4 +267,23 @@ fn a_researcher_may_only_ask_for_whole_completed_years() {
     ] {
         assert!(view.publish(&req).is_ok(), "{req:?}");
     }
+}
+
+#[test]
+fn a_researcher_gets_the_spend_model_of_one_year() {
+    let spend = SpendTable::from_rows(&generator().spend());
+    let rule = SuppressionRule::default();
+    let view = ResearcherView::new(Arc::new(snapshot()), rule).with_spend(spend);
+    let r = view
+        .publish(&StatsRequest::SpendModel(SpendModelRequest {
+            period: ResearcherView::year(2024),
+            suppression: rule,
+            chart: true,
+        }))
+        .unwrap();
+    let terms: Vec<&str> = r.grids[0].rows.iter().map(|row| row[1].as_str()).collect();
+    assert!(terms.contains(&"spend_per_child_1000"), "{terms:?}");
+    // One calendar year: no year term (it would be a column of zeros).
+    assert!(!terms.contains(&"year_centred"), "{terms:?}");
+    assert!(r.charts[0].svg.starts_with("<svg"));
 }

@@ -76,6 +76,7 @@ impl fmt::Debug for Config {
             .field("max_candidates", &self.max_candidates)
             .field("match_model", &self.match_model)
             .field("stats_max_age_secs", &self.stats_max_age_secs)
+            .field("index_follow_ms", &self.index_follow_ms)
             .finish()
     }
 }
