@@ -23,7 +23,12 @@ pub const REASON_HEADER: &str = "x-nrmp-reason";
 #[derive(Debug, Clone)]
 pub struct Caller(pub Principal);
 
-/// The credential a request carries: a bearer token, else the session cookie.
+/// The credential a request carries: a bearer token, else the session cookie — the cookie only
+/// on a request the browser says its own page made (`Sec-Fetch-Site: same-origin`, or `none`
+/// for one the user typed), so that a page of another site, or of another port of the same
+/// host (same-site, so `SameSite=Strict` lets the cookie through), cannot make the browser read
+/// or change records as the user. Clients that send no `Sec-Fetch-Site` (other programs, old
+/// browsers) are not affected; they rely on the cookie's `SameSite=Strict`.
 pub fn credential(headers: &HeaderMap) -> Option<String> {
     if let Some(v) = headers.get(header::AUTHORIZATION) {
         let v = v.to_str().ok()?.trim();
@@ -31,6 +36,11 @@ pub fn credential(headers: &HeaderMap) -> Option<String> {
         if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() {
             return Some(token.trim().to_owned());
         }
+        return None;
+    }
+    if let Some(site) = headers.get("sec-fetch-site")
+        && !matches!(site.to_str(), Ok("same-origin" | "none"))
+    {
         return None;
     }
     headers

@@ -342,6 +342,27 @@ async fn a_session_cookie_cannot_be_used_by_another_sites_form(backend: nrmp_sto
         "{persons}"
     );
 
+    // A request another site's page (or a page on another port of this host) makes the browser
+    // send carries the cookie, but the browser says where it came from: the cookie counts only
+    // for the register's own pages.
+    for (site, status) in [
+        ("same-site", StatusCode::UNAUTHORIZED),
+        ("cross-site", StatusCode::UNAUTHORIZED),
+        ("same-origin", StatusCode::OK),
+        ("none", StatusCode::OK),
+    ] {
+        let res = app
+            .http
+            .get(url("/api/v1/persons"))
+            .header(header::COOKIE, &cookie)
+            .header("sec-fetch-site", site)
+            .header("x-nrmp-reason", "checking the test")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), status, "Sec-Fetch-Site: {site}");
+    }
+
     // Another origin gets no CORS grant, so its script cannot send JSON or DELETE with the cookie.
     let res = app
         .http
