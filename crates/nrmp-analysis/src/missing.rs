@@ -155,7 +155,7 @@ fn year_start(y: i32) -> Ts {
 /// Computes the breakdown of `cohort` over `[from, to)` by `by`.
 pub fn breakdown(s: &Snapshot, by: By, cohort: Cohort, from: Ts, to: Ts) -> Breakdown {
     let to = to.min(s.end_of_data);
-    let mut labels: Vec<String>;
+    let labels: Vec<String>;
     let mut rows: Vec<Counts>;
     match by {
         By::Year => {
@@ -224,49 +224,112 @@ pub fn breakdown(s: &Snapshot, by: By, cohort: Cohort, from: Ts, to: Ts) -> Brea
             }
         }
         By::Authority | By::Nationality | By::AgeBand | By::Sex => {
-            const BANDS: [&str; 9] = [
-                "0-9", "10-13", "14-15", "16-17", "18-24", "25-39", "40-59", "60+", "unknown",
-            ];
-            const SEXES: [&str; 4] = ["F", "M", "X", "U"];
-            labels = match by {
-                By::Authority => {
-                    let mut l = s.orgs.clone();
-                    l.push("no placement".into());
-                    l
-                }
-                By::Nationality => s.nationalities.clone(),
-                By::AgeBand => BANDS.iter().map(|b| (*b).to_owned()).collect(),
-                _ => SEXES.iter().map(|b| (*b).to_owned()).collect(),
+            return categorical_breakdowns(s, &[cohort], &[by], from, to)
+                .pop()
+                .unwrap_or_else(|| finish(by, cohort, from, to, Vec::new(), Vec::new()));
+        }
+    }
+    finish(by, cohort, from, to, labels, rows)
+}
+
+const BANDS: [&str; 9] = [
+    "0-9", "10-13", "14-15", "16-17", "18-24", "25-39", "40-59", "60+", "unknown",
+];
+const SEXES: [&str; 4] = ["F", "M", "X", "U"];
+
+/// The rows of a breakdown in which each person falls in exactly one row.
+fn categorical_labels(s: &Snapshot, by: By) -> Vec<String> {
+    match by {
+        By::Authority => {
+            let mut l = s.orgs.clone();
+            l.push("no placement".into());
+            l
+        }
+        By::Nationality => s.nationalities.clone(),
+        By::AgeBand => BANDS.iter().map(|b| (*b).to_owned()).collect(),
+        _ => SEXES.iter().map(|b| (*b).to_owned()).collect(),
+    }
+}
+
+/// Person `k`'s row of a categorical breakdown, when first at risk at `lo`.
+fn categorical_row(s: &Snapshot, by: By, k: usize, lo: Ts) -> usize {
+    match by {
+        By::Authority => s.derived[k].authority.map_or(s.orgs.len(), |a| a as usize),
+        By::Nationality => s.persons[k].nationality as usize,
+        By::AgeBand => {
+            let band = age_band(s.age_at(k, lo));
+            BANDS
+                .iter()
+                .position(|b| *b == band)
+                .unwrap_or(BANDS.len() - 1)
+        }
+        _ => {
+            let code = s.persons[k].sex.code();
+            SEXES.iter().position(|c| *c == code).unwrap_or(3)
+        }
+    }
+}
+
+/// The breakdowns of each of `cohorts` by each of `bys` (categorical: authority, nationality,
+/// age band, sex) over `[from, to)`, cohort by cohort, in **one pass** over the persons: each
+/// person's incidents are tallied once per cohort rather than once per table. Each is the
+/// same as [`breakdown`] of that cohort and breakdown (a period family has 24 of them).
+pub fn categorical_breakdowns(
+    s: &Snapshot,
+    cohorts: &[Cohort],
+    bys: &[By],
+    from: Ts,
+    to: Ts,
+) -> Vec<Breakdown> {
+    let to = to.min(s.end_of_data);
+    let labels: Vec<Vec<String>> = bys.iter().map(|b| categorical_labels(s, *b)).collect();
+    let mut rows: Vec<Vec<Vec<Counts>>> = cohorts
+        .iter()
+        .map(|_| {
+            labels
+                .iter()
+                .map(|l| vec![Counts::default(); l.len()])
+                .collect()
+        })
+        .collect();
+    for k in 0..s.len() {
+        for (c, cohort) in cohorts.iter().enumerate() {
+            let Some((e, x)) = s.cohort_interval(k, *cohort) else {
+                continue;
             };
-            rows = vec![Counts::default(); labels.len()];
-            for k in 0..s.len() {
-                let Some((e, x)) = s.cohort_interval(k, cohort) else {
-                    continue;
-                };
-                let (lo, hi) = (from.max(e), to.min(x));
-                if lo >= hi {
-                    continue;
-                }
-                let key = match by {
-                    By::Authority => s.derived[k].authority.map_or(s.orgs.len(), |a| a as usize),
-                    By::Nationality => s.persons[k].nationality as usize,
-                    By::AgeBand => {
-                        let band = age_band(s.age_at(k, lo));
-                        BANDS
-                            .iter()
-                            .position(|b| *b == band)
-                            .unwrap_or(BANDS.len() - 1)
-                    }
-                    _ => {
-                        let code = s.persons[k].sex.code();
-                        SEXES.iter().position(|c| *c == code).unwrap_or(3)
-                    }
-                };
-                let (n, open) = tally(s.incidents_of(k), lo, hi);
-                rows[key].add(n, open);
+            let (lo, hi) = (from.max(e), to.min(x));
+            if lo >= hi {
+                continue;
+            }
+            let (n, open) = tally(s.incidents_of(k), lo, hi);
+            for (b, by) in bys.iter().enumerate() {
+                rows[c][b][categorical_row(s, *by, k, lo)].add(n, open);
             }
         }
     }
+    cohorts
+        .iter()
+        .zip(rows)
+        .flat_map(|(cohort, per_by)| {
+            bys.iter()
+                .zip(&labels)
+                .zip(per_by)
+                .map(|((by, l), r)| finish(*by, *cohort, from, to, l.clone(), r))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Drops empty rows, sorts categorical rows by label and keys every row (the rows and labels
+/// of a breakdown of `cohort` by `by` over `[from, to)`).
+fn finish(
+    by: By,
+    cohort: Cohort,
+    from: Ts,
+    to: Ts,
+    mut labels: Vec<String>,
+    mut rows: Vec<Counts>,
+) -> Breakdown {
     // Drop empty rows (an authority nobody was placed by, a force nobody went missing from),
     // and sort categorical rows by label.
     let mut pairs: Vec<(String, Counts)> = labels

@@ -137,6 +137,9 @@ pub(crate) fn report_from(
     }
 }
 
+/// The breakdowns each cohort has in a [`period_family`], in order.
+pub const FAMILY_BREAKDOWNS: [By; 4] = [By::Authority, By::Nationality, By::AgeBand, By::Sex];
+
 /// The tables of one period that share figures: the table by cohort, the
 /// proportion-trafficked table, and every cohort's tables by local authority, nationality,
 /// age band and sex (whose totals are the cohort's row of the table by cohort).
@@ -154,7 +157,7 @@ pub fn period_family(period: Period, rule: SuppressionRule) -> Vec<StatsRequest>
         }),
     ];
     for cohort in Cohort::ALL {
-        for by in [By::Authority, By::Nationality, By::AgeBand, By::Sex] {
+        for by in FAMILY_BREAKDOWNS {
             v.push(StatsRequest::Missing(MissingRequest {
                 by,
                 cohort,

@@ -26,8 +26,8 @@
 //! every request, and a request must state exactly it (or leave it out).
 
 use crate::error::{AnalysisError, Result};
-use crate::missing::{self, Breakdown, By, Counts, RowKey, RowStatus};
-use crate::publish::{self, linked_breakdown, period_family, report_from};
+use crate::missing::{self, Breakdown, By, Counts, RowKey, RowStatus, categorical_breakdowns};
+use crate::publish::{self, FAMILY_BREAKDOWNS, linked_breakdown, period_family, report_from};
 use crate::report::Report;
 use crate::request::{Audience, Period, StatsRequest};
 use crate::snapshot::{Cohort, Snapshot, date_of_ts};
@@ -204,10 +204,24 @@ impl ResearcherView {
         }
         let s = &self.snapshot;
         let requests = period_family(Self::year(year), self.rule);
-        let breakdowns: Vec<Breakdown> = requests
-            .par_iter()
-            .filter_map(|r| linked_breakdown(s, r))
-            .collect();
+        // The table by cohort and the proportion-trafficked table, then every cohort's four
+        // categorical tables in one pass over the persons (the family's order).
+        let (from, to) = Self::year(year).bounds(s);
+        let (heads, rest) = rayon::join(
+            || {
+                requests[..2]
+                    .iter()
+                    .filter_map(|r| linked_breakdown(s, r))
+                    .collect::<Vec<_>>()
+            },
+            || categorical_breakdowns(s, &Cohort::ALL, &FAMILY_BREAKDOWNS, from, to),
+        );
+        let breakdowns: Vec<Breakdown> = heads.into_iter().chain(rest).collect();
+        if breakdowns.len() != requests.len() {
+            return Err(internal(
+                "a year's family and its breakdowns differ in number",
+            ));
+        }
         let refs: Vec<&Breakdown> = breakdowns.iter().collect();
         let statuses = missing::protect_jointly(&refs, &self.rule)?;
         let plan = Arc::new(YearPlan {

@@ -287,3 +287,22 @@ fn a_researcher_gets_the_spend_model_of_one_year() {
     assert!(!terms.contains(&"year_centred"), "{terms:?}");
     assert!(r.charts[0].svg.starts_with("<svg"));
 }
+
+#[test]
+fn one_pass_categorical_breakdowns_equal_the_tables_one_by_one() {
+    use nrmp_analysis::missing::{breakdown, categorical_breakdowns};
+    use nrmp_analysis::publish::FAMILY_BREAKDOWNS;
+    let s = snapshot();
+    let (from, to) = ResearcherView::year(2022).bounds(&s);
+    let fused = categorical_breakdowns(&s, &Cohort::ALL, &FAMILY_BREAKDOWNS, from, to);
+    let mut i = 0;
+    for cohort in Cohort::ALL {
+        for by in FAMILY_BREAKDOWNS {
+            let one = breakdown(&s, by, cohort, from, to);
+            assert!(!one.rows.is_empty(), "{by:?} {cohort:?}");
+            assert_eq!(fused[i], one, "{by:?} {cohort:?}");
+            i += 1;
+        }
+    }
+    assert_eq!(fused.len(), i);
+}
