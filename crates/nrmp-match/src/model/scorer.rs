@@ -298,26 +298,45 @@ impl Scorer {
         {
             return 0.0;
         }
-        let mean = keys.iter().map(|k| tokens.tf_bits(*k)).sum::<f64>() / keys.len() as f64;
-        (mean * self.tf.weight).clamp(-self.tf.max_abs_bits, self.tf.max_abs_bits)
+        let sum = keys.iter().map(|k| tokens.tf_bits(*k)).sum::<f64>();
+        let combined = if self.tf.sum {
+            sum
+        } else {
+            sum / keys.len() as f64
+        };
+        (combined * self.tf.weight).clamp(-self.tf.max_abs_bits, self.tf.max_abs_bits)
     }
 
     /// The most the name comparison (level weight plus name-frequency adjustment)
-    /// can add for `a` against any record: the adjustment is a mean over tokens
-    /// agreeing exactly or by variant group, all of which are `a`'s, so it is at
-    /// most that of `a`'s least common token. Compute once per left record and pass
-    /// to [`Scorer::weight_if_at_least_bounded`].
+    /// can add for `a` against any record: the adjustment combines tokens agreeing
+    /// exactly or by variant group, all of them tokens of one of `a`'s name forms, so
+    /// it is at most that of `a`'s least common token (mean) or the sum of the
+    /// positive adjustments of one name form's tokens (sum). Compute once per left
+    /// record and pass to [`Scorer::weight_if_at_least_bounded`].
     pub fn name_bound<T: Tokens + ?Sized>(&self, a: &Prepared, tokens: &T) -> f64 {
         if a.names.iter().all(|n| n.tokens.is_empty()) {
             return 0.0;
         }
+        let bits = |t: &crate::prepare::Tok| tokens.tf_bits(tokens.info(t.id).key);
         let tf = if self.tf.enabled && self.tf.weight >= 0.0 {
-            let best = a
-                .names
-                .iter()
-                .flat_map(|n| n.tokens.iter())
-                .map(|t| tokens.tf_bits(tokens.info(t.id).key))
-                .fold(f64::NEG_INFINITY, f64::max);
+            let best = if self.tf.sum {
+                a.names
+                    .iter()
+                    .map(|n| {
+                        n.tokens
+                            .iter()
+                            .take(crate::prepare::MAX_TOKENS)
+                            .map(|t| bits(t).max(0.0))
+                            .sum::<f64>()
+                    })
+                    .fold(0.0, f64::max)
+            } else {
+                a.names
+                    .iter()
+                    .flat_map(|n| n.tokens.iter())
+                    .map(bits)
+                    .fold(f64::NEG_INFINITY, f64::max)
+            };
             (best * self.tf.weight)
                 .clamp(-self.tf.max_abs_bits, self.tf.max_abs_bits)
                 .max(0.0)
@@ -406,6 +425,60 @@ mod tests {
     use crate::compare::compare;
     use crate::prepare::{Vocab, normalise_record};
     use crate::testdata;
+
+    #[test]
+    fn summed_name_frequency_counts_every_agreeing_token() {
+        use crate::record::{MatchRecord, PersonName};
+        // common given and family names, one rare middle name
+        let mut records: Vec<MatchRecord> = (0..40)
+            .map(|i| {
+                MatchRecord::new(format!("r{i}"))
+                    .with_name(PersonName::new(["James", "Jack"][i % 2], "Smith"))
+            })
+            .collect();
+        records.push(MatchRecord::new("a").with_name(PersonName::new("Jack Ottoline", "Smith")));
+        records.push(MatchRecord::new("b").with_name(PersonName::new("Jack Ottoline", "Smith")));
+        let mut v = Vocab::new();
+        let prepared: Vec<_> = records
+            .iter()
+            .map(|r| v.prepare(normalise_record(r)))
+            .collect();
+        for p in &prepared {
+            v.count(p, 1);
+        }
+        let (a, b) = (&prepared[40], &prepared[41]);
+        let cv = compare(a, b, &v);
+        assert_eq!(cv.name.agreeing_keys.len(), 3);
+        let bits: Vec<f64> = cv
+            .name
+            .agreeing_keys
+            .iter()
+            .map(|k| v.tf_bits(*k))
+            .collect();
+        let mut model = Model::default_untrained();
+        model.tf = TfSettings {
+            enabled: true,
+            weight: 1.0,
+            max_abs_bits: 30.0,
+            sum: true,
+        };
+        let summed = model.scorer().tf_adjustment(&cv, &v);
+        assert!(
+            (summed - bits.iter().sum::<f64>()).abs() < 1e-9,
+            "{summed} vs {bits:?}"
+        );
+        model.tf.sum = false;
+        let mean = model.scorer().tf_adjustment(&cv, &v);
+        assert!((mean - bits.iter().sum::<f64>() / 3.0).abs() < 1e-9);
+        // the rare middle name makes the whole name rarer than the mean says
+        assert!(summed > mean, "{summed} vs {mean}");
+        // the clamp still applies to the sum
+        model.tf = TfSettings {
+            max_abs_bits: 1.0,
+            ..TfSettings::TUNED
+        };
+        assert!(model.scorer().tf_adjustment(&cv, &v).abs() <= 1.0);
+    }
 
     #[test]
     fn bounded_weight_is_the_full_weight_or_certainly_below_the_cutoff() {
