@@ -62,10 +62,10 @@ impl BatchConfig {
 
 impl Default for BatchConfig {
     /// Threshold 0.3: with the shipped model and the prior rescaled to the
-    /// deduplicated register's size it gave the best mean F1 of 0.05 / 0.1 / 0.2 /
-    /// 0.3 / 0.4 / 0.5 / 0.8 / 0.9 on the two tuning seeds of
-    /// `nrmp bench match-accuracy` (0.910 and 0.911; 0.4 within 0.001, 0.5 0.007
-    /// lower; docs/matching.md).
+    /// deduplicated register's size, 0.2 and 0.3 gave the best F1 of 0.05 / 0.1 /
+    /// 0.2 / 0.3 / 0.5 / 0.8 / 0.9 on the two tuning seeds of
+    /// `nrmp bench match-accuracy` (0.917 and 0.920 at 0.3, within 0.001 of 0.2;
+    /// 0.5 about 0.01 lower; docs/matching.md).
     fn default() -> Self {
         Self {
             threshold: 0.3,
@@ -528,8 +528,8 @@ impl Prepped {
 /// more often than random pairs do — height among pairs born the same day (same
 /// age), sex and nationality among pairs that share name tokens (names carry both)
 /// — and EM took that agreement for matches: with them in the EM sessions, m of a
-/// *different* name was 0.38 and m of a same-year date of birth 0.20 (in truth
-/// about 0.001 and 0.0003 on the synthetic data; docs/matching.md).
+/// *different* name was 0.38 and m of a same-year date of birth 0.20 (0.0006 and
+/// 0.0003 among the true pairs of a synthetic tuning set; docs/matching.md).
 const POSTERIOR_FIELDS: &[&str] = &["height", "sex", "nationality"];
 
 fn without_all(counts: &PatternCounts, fields: &[&str]) -> PatternCounts {
@@ -551,9 +551,9 @@ fn without_all(counts: &PatternCounts, fields: &[&str]) -> PatternCounts {
 ///    pairs given their other fields ([`Model::m_from_posterior`]: one step, so
 ///    they cannot drive λ);
 /// 6. the global prior is estimated from the date-of-birth session (step 2):
-///    matches ≈ λ·pairs / m(dob exact), divided by all pairs. `prior_records` is set to the number of
-///    records (a batch run can rescale λ to a deployment's population,
-///    [`BatchConfig::population`]);
+///    matches ≈ λ·pairs / m(dob exact), divided by all pairs. `prior_records` is
+///    set to the number of records (a batch run can rescale λ to a deployment's
+///    population, [`BatchConfig::population`]);
 /// 7. the term-frequency settings are set to `config.tf` when given.
 pub fn train(records: &[MatchRecord], model: &mut Model, config: &TrainConfig) -> TrainReport {
     let prepped = prepare_all(&[records], 1, config.blocking.max_posting);
