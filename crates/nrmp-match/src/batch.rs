@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::blocking::{BlockingConfig, KeyKind, Postings, Role, blocking_keys};
 use crate::compare::compare;
+use crate::explain::{Candidate, explain};
 use crate::model::{
     EmConfig, EmReport, Model, PatternCounts, TfSettings, probability, weight_for_probability,
 };
@@ -60,12 +61,14 @@ impl BatchConfig {
 }
 
 impl Default for BatchConfig {
-    /// Threshold 0.5 ("more likely than not"): with the shipped model and its fixed
-    /// prior it gave the best F1 of 0.1 / 0.3 / 0.5 / 0.8 / 0.9 / 0.95 / 0.99 on
-    /// both tuning seeds of `nrmp bench match-accuracy` (docs/matching.md).
+    /// Threshold 0.3: with the shipped model and the prior rescaled to the
+    /// deduplicated register's size, 0.2 and 0.3 gave the best F1 of 0.05 / 0.1 /
+    /// 0.2 / 0.3 / 0.5 / 0.8 / 0.9 on the two tuning seeds of
+    /// `nrmp bench match-accuracy` (0.917 and 0.920 at 0.3, within 0.001 of 0.2;
+    /// 0.5 about 0.01 lower; docs/matching.md).
     fn default() -> Self {
         Self {
-            threshold: 0.5,
+            threshold: 0.3,
             blocking: BlockingConfig {
                 max_posting: 200,
                 max_candidates: 4000,
@@ -296,6 +299,27 @@ pub fn link(
     }
 }
 
+/// Explains chosen pairs of `records` (by index) exactly as [`dedup`] scores them:
+/// the same prepared records, name frequencies and prior, so each waterfall sums to
+/// the weight `dedup` gives the pair. For reviewing a run's misses and false pairs.
+pub fn explain_pairs(
+    records: &[MatchRecord],
+    model: &Model,
+    config: &BatchConfig,
+    pairs: &[(usize, usize)],
+) -> Vec<Candidate> {
+    let prepped = prepare_all(&[records], 1, config.blocking.max_posting);
+    let scorer = config.model_for(model).scorer();
+    pairs
+        .iter()
+        .map(|&(i, j)| {
+            let (a, b) = (&prepped.records[i], &prepped.records[j]);
+            let cv = compare(a, b, &prepped.vocab);
+            explain(&scorer, &cv, a, b, &prepped.vocab)
+        })
+        .collect()
+}
+
 /// Connected components of the pairs with probability >= `threshold`; cluster
 /// id = smallest member id. Ids not in any pair are singleton clusters.
 /// Returns one assignment per entry of `ids` (duplicated ids share a cluster).
@@ -499,21 +523,38 @@ impl Prepped {
     }
 }
 
+/// Fields whose m is not learned by EM but from the posterior of the others
+/// ([`Model::m_from_posterior`]): among candidate pairs, non-matches agree on them far
+/// more often than random pairs do — height among pairs born the same day (same
+/// age), sex and nationality among pairs that share name tokens (names carry both)
+/// — and EM took that agreement for matches: with them in the EM sessions, m of a
+/// *different* name was 0.38 and m of a same-year date of birth 0.20 (0.0006 and
+/// 0.0003 among the true pairs of a synthetic tuning set; docs/matching.md).
+const POSTERIOR_FIELDS: &[&str] = &["height", "sex", "nationality"];
+
+fn without_all(counts: &PatternCounts, fields: &[&str]) -> PatternCounts {
+    fields.iter().fold(counts.clone(), |c, f| c.without(f))
+}
+
 /// Trains `model` on unlabelled records, as Splink does:
 ///
 /// 1. u from seeded random pairs;
-/// 2. EM session blocked on the exact date of birth, with the `dob` comparison
-///    left out of the posterior (it was used to select the pairs): learns m of
-///    `name` and the other fields, and λ among those pairs;
-/// 3. EM session blocked on pairs of name tokens, with `name`, `sex` and
-///    `nationality` left out (they go with the name): learns m of `dob`, height,
-///    marks and identifiers;
+/// 2. EM session blocked on the exact date of birth, with `dob` left out (it was
+///    used to select the pairs) and the posterior fields (height, sex,
+///    nationality) too: learns m of `name`, marks and identifiers, and λ among
+///    those pairs;
+/// 3. EM session blocked on pairs of name tokens, with `name` and the posterior
+///    fields left out: learns m of `dob`, marks and identifiers;
 /// 4. m of a field used by neither session's blocking is the mean of both; u
-///    stays at the random-pair estimate; the global prior is estimated from
-///    session 2: matches ≈ λ₂·pairs₂ / m(dob exact), divided by all pairs.
-///    `prior_records` is set to the number of records (a batch run can rescale λ
-///    to a deployment's population, [`BatchConfig::population`]);
-/// 5. the term-frequency settings are set to `config.tf` when given.
+///    stays at the random-pair estimate;
+/// 5. m of height, sex and nationality from the posterior of the name-blocked
+///    pairs given their other fields ([`Model::m_from_posterior`]: one step, so
+///    they cannot drive λ);
+/// 6. the global prior is estimated from the date-of-birth session (step 2):
+///    matches ≈ λ·pairs / m(dob exact), divided by all pairs. `prior_records` is
+///    set to the number of records (a batch run can rescale λ to a deployment's
+///    population, [`BatchConfig::population`]);
+/// 7. the term-frequency settings are set to `config.tf` when given.
 pub fn train(records: &[MatchRecord], model: &mut Model, config: &TrainConfig) -> TrainReport {
     let prepped = prepare_all(&[records], 1, config.blocking.max_posting);
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
@@ -524,19 +565,36 @@ pub fn train(records: &[MatchRecord], model: &mut Model, config: &TrainConfig) -
         total_pairs: None,
         ..config.em
     };
-    let dob_counts = prepped
+    // A two-class latent model needs at least three fields to be identifiable: the
+    // posterior fields are left out of a session only if that many remain observed.
+    let dob_blocked = prepped
         .session_counts(&[KeyKind::DobDate], &config.blocking)
         .without("dob");
+    let dob_counts = without_all(&dob_blocked, POSTERIOR_FIELDS);
+    let (dob_counts, s1_left_out) = if dob_counts.observed_fields() >= 3 {
+        (dob_counts, POSTERIOR_FIELDS)
+    } else {
+        (dob_blocked, &[][..])
+    };
     let mut model_a = model.clone();
     let em_dob_blocked = model_a.train_em(&dob_counts, &em);
-    // Sex and nationality are left out too: among pairs that share name tokens they
-    // agree far more often than u (from random pairs) says, because names carry sex
-    // and nationality; EM would then take that agreement for matches (λ → 1).
-    let name_counts = prepped
+    // Name-blocked pairs: the name chose them, and sex and nationality go with the
+    // name, so they are always left out; height too when enough fields remain.
+    let name_blocked = prepped
         .session_counts(&[KeyKind::NamePair], &config.blocking)
-        .without("name")
-        .without("sex")
-        .without("nationality");
+        .without("name");
+    let name_counts = without_all(&name_blocked, POSTERIOR_FIELDS);
+    let (name_counts, s2_left_out) = if name_counts.observed_fields() >= 3 {
+        (name_counts, POSTERIOR_FIELDS)
+    } else {
+        (without_all(&name_blocked, &["sex", "nationality"]), &[][..])
+    };
+    // learned from the posterior: the fields no EM session used
+    let targets: Vec<&str> = POSTERIOR_FIELDS
+        .iter()
+        .copied()
+        .filter(|f| s1_left_out.contains(f) && (*f != "height" || s2_left_out.contains(f)))
+        .collect();
     let mut model_b = model.clone();
     let em_name_blocked = model_b.train_em(&name_counts, &em);
 
@@ -565,6 +623,11 @@ pub fn train(records: &[MatchRecord], model: &mut Model, config: &TrainConfig) -
             *f = new;
         }
     }
+    // m of height, sex and nationality: the posterior of the name-blocked pairs from
+    // their date of birth, marks and identifiers (already learned), one step.
+    if !targets.is_empty() {
+        model.m_from_posterior(&name_blocked, em_name_blocked.lambda_candidates, &targets);
+    }
     let n = records.len() as f64;
     let total_pairs = n * (n - 1.0) / 2.0;
     let dob_exact_m = model
@@ -590,6 +653,14 @@ pub fn train(records: &[MatchRecord], model: &mut Model, config: &TrainConfig) -
             "EM blocked on name pairs: {} pairs, lambda {:.5}, {} iterations",
             em_name_blocked.pairs, em_name_blocked.lambda_candidates, em_name_blocked.iterations
         ),
+        if targets.is_empty() {
+            "too few fields to leave height, sex and nationality out of EM".to_string()
+        } else {
+            format!(
+                "m of {} from the posterior of the name-blocked pairs",
+                targets.join(", ")
+            )
+        },
     ];
     TrainReport {
         u_pairs,
@@ -622,6 +693,76 @@ mod tests {
                 &prepped.records[pos[b.as_str()]],
             );
             if let Some(x) = f(&compare(pa, pb, &prepped.vocab)) {
+                n += 1.0;
+                if x {
+                    hit += 1.0;
+                }
+            }
+        }
+        hit / n
+    }
+
+    #[test]
+    fn m_from_posterior_sets_only_the_target_fields() {
+        let (records, truth) = generate(5, 600, 0.4);
+        let prepped = prepare_all(&[&records], 1, 200);
+        let config = BatchConfig::default().blocking;
+        let counts = prepped.session_counts(&[KeyKind::NamePair], &config);
+        let before = Model::default_untrained();
+        // λ close to 1: every pair is a match, so m of the target is its plain level
+        // share among the pairs, whatever the other fields say
+        let mut all = before.clone();
+        let expected = all.m_from_posterior(&counts, 1.0 - 1e-9, &["sex"]);
+        assert!(
+            (expected - counts.pairs() as f64).abs() < 1e-3,
+            "{expected}"
+        );
+        let share = truth_rate_pairs(&prepped, &counts_pairs(&prepped, &config), |cv| {
+            (!cv.sex.is_missing()).then_some(cv.sex == crate::compare::SexLevel::Same)
+        });
+        let m_same = all.field("sex").unwrap().level("same").unwrap().m;
+        assert!((m_same - share).abs() < 0.01, "{m_same} vs {share}");
+        // the other fields, the prior and u are untouched
+        for f in ["name", "dob", "nationality", "height"] {
+            assert_eq!(all.field(f), before.field(f), "{f}");
+        }
+        assert_eq!(all.prior, before.prior);
+        let u = |m: &Model, l: &str| m.field("sex").unwrap().level(l).unwrap().u;
+        assert!((u(&all, "same") - u(&before, "same")).abs() < 1e-12);
+        // with λ as training finds it among name-blocked pairs (about 0.002) the name
+        // and date weigh the pairs: m moves from the share among all candidate pairs
+        // at least halfway to the share among the true pairs
+        let mut real = Model::default_trained();
+        real.m_from_posterior(&counts, 0.002, &["sex"]);
+        let true_share = truth_rate(&records, &truth, |cv| {
+            (!cv.sex.is_missing()).then_some(cv.sex == crate::compare::SexLevel::Same)
+        });
+        let m_real = real.field("sex").unwrap().level("same").unwrap().m;
+        assert!(true_share > share + 0.1, "{true_share} vs {share}");
+        assert!(
+            (m_real - true_share).abs() < (share - true_share).abs() / 2.0,
+            "m {m_real}, all candidates {share}, true pairs {true_share}"
+        );
+    }
+
+    fn counts_pairs(p: &Prepped, config: &BlockingConfig) -> Vec<(usize, usize)> {
+        (0..p.records.len())
+            .flat_map(|i| {
+                p.candidates_by(i, config, Some(i), Some(&[KeyKind::NamePair]))
+                    .into_iter()
+                    .map(move |s| (i, s as usize))
+            })
+            .collect()
+    }
+
+    fn truth_rate_pairs(
+        p: &Prepped,
+        pairs: &[(usize, usize)],
+        f: impl Fn(&crate::compare::ComparisonVector) -> Option<bool>,
+    ) -> f64 {
+        let (mut hit, mut n) = (0.0, 0.0);
+        for (i, j) in pairs {
+            if let Some(x) = f(&compare(&p.records[*i], &p.records[*j], &p.vocab)) {
                 n += 1.0;
                 if x {
                     hit += 1.0;

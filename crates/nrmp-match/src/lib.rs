@@ -61,7 +61,7 @@ mod testdata;
 
 pub use batch::{
     BatchConfig, BatchResult, ClusterAssignment, ScoredPair, TrainConfig, TrainReport,
-    carry_over_ids, clusters, dedup, link, train,
+    carry_over_ids, clusters, dedup, explain_pairs, link, train,
 };
 pub use blocking::{BlockingConfig, RecallReport, blocking_recall};
 pub use explain::{Candidate, Contribution};

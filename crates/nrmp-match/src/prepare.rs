@@ -46,6 +46,9 @@ pub trait Tokens {
     /// Term-frequency adjustment in bits for agreement on variant key `key`:
     /// `log2(u_token / f_token)` (negative for common tokens), 0 without data.
     fn tf_bits(&self, key: u32) -> f64;
+    /// `log2(records / count)`: minus log2 of the share of records whose names
+    /// contain variant key `key` (at least 0); `None` with fewer than two records.
+    fn share_bits(&self, key: u32) -> Option<f64>;
 }
 
 fn make_info(text: &str, key: u32) -> TokenInfo {
@@ -69,6 +72,8 @@ pub struct Vocab {
     map: HashMap<Box<str>, u32>,
     total: u64,
     sum_sq: f64,
+    /// Records counted ([`Vocab::count`]).
+    records: u64,
 }
 
 impl Vocab {
@@ -114,6 +119,11 @@ impl Vocab {
             .collect();
         keys.sort_unstable();
         keys.dedup();
+        if delta > 0 {
+            self.records += 1;
+        } else {
+            self.records = self.records.saturating_sub(1);
+        }
         for k in keys {
             let info = &mut self.tokens[k as usize];
             let c = f64::from(info.count);
@@ -154,6 +164,18 @@ impl Tokens for Vocab {
     fn tf_bits(&self, key: u32) -> f64 {
         tf_bits_from(self, key)
     }
+
+    fn share_bits(&self, key: u32) -> Option<f64> {
+        share_bits_from(self, key)
+    }
+}
+
+fn share_bits_from(v: &Vocab, key: u32) -> Option<f64> {
+    if v.records < 2 {
+        return None;
+    }
+    let count = v.tokens.get(key as usize).map_or(0, |t| t.count).max(1);
+    Some((v.records as f64 / f64::from(count)).log2().max(0.0))
 }
 
 fn tf_bits_from(v: &Vocab, key: u32) -> f64 {
@@ -225,6 +247,10 @@ impl Tokens for Overlay<'_> {
 
     fn tf_bits(&self, key: u32) -> f64 {
         tf_bits_from(self.base, key)
+    }
+
+    fn share_bits(&self, key: u32) -> Option<f64> {
+        share_bits_from(self.base, key)
     }
 }
 

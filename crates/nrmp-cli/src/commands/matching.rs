@@ -31,7 +31,7 @@ use std::time::Instant;
 pub use input::MappingArgs;
 
 /// The default `--threshold` of `dedup` and `link` (as [`BatchConfig::default`]).
-pub const DEFAULT_THRESHOLD: f64 = 0.5;
+pub const DEFAULT_THRESHOLD: f64 = 0.3;
 
 /// The reason `ActorArgs` records when none is given; a lookup must state its own.
 const DEFAULT_REASON: &str = "command-line administration";

@@ -23,6 +23,9 @@ pub struct Scorer {
     text: HashMap<String, Vec<f64>>,
     prior_bits: f64,
     tf: TfSettings,
+    /// log2 of u of an exact name and of a name agreeing at least by variant group
+    /// (exact + variant group): the base of the whole-name frequency adjustment.
+    log2_u_whole: [f64; 2],
     /// Largest positive contribution each field can make (0 if none is positive):
     /// the bounds that let [`Scorer::weight_if_at_least`] skip hopeless pairs.
     max: MaxWeights,
@@ -113,6 +116,16 @@ impl Scorer {
             text,
             prior_bits: model.prior_weight(),
             tf: model.tf,
+            log2_u_whole: {
+                let u = |l: NameLevel| {
+                    model
+                        .field("name")
+                        .and_then(|f| f.level(l.label()))
+                        .map_or(0.0, |p| p.u)
+                };
+                let exact = u(NameLevel::Exact).max(1e-12);
+                [exact.log2(), (exact + u(NameLevel::VariantGroup)).log2()]
+            },
             max: MaxWeights::default(),
         }
         .with_bounds()
@@ -298,26 +311,80 @@ impl Scorer {
         {
             return 0.0;
         }
-        let mean = keys.iter().map(|k| tokens.tf_bits(*k)).sum::<f64>() / keys.len() as f64;
-        (mean * self.tf.weight).clamp(-self.tf.max_abs_bits, self.tf.max_abs_bits)
+        if self.tf.sum
+            && let Some(whole) = self.whole_name_tf(level, keys, tokens)
+        {
+            return (whole * self.tf.weight).clamp(-self.tf.max_abs_bits, self.tf.max_abs_bits);
+        }
+        let sum = keys.iter().map(|k| tokens.tf_bits(*k)).sum::<f64>();
+        let combined = if self.tf.sum {
+            sum
+        } else {
+            sum / keys.len() as f64
+        };
+        (combined * self.tf.weight).clamp(-self.tf.max_abs_bits, self.tf.max_abs_bits)
+    }
+
+    /// The whole-name adjustment when a whole name agrees (`exact`, `variant_group`):
+    /// `log2(u_level / r_name)`, where `r_name`, the chance that a random record
+    /// bears the name, is the product of its tokens' record shares (independence),
+    /// and `u_level` the chance that two random records agree that well. So one
+    /// rare token (a one-word name) weighs what it is worth, and every further
+    /// agreeing token adds to the weight, a common one less than a rare one. `None`
+    /// for other levels or without counts.
+    fn whole_name_tf<T: Tokens + ?Sized>(
+        &self,
+        level: NameLevel,
+        keys: &[u32],
+        tokens: &T,
+    ) -> Option<f64> {
+        let base = match level {
+            NameLevel::Exact => self.log2_u_whole[0],
+            NameLevel::VariantGroup => self.log2_u_whole[1],
+            _ => return None,
+        };
+        let mut bits = base;
+        for k in keys {
+            bits += tokens.share_bits(*k)?;
+        }
+        Some(bits)
     }
 
     /// The most the name comparison (level weight plus name-frequency adjustment)
-    /// can add for `a` against any record: the adjustment is a mean over tokens
-    /// agreeing exactly or by variant group, all of which are `a`'s, so it is at
-    /// most that of `a`'s least common token. Compute once per left record and pass
-    /// to [`Scorer::weight_if_at_least_bounded`].
+    /// can add for `a` against any record: the adjustment combines tokens agreeing
+    /// exactly or by variant group, all of them tokens of one of `a`'s name forms, so
+    /// it is at most that of `a`'s least common token (mean) or the sum of the
+    /// positive adjustments of one name form's tokens (sum). Compute once per left
+    /// record and pass to [`Scorer::weight_if_at_least_bounded`].
     pub fn name_bound<T: Tokens + ?Sized>(&self, a: &Prepared, tokens: &T) -> f64 {
         if a.names.iter().all(|n| n.tokens.is_empty()) {
             return 0.0;
         }
+        let bits = |t: &crate::prepare::Tok| tokens.tf_bits(tokens.info(t.id).key);
         let tf = if self.tf.enabled && self.tf.weight >= 0.0 {
-            let best = a
-                .names
-                .iter()
-                .flat_map(|n| n.tokens.iter())
-                .map(|t| tokens.tf_bits(tokens.info(t.id).key))
-                .fold(f64::NEG_INFINITY, f64::max);
+            let best = if self.tf.sum {
+                // partial agreement: the positive token adjustments of one name
+                // form; a whole name: the whole-name adjustment of one form at the
+                // larger base (keys of a whole-name agreement are all a form's)
+                a.names
+                    .iter()
+                    .map(|n| {
+                        let toks = n.tokens.iter().take(crate::prepare::MAX_TOKENS);
+                        let partial = toks.clone().map(|t| bits(t).max(0.0)).sum::<f64>();
+                        let whole = toks
+                            .map(|t| tokens.share_bits(tokens.info(t.id).key))
+                            .sum::<Option<f64>>()
+                            .map_or(0.0, |s| s + self.log2_u_whole[1].max(self.log2_u_whole[0]));
+                        partial.max(whole)
+                    })
+                    .fold(0.0, f64::max)
+            } else {
+                a.names
+                    .iter()
+                    .flat_map(|n| n.tokens.iter())
+                    .map(bits)
+                    .fold(f64::NEG_INFINITY, f64::max)
+            };
             (best * self.tf.weight)
                 .clamp(-self.tf.max_abs_bits, self.tf.max_abs_bits)
                 .max(0.0)
@@ -406,6 +473,86 @@ mod tests {
     use crate::compare::compare;
     use crate::prepare::{Vocab, normalise_record};
     use crate::testdata;
+
+    #[test]
+    fn summed_name_frequency_counts_every_agreeing_token() {
+        use crate::record::{MatchRecord, PersonName};
+        // common given and family names; two records of a rare middle name; a
+        // one-word name held by four records
+        let mut records: Vec<MatchRecord> = (0..40)
+            .map(|i| {
+                MatchRecord::new(format!("r{i}"))
+                    .with_name(PersonName::new(["James", "Jack"][i % 2], "Smith"))
+            })
+            .collect();
+        for id in ["a", "b"] {
+            records.push(MatchRecord::new(id).with_name(PersonName::new("Jack Ottoline", "Smith")));
+        }
+        for i in 0..4 {
+            records.push(MatchRecord::new(format!("s{i}")).with_name(PersonName::full("Sakina")));
+        }
+        let mut v = Vocab::new();
+        let prepared: Vec<_> = records
+            .iter()
+            .map(|r| v.prepare(normalise_record(r)))
+            .collect();
+        for p in &prepared {
+            v.count(p, 1);
+        }
+        let mut model = Model::default_untrained();
+        model.tf = TfSettings {
+            enabled: true,
+            weight: 1.0,
+            max_abs_bits: 30.0,
+            sum: true,
+        };
+        let scorer = model.scorer();
+        let u_exact = model.field("name").unwrap().level("exact").unwrap().u;
+        let tf = |i: usize, j: usize| {
+            let cv = compare(&prepared[i], &prepared[j], &v);
+            (scorer.tf_adjustment(&cv, &v), cv)
+        };
+        // whole name: log2(u_exact / product of the tokens' record shares)
+        let (rare, cv) = tf(40, 41);
+        assert_eq!(cv.name.level, NameLevel::Exact);
+        assert_eq!(cv.name.agreeing_keys.len(), 3);
+        let n = prepared.len() as f64;
+        let expected = (u_exact * n / 42.0 * n / 2.0 * n / 22.0).log2();
+        assert!((rare - expected).abs() < 1e-9, "{rare} vs {expected}");
+        // agreeing on a further token never lowers the adjustment; a rare one raises it
+        let (common, _) = tf(1, 3);
+        assert!(rare > common + 3.0, "{rare} vs {common}");
+        // a one-word name is worth one token: far less than the rare three-token name
+        let (one_word, _) = tf(42, 43);
+        assert!((one_word - (u_exact * n / 4.0).log2()).abs() < 1e-9);
+        assert!(one_word < rare - 2.0, "{one_word} vs {rare}");
+        // partial agreement (only Smith): the agreeing token's adjustment
+        let (partial, cv) = tf(0, 40);
+        assert!(
+            matches!(cv.name.level, NameLevel::Partial | NameLevel::Subset),
+            "{:?}",
+            cv.name.level
+        );
+        let bits: f64 = cv.name.agreeing_keys.iter().map(|k| v.tf_bits(*k)).sum();
+        assert!((partial - bits).abs() < 1e-9, "{partial} vs {bits}");
+        // older model files: the mean of the agreeing tokens' adjustments
+        model.tf.sum = false;
+        let cv = compare(&prepared[40], &prepared[41], &v);
+        let mean = model.scorer().tf_adjustment(&cv, &v);
+        let bits: Vec<f64> = cv
+            .name
+            .agreeing_keys
+            .iter()
+            .map(|k| v.tf_bits(*k))
+            .collect();
+        assert!((mean - bits.iter().sum::<f64>() / 3.0).abs() < 1e-9);
+        // the clamp applies
+        model.tf = TfSettings {
+            max_abs_bits: 1.0,
+            ..TfSettings::TUNED
+        };
+        assert!(model.scorer().tf_adjustment(&cv, &v).abs() <= 1.0);
+    }
 
     #[test]
     fn bounded_weight_is_the_full_weight_or_certainly_below_the_cutoff() {

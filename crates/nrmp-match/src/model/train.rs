@@ -133,6 +133,18 @@ impl PatternCounts {
         self.pairs
     }
 
+    /// Number of fields observed (not missing) in at least one pair.
+    pub fn observed_fields(&self) -> usize {
+        let mut seen: Vec<u16> = self
+            .patterns
+            .keys()
+            .flat_map(|k| k.iter().map(|(f, _)| *f))
+            .collect();
+        seen.sort_unstable();
+        seen.dedup();
+        seen.len()
+    }
+
     /// Number of distinct patterns.
     pub fn distinct(&self) -> usize {
         self.patterns.len()
@@ -403,6 +415,65 @@ impl Model {
             lambda_candidates: lambda,
             pairs: counts.pairs(),
         }
+    }
+}
+
+impl Model {
+    /// Sets m of the `targets` fields from the posterior of the other fields, without
+    /// letting the targets vote: each candidate-pair pattern's match probability is
+    /// computed from λ (`lambda`, among these candidates) and the weights of every
+    /// field *not* in `targets`, and m of each target level is the
+    /// posterior-weighted share of pairs at that level. One M-step, no iteration, so
+    /// the targets cannot pull λ or the other fields' m: used for fields whose
+    /// agreement among non-matching candidates is far more common than among random
+    /// pairs (height among pairs born the same day), where EM would take that
+    /// agreement for matches. Returns the expected number of matches among the pairs.
+    pub fn m_from_posterior(
+        &mut self,
+        counts: &PatternCounts,
+        lambda: f64,
+        targets: &[&str],
+    ) -> f64 {
+        let patterns = counts.sorted();
+        let (m, u) = self.tables(counts);
+        let target_ids: Vec<u16> = targets
+            .iter()
+            .filter_map(|t| counts.index.get(*t).copied())
+            .collect();
+        let lambda = lambda.clamp(1e-9, 1.0 - 1e-9);
+        let posts: Vec<f64> = patterns
+            .iter()
+            .map(|(key, _)| {
+                let mut w = (lambda / (1.0 - lambda)).log2();
+                for (f, l) in key.iter().filter(|(f, _)| !target_ids.contains(f)) {
+                    w += weight_of(m[*f as usize][*l as usize], u[*f as usize][*l as usize]);
+                }
+                1.0 / (1.0 + (-w).exp2())
+            })
+            .collect();
+        let estimated = estimate_with(counts, &patterns, &posts, true, &m);
+        let mut new_m = m.clone();
+        for f in &target_ids {
+            new_m[*f as usize].clone_from(&estimated[*f as usize]);
+        }
+        // store only the targets: the other fields keep their parameters
+        for (fi, (key, labels)) in counts.fields.iter().zip(&counts.labels).enumerate() {
+            if !target_ids.contains(&u16::try_from(fi).unwrap_or(u16::MAX)) {
+                continue;
+            }
+            let field = self.field_mut_or_insert(key);
+            field.levels = labels[..labels.len() - 1]
+                .iter()
+                .enumerate()
+                .map(|(li, l)| LevelParams {
+                    level: (*l).to_string(),
+                    m: new_m[fi][li],
+                    u: u[fi][li],
+                    weight: weight_of(new_m[fi][li], u[fi][li]),
+                })
+                .collect();
+        }
+        patterns.iter().zip(&posts).map(|((_, c), p)| c * p).sum()
     }
 }
 

@@ -127,6 +127,10 @@ pub struct AccuracyArgs {
     /// Candidates scored per lookup (default: the index's default).
     #[arg(long)]
     pub max_candidates: Option<usize>,
+    /// Write the missed true pairs and the false pairs at the threshold to this file,
+    /// each with both records and the waterfall of its weight (for reviewing errors).
+    #[arg(long)]
+    pub dump: Option<PathBuf>,
 }
 
 /// The lookup blocking configuration with an optional candidate cap.
@@ -212,6 +216,7 @@ pub fn run_accuracy(args: AccuracyArgs) -> anyhow::Result<()> {
     let model = super::load_model(args.model.as_deref())?;
     let t = Instant::now();
     let data = Synthetic::generate(args.seed, args.persons, args.until)?;
+
     println!(
         "nrmp bench match-accuracy: {} true persons, seed {}, {} records, {} duplicate records (generated in {:.1} s)",
         args.persons,
@@ -316,15 +321,15 @@ pub fn run_accuracy(args: AccuracyArgs) -> anyhow::Result<()> {
 
     // --- dedup
     let t = Instant::now();
-    let low = threshold.min(0.5);
-    let result = nrmp_match::dedup(
-        &data.records,
-        &model,
-        &BatchConfig {
-            threshold: low,
-            ..BatchConfig::default()
-        },
-    );
+    let low = threshold.min(0.05);
+    // The register deduplicated here is the whole population, so the prior is the
+    // model's rescaled to its size (`--population`, as a deployment sets it once).
+    let batch = BatchConfig {
+        threshold: low,
+        population: Some(data.records.len() as u64),
+        ..BatchConfig::default()
+    };
+    let result = nrmp_match::dedup(&data.records, &model, &batch);
     let dedup_secs = t.elapsed().as_secs_f64();
     let truth_set: HashSet<(&str, &str)> = truth
         .iter()
@@ -341,7 +346,7 @@ pub fn run_accuracy(args: AccuracyArgs) -> anyhow::Result<()> {
         "  {:<10} {:>7} {:>7} {:>7}  {:>9} {:>7} {:>7}",
         "threshold", "TP", "FP", "FN", "precision", "recall", "F1"
     );
-    let mut thresholds = vec![0.5, 0.8, 0.9, 0.95, 0.99, threshold];
+    let mut thresholds = vec![0.05, 0.1, 0.2, 0.3, 0.5, 0.8, 0.9, 0.95, 0.99, threshold];
     thresholds.sort_by(f64::total_cmp);
     thresholds.dedup();
     let mut at_threshold = BTreeMap::new();
@@ -418,6 +423,32 @@ pub fn run_accuracy(args: AccuracyArgs) -> anyhow::Result<()> {
         "  missed true pairs at {threshold}, commonest comparisons: {}",
         shown.join("; ")
     );
+    if let Some(path) = &args.dump {
+        let misses: Vec<(usize, usize)> = truth
+            .iter()
+            .filter(|(a, b)| !found_set.contains(&(a.as_str(), b.as_str())))
+            .filter_map(|(a, b)| Some((*pos.get(a.as_str())?, *pos.get(b.as_str())?)))
+            .collect();
+        let false_pairs: Vec<(usize, usize)> = result
+            .pairs
+            .iter()
+            .filter(|p| p.match_probability >= threshold)
+            .filter(|p| !truth_set.contains(&(p.left_id.as_str(), p.right_id.as_str())))
+            .filter_map(|p| {
+                Some((
+                    *pos.get(p.left_id.as_str())?,
+                    *pos.get(p.right_id.as_str())?,
+                ))
+            })
+            .collect();
+        write_dump(path, &data, &model, &batch, &misses, &false_pairs, &group)?;
+        println!(
+            "  wrote {} missed true pairs and {} false pairs to {}",
+            misses.len(),
+            false_pairs.len(),
+            path.display()
+        );
+    }
     println!("  by nationality of the name, at threshold {threshold}:");
     println!(
         "  {:<10} {:>7} {:>7} {:>7}  {:>9} {:>7} {:>7}",
@@ -428,5 +459,78 @@ pub fn run_accuracy(args: AccuracyArgs) -> anyhow::Result<()> {
             println!("{}", r.row(g));
         }
     }
+    Ok(())
+}
+
+/// One record on one line: the fields the matcher compares.
+fn record_line(r: &MatchRecord) -> String {
+    let names: Vec<String> = r
+        .names
+        .iter()
+        .map(|n| match &n.original_script {
+            Some(o) => format!("{} [{o}]", n.display()),
+            None => n.display(),
+        })
+        .collect();
+    let dob = r.dob.map_or("?".to_string(), |d| {
+        if d.is_point() {
+            d.earliest.to_string()
+        } else {
+            format!("{}..{} ({:?})", d.earliest, d.latest, d.kind)
+        }
+    });
+    let ids: Vec<String> = r
+        .identifiers
+        .iter()
+        .map(|(k, v)| format!("{k}:{v}"))
+        .collect();
+    format!(
+        "{} | {} | dob {} | sex {:?} | nat {} | height {:?} | marks {} | ids {} | text {:?}",
+        r.id,
+        names.join(" / "),
+        dob,
+        r.sex,
+        r.nationalities.join(";"),
+        r.height_cm,
+        r.marks.join("; "),
+        ids.join(" "),
+        r.text_fields
+    )
+}
+
+/// Writes the `--dump` file of `nrmp bench match-accuracy`.
+fn write_dump(
+    path: &std::path::Path,
+    data: &Synthetic,
+    model: &nrmp_match::Model,
+    config: &BatchConfig,
+    misses: &[(usize, usize)],
+    false_pairs: &[(usize, usize)],
+    group: &dyn Fn(u64) -> &'static str,
+) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    for (title, pairs) in [("MISSED TRUE PAIR", misses), ("FALSE PAIR", false_pairs)] {
+        let explained = nrmp_match::explain_pairs(&data.records, model, config, pairs);
+        for ((i, j), c) in pairs.iter().zip(explained) {
+            writeln!(
+                out,
+                "== {title} [{}] weight {:+.2} probability {:.4}",
+                group(data.keys[*i]),
+                c.match_weight,
+                c.match_probability
+            )?;
+            writeln!(out, "  a: {}", record_line(&data.records[*i]))?;
+            writeln!(out, "  b: {}", record_line(&data.records[*j]))?;
+            for k in &c.contributions {
+                writeln!(
+                    out,
+                    "    {:<14} {:<20} {:+7.2}  {}",
+                    k.field, k.level, k.weight, k.detail
+                )?;
+            }
+        }
+    }
+    out.flush()?;
     Ok(())
 }
