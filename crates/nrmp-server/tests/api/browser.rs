@@ -10,14 +10,10 @@
 //! installed it says so and passes, unless `NRMP_TEST_BROWSER=require`, which `.ci/run` sets
 //! after installing them, so that CI always runs it.
 
-use crate::helpers::{incident_body, spawn_app_with_accounts};
+use crate::helpers::{PASSWORD, add_kent_coordinator, incident_body, spawn_app_with_accounts};
 use fantoccini::{Client, ClientBuilder, Locator};
-use nrmp_domain::access::{Principal, Role};
-use nrmp_domain::account::TotpSecret;
 use nrmp_domain::audit::AuditAction;
 use nrmp_domain::clock::Clock;
-use nrmp_domain::organisation::{OrgCode, OrgKind};
-use nrmp_server::accounts::{Accounts, NewUser};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use std::process::{Child, Command, Stdio};
@@ -115,49 +111,21 @@ async fn type_into(c: &Client, css: &str, text: &str) {
         .unwrap();
 }
 
-async fn add_user(accounts: &Accounts, username: &str) -> TotpSecret {
-    let admin = Principal::new(
-        "set-up-admin",
-        OrgCode::parse("org", "national:nmpu").unwrap(),
-        OrgKind::NationalUnit,
-        vec![Role::Administrator],
-        vec![],
-    )
-    .unwrap();
-    let created = accounts
-        .add_user(
-            &admin,
-            "test set-up",
-            NewUser {
-                username: username.into(),
-                org: "force:kent".into(),
-                roles: vec!["missing_person_coordinator".into()],
-                clients: vec![],
-                password: "quiet harbour lantern".into(),
-            },
-        )
-        .await
-        .unwrap();
-    TotpSecret::from_base32("totp", &created.totp.unwrap().secret).unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_coordinator_checks_a_child_and_records_their_return() {
     let Some(d) = driver().await else { return };
     let (app, accounts, clock) = spawn_app_with_accounts(nrmp_store::Backend::Sqlite).await;
 
     // Set-up through the API by another user: a child reported missing in Kent.
-    let setup = add_user(&accounts, "setup.kent").await;
+    let setup = add_kent_coordinator(&accounts, "setup.kent").await;
     let r = app
         .call(
             Method::POST,
             "/api/v1/session",
             None,
             None,
-            Some(
-                json!({"username": "setup.kent", "password": "quiet harbour lantern",
-                        "totp": setup.code_at(clock.now())}),
-            ),
+            Some(json!({"username": "setup.kent", "password": PASSWORD,
+                        "totp": setup.code_at(clock.now())})),
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
@@ -172,7 +140,7 @@ async fn a_coordinator_checks_a_child_and_records_their_return() {
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
-    let secret = add_user(&accounts, "coord.kent").await;
+    let secret = add_kent_coordinator(&accounts, "coord.kent").await;
 
     let c = browser(&d).await;
     // The steps run in their own task so that the browser is closed even when one fails.
@@ -211,7 +179,7 @@ async fn steps(c: Client, base: String, code: String) {
     c.goto(&format!("{base}/")).await.unwrap();
     wait_for(&c, "input[name=username]").await;
     type_into(&c, "input[name=username]", "coord.kent").await;
-    type_into(&c, "input[name=password]", "quiet harbour lantern").await;
+    type_into(&c, "input[name=password]", PASSWORD).await;
     type_into(&c, "input[name=totp]", &code).await;
     c.find(Locator::Css("button[type=submit]"))
         .await

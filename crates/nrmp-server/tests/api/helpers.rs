@@ -3,11 +3,11 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use nrmp_domain::access::{Principal, Role};
-use nrmp_domain::account::{AccountPolicy, HashParams};
+use nrmp_domain::account::{AccountPolicy, HashParams, TotpSecret};
 use nrmp_domain::clock::FixedClock;
 use nrmp_domain::ids::PersonId;
 use nrmp_domain::organisation::{OrgCode, OrgKind, Organisation};
-use nrmp_server::accounts::{AccountSettings, Accounts};
+use nrmp_server::accounts::{AccountSettings, Accounts, NewUser};
 use nrmp_server::auth::{AuthError, Authenticator};
 use nrmp_server::test_support::StaticAuthenticator;
 use nrmp_server::{Config, build};
@@ -391,6 +391,37 @@ pub fn incident_body(person: &str, force: &str, grade: &str, hours_ago: i64) -> 
         "circumstances": "did not return after school",
         "risk": {"grade": grade, "rationale": "under 16, recently trafficked"},
     })
+}
+
+/// The password of the accounts [`add_kent_coordinator`] creates.
+pub const PASSWORD: &str = "quiet harbour lantern";
+
+/// Creates a Kent missing-person coordinator named `username` (password [`PASSWORD`]) as a
+/// national administrator would; returns their second-factor secret.
+pub async fn add_kent_coordinator(accounts: &Accounts, username: &str) -> TotpSecret {
+    let admin = Principal::new(
+        "set-up-admin",
+        OrgCode::parse("org", "national:nmpu").unwrap(),
+        OrgKind::NationalUnit,
+        vec![Role::Administrator],
+        vec![],
+    )
+    .unwrap();
+    let created = accounts
+        .add_user(
+            &admin,
+            "test set-up",
+            NewUser {
+                username: username.into(),
+                org: "force:kent".into(),
+                roles: vec!["missing_person_coordinator".into()],
+                clients: vec![],
+                password: PASSWORD.into(),
+            },
+        )
+        .await
+        .unwrap();
+    TotpSecret::from_base32("totp", &created.totp.unwrap().secret).unwrap()
 }
 
 /// Defines each named async test (taking a `Backend`) once per backend.

@@ -2,13 +2,9 @@
 //! signs in with password and second factor, uses the session on the case API, and loses it on
 //! sign-out or after 30 minutes idle.
 
-use crate::helpers::{person_body, spawn_app_with_accounts};
-use nrmp_domain::access::{Principal, Role};
-use nrmp_domain::account::TotpSecret;
+use crate::helpers::{PASSWORD, add_kent_coordinator, person_body, spawn_app_with_accounts};
 use nrmp_domain::audit::AuditAction;
 use nrmp_domain::clock::Clock;
-use nrmp_domain::organisation::{OrgCode, OrgKind};
-use nrmp_server::accounts::NewUser;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -16,31 +12,9 @@ async fn a_signed_in_user_reaches_the_case_api_until_sign_out_or_idle(
     backend: nrmp_store::Backend,
 ) {
     let (app, accounts, clock) = spawn_app_with_accounts(backend).await;
-    let admin = Principal::new(
-        "set-up-admin",
-        OrgCode::parse("org", "national:nmpu").unwrap(),
-        OrgKind::NationalUnit,
-        vec![Role::Administrator],
-        vec![],
-    )
-    .unwrap();
-    let created = accounts
-        .add_user(
-            &admin,
-            "test set-up",
-            NewUser {
-                username: "coord.kent".into(),
-                org: "force:kent".into(),
-                roles: vec!["missing_person_coordinator".into()],
-                clients: vec![],
-                password: "quiet harbour lantern".into(),
-            },
-        )
-        .await
-        .unwrap();
-    let secret = TotpSecret::from_base32("totp", &created.totp.unwrap().secret).unwrap();
+    let secret = add_kent_coordinator(&accounts, "coord.kent").await;
     let sign_in = |code: Option<String>| {
-        let mut body = json!({"username": "coord.kent", "password": "quiet harbour lantern"});
+        let mut body = json!({"username": "coord.kent", "password": PASSWORD});
         if let Some(c) = code {
             body["totp"] = json!(c);
         }

@@ -3,12 +3,10 @@
 //! call the JavaScript makes is a route the server serves; and a session cookie cannot be used
 //! by another site's form (SameSite=Strict, JSON-only bodies, no CORS).
 
-use crate::helpers::{person_body, spawn_app, spawn_app_with_accounts};
-use nrmp_domain::access::{Principal, Role};
-use nrmp_domain::account::TotpSecret;
+use crate::helpers::{
+    PASSWORD, add_kent_coordinator, person_body, spawn_app, spawn_app_with_accounts,
+};
 use nrmp_domain::clock::Clock;
-use nrmp_domain::organisation::{OrgCode, OrgKind};
-use nrmp_server::accounts::NewUser;
 use nrmp_server::ui::{ASSETS, CONTENT_SECURITY_POLICY};
 use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap};
@@ -254,29 +252,7 @@ fn every_api_call_of_the_ui_is_a_served_route() {
 
 async fn a_session_cookie_cannot_be_used_by_another_sites_form(backend: nrmp_store::Backend) {
     let (app, accounts, clock) = spawn_app_with_accounts(backend).await;
-    let admin = Principal::new(
-        "set-up-admin",
-        OrgCode::parse("org", "national:nmpu").unwrap(),
-        OrgKind::NationalUnit,
-        vec![Role::Administrator],
-        vec![],
-    )
-    .unwrap();
-    let created = accounts
-        .add_user(
-            &admin,
-            "test set-up",
-            NewUser {
-                username: "coord.kent".into(),
-                org: "force:kent".into(),
-                roles: vec!["missing_person_coordinator".into()],
-                clients: vec![],
-                password: "quiet harbour lantern".into(),
-            },
-        )
-        .await
-        .unwrap();
-    let secret = TotpSecret::from_base32("totp", &created.totp.unwrap().secret).unwrap();
+    let secret = add_kent_coordinator(&accounts, "coord.kent").await;
     let url = |p: &str| format!("{}{p}", app.base);
 
     // Sign-in itself refuses a form post (no login CSRF), then signs in from JSON.
@@ -295,7 +271,7 @@ async fn a_session_cookie_cannot_be_used_by_another_sites_form(backend: nrmp_sto
         .post(url("/api/v1/session"))
         .json(&serde_json::json!({
             "username": "coord.kent",
-            "password": "quiet harbour lantern",
+            "password": PASSWORD,
             "totp": secret.code_at(clock.now()),
         }))
         .send()
