@@ -474,6 +474,21 @@ mod tests {
     use crate::prepare::{Vocab, normalise_record};
     use crate::testdata;
 
+    /// The records prepared with one vocabulary, which counts each of them once.
+    fn prepared_and_counted(
+        records: &[crate::record::MatchRecord],
+    ) -> (Vocab, Vec<crate::prepare::Prepared>) {
+        let mut v = Vocab::new();
+        let prepared: Vec<_> = records
+            .iter()
+            .map(|r| v.prepare(normalise_record(r)))
+            .collect();
+        for p in &prepared {
+            v.count(p, 1);
+        }
+        (v, prepared)
+    }
+
     #[test]
     fn summed_name_frequency_counts_every_agreeing_token() {
         use crate::record::{MatchRecord, PersonName};
@@ -491,14 +506,7 @@ mod tests {
         for i in 0..4 {
             records.push(MatchRecord::new(format!("s{i}")).with_name(PersonName::full("Sakina")));
         }
-        let mut v = Vocab::new();
-        let prepared: Vec<_> = records
-            .iter()
-            .map(|r| v.prepare(normalise_record(r)))
-            .collect();
-        for p in &prepared {
-            v.count(p, 1);
-        }
+        let (v, prepared) = prepared_and_counted(&records);
         let mut model = Model::default_untrained();
         model.tf = TfSettings {
             enabled: true,
@@ -579,14 +587,7 @@ mod tests {
         }
         for model in [Model::default_trained(), Model::default_untrained()] {
             let scorer = model.scorer();
-            let mut v = Vocab::new();
-            let prepared: Vec<_> = records
-                .iter()
-                .map(|r| v.prepare(normalise_record(r)))
-                .collect();
-            for p in &prepared {
-                v.count(p, 1);
-            }
+            let (v, prepared) = prepared_and_counted(&records);
             let mut skipped = 0;
             for (i, a) in prepared.iter().enumerate().step_by(3) {
                 for b in prepared.iter().skip(i % 5).step_by(4) {
