@@ -29,14 +29,10 @@ const USER_COLUMNS: &str = "u.id, u.username, u.org, o.kind AS org_kind, u.roles
 const TOKEN_COLUMNS: &str =
     "id, token_hash, name, user_id, org, scopes, created_at, expires_at, revoked_at";
 
-fn corrupt(what: String) -> StoreError {
-    StoreError::Database(sqlx::Error::Decode(what.into()))
-}
-
 fn parse_time(field: &str, s: &str) -> Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.to_utc())
-        .map_err(|e| corrupt(format!("{field} `{s}`: {e}")))
+        .map_err(|e| StoreError::corrupt_value(format!("{field} `{s}`: {e}")))
 }
 
 fn opt_time(field: &str, s: Option<String>) -> Result<Option<DateTime<Utc>>> {
@@ -44,15 +40,15 @@ fn opt_time(field: &str, s: Option<String>) -> Result<Option<DateTime<Utc>>> {
 }
 
 fn json<T: serde::Serialize>(v: &T) -> Result<String> {
-    serde_json::to_string(v).map_err(|e| corrupt(e.to_string()))
+    serde_json::to_string(v).map_err(|e| StoreError::corrupt_value(e.to_string()))
 }
 
 fn from_json<T: serde::de::DeserializeOwned>(field: &str, s: &str) -> Result<T> {
-    serde_json::from_str(s).map_err(|e| corrupt(format!("{field}: {e}")))
+    serde_json::from_str(s).map_err(|e| StoreError::corrupt_value(format!("{field}: {e}")))
 }
 
 fn field<T>(r: std::result::Result<T, nrmp_domain::FieldError>) -> Result<T> {
-    r.map_err(|e| corrupt(e.to_string()))
+    r.map_err(|e| StoreError::corrupt_value(e.to_string()))
 }
 
 fn user_row(r: &AnyRow) -> Result<Account> {

@@ -81,9 +81,7 @@ pub(crate) async fn append(
         detail: detail.to_owned(),
     };
     let chained = ChainedEvent::link(event, &prev).ok_or_else(|| {
-        StoreError::Database(sqlx::Error::Decode(
-            format!("audit_head.hash `{prev}` is not a SHA-256 hash").into(),
-        ))
+        StoreError::corrupt_value(format!("audit_head.hash `{prev}` is not a SHA-256 hash"))
     })?;
     sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
         .bind(chained.hash.clone())
@@ -270,9 +268,8 @@ pub(crate) async fn chain_unchained(pool: &AnyPool, backend: crate::Backend) -> 
         for r in &rows {
             let event = crate::sql::parse_audit_row(r)?;
             after = event.seq;
-            let chained = ChainedEvent::link(event, &prev).ok_or_else(|| {
-                StoreError::Database(sqlx::Error::Decode("bad previous hash".into()))
-            })?;
+            let chained = ChainedEvent::link(event, &prev)
+                .ok_or_else(|| StoreError::corrupt_value("bad previous hash"))?;
             sqlx::query("UPDATE audit_events SET prev_hash = $1, hash = $2 WHERE seq = $3")
                 .bind(chained.prev_hash.clone())
                 .bind(chained.hash.clone())

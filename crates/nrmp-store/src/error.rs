@@ -41,5 +41,12 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
 }
 
+impl StoreError {
+    /// A stored value that cannot be read back (`what` says which and why).
+    pub(crate) fn corrupt_value(what: impl Into<String>) -> Self {
+        StoreError::Database(sqlx::Error::Decode(what.into().into()))
+    }
+}
+
 /// Result with [`StoreError`].
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

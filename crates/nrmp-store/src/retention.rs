@@ -433,7 +433,7 @@ pub(crate) async fn due(pool: &AnyPool, as_of: NaiveDate, limit: u32) -> Result<
         .map(|r| {
             let kind: String = r.try_get(0)?;
             let date: String = r.try_get(2)?;
-            let corrupt = |what: String| StoreError::Database(sqlx::Error::Decode(what.into()));
+            let corrupt = |what: String| StoreError::corrupt_value(what);
             Ok(ReviewDue {
                 kind: SubjectKind::parse("record_kind", &kind)
                     .map_err(|e| corrupt(e.to_string()))?,

@@ -341,6 +341,29 @@ async fn write_one<T: Stored>(
 /// SQLite gets anonymous `?` parameters: sqlx looks up the name of every numbered (`$n`)
 /// parameter, and SQLite finds a parameter's name by a linear scan, so binding a statement with
 /// thousands of `$n` parameters is quadratic (it took 70 % of an import's time).
+/// `rows` parenthesised lists of `width` parameters for a multi-row `VALUES`: `?` on SQLite
+/// (numbered `$n` parameters make sqlx-sqlite's binding quadratic), `$1, $2, …` on PostgreSQL.
+fn value_rows(backend: Backend, rows: usize, width: usize) -> String {
+    let mut sql = String::new();
+    for r in 0..rows {
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for c in 0..width {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            match backend {
+                Backend::Sqlite => sql.push('?'),
+                Backend::Postgres => sql.push_str(&format!("${}", r * width + c + 1)),
+            }
+        }
+        sql.push(')');
+    }
+    sql
+}
+
 /// One outbox event `event` per item, in statements of many rows (as [`insert_many`]).
 async fn outbox_many<T: Stored>(
     conn: &mut AnyConnection,
@@ -351,20 +374,10 @@ async fn outbox_many<T: Stored>(
 ) -> Result<()> {
     const WIDTH: usize = 4;
     for chunk in items.chunks(MAX_PARAMS / WIDTH) {
-        let mut sql =
-            String::from("INSERT INTO outbox (at, event, record_kind, record_id) VALUES ");
-        for r in 0..chunk.len() {
-            if r > 0 {
-                sql.push_str(", ");
-            }
-            match backend {
-                Backend::Sqlite => sql.push_str("(?, ?, ?, ?)"),
-                Backend::Postgres => {
-                    let n = r * WIDTH;
-                    sql.push_str(&format!("(${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4));
-                }
-            }
-        }
+        let sql = format!(
+            "INSERT INTO outbox (at, event, record_kind, record_id) VALUES {}",
+            value_rows(backend, chunk.len(), WIDTH)
+        );
         let mut q = sqlx::query(&sql);
         for item in chunk {
             q = q
@@ -386,27 +399,12 @@ async fn insert_many<T: Stored>(
     let width = T::COLUMNS.len() + 1;
     let per_statement = (MAX_PARAMS / width).max(1);
     for chunk in items.chunks(per_statement) {
-        let mut sql = format!(
-            "INSERT INTO {} ({}, data) VALUES ",
+        let sql = format!(
+            "INSERT INTO {} ({}, data) VALUES {}",
             T::TABLE,
-            T::COLUMNS.join(", ")
+            T::COLUMNS.join(", "),
+            value_rows(backend, chunk.len(), width)
         );
-        for r in 0..chunk.len() {
-            if r > 0 {
-                sql.push_str(", ");
-            }
-            sql.push('(');
-            for c in 0..width {
-                if c > 0 {
-                    sql.push_str(", ");
-                }
-                match backend {
-                    Backend::Sqlite => sql.push('?'),
-                    Backend::Postgres => sql.push_str(&format!("${}", r * width + c + 1)),
-                }
-            }
-            sql.push(')');
-        }
         let mut q = sqlx::query(&sql);
         for item in chunk {
             for v in item.columns() {
@@ -537,7 +535,7 @@ pub(crate) fn parse_audit_row(r: &sqlx::any::AnyRow) -> Result<AuditEvent> {
     let at: String = r.try_get("at")?;
     let org: String = r.try_get("actor_org")?;
     let action: String = r.try_get("action")?;
-    let corrupt = |what: String| StoreError::Database(sqlx::Error::Decode(what.into()));
+    let corrupt = |what: String| StoreError::corrupt_value(what);
     let action = AuditAction::parse(&action)
         .ok_or_else(|| corrupt(format!("unknown audit action {action}")))?;
     let ids: String = r.try_get("record_ids")?;
@@ -730,12 +728,10 @@ impl Store for SqlStore {
                 let code: String = r.try_get(0)?;
                 let year: i64 = r.try_get(1)?;
                 Ok(AuthoritySpend {
-                    authority: OrgCode::parse("authority", &code).map_err(|e| {
-                        StoreError::Database(sqlx::Error::Decode(e.to_string().into()))
-                    })?,
-                    year: i32::try_from(year).map_err(|e| {
-                        StoreError::Database(sqlx::Error::Decode(e.to_string().into()))
-                    })?,
+                    authority: OrgCode::parse("authority", &code)
+                        .map_err(|e| StoreError::corrupt_value(e.to_string()))?,
+                    year: i32::try_from(year)
+                        .map_err(|e| StoreError::corrupt_value(format!("year {year}: {e}")))?,
                     spend_per_child: r.try_get(2)?,
                 })
             })
