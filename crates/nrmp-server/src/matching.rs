@@ -139,10 +139,9 @@ pub async fn apply_changes(
             for h in &found {
                 index.upsert(&h.person);
             }
-            for id in &ids {
-                if !found.iter().any(|h| h.person.id == *id) {
-                    index.remove(&id.to_string());
-                }
+            let on_register: BTreeSet<PersonId> = found.iter().map(|h| h.person.id).collect();
+            for id in ids.iter().filter(|id| !on_register.contains(id)) {
+                index.remove(&id.to_string());
             }
             applied += ids.len();
         }
