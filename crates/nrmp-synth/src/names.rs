@@ -51,14 +51,13 @@ impl PoolTables {
         };
         let given = |p: &NamePart| matches!(p, NamePart::Given);
         let middle = |p: &NamePart| matches!(p, NamePart::Middle);
-        let family = |p: &NamePart| matches!(p, NamePart::Family);
         let t = Self {
             pool,
             given_m: table(given, Some(true)),
             given_f: table(given, Some(false)),
             middle_m: table(middle, Some(true)),
             middle_f: table(middle, Some(false)),
-            family: table(family, None),
+            family: family_table(pool),
         };
         (!t.given_m.is_empty() && !t.given_f.is_empty() && !t.family.is_empty()).then_some(t)
     }
@@ -70,6 +69,32 @@ impl PoolTables {
     fn middle(&self, male: bool) -> &Weighted<&'static NameEntry> {
         if male { &self.middle_m } else { &self.middle_f }
     }
+}
+
+/// The family-name table: the listed names by their weights, plus the pool's composed tail, each
+/// tail name equally likely, the listed ones together drawn for `listed_family_percent` of people.
+fn family_table(pool: &'static NamePool) -> Weighted<&'static NameEntry> {
+    let listed: Vec<&'static NameEntry> = pool
+        .family()
+        .filter(|e| !e.latin_variants.is_empty())
+        .collect();
+    let tail = &pool.family_tail;
+    let percent = u64::from(pool.listed_family_percent.min(100));
+    if tail.is_empty() || percent == 100 {
+        return Weighted::new(listed.into_iter().map(|e| (e, e.weight.max(1))));
+    }
+    // Listed weight w becomes w·L·M and each tail name Σw·(100−L), so the listed names carry
+    // L % of the total exactly (M tail names, Σw the listed weights).
+    let listed_total: u64 = listed.iter().map(|e| u64::from(e.weight.max(1))).sum();
+    let scale = percent * tail.len() as u64;
+    let tail_weight = listed_total * (100 - percent);
+    let weight = |w: u64| u32::try_from(w).unwrap_or(u32::MAX);
+    Weighted::new(
+        listed
+            .into_iter()
+            .map(|e| (e, weight(u64::from(e.weight.max(1)) * scale)))
+            .chain(tail.iter().map(|e| (e, weight(tail_weight)))),
+    )
 }
 
 /// One word of a name: a pool entry and which of its Latin spellings is used.

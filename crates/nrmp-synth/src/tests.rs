@@ -327,6 +327,41 @@ fn non_latin_originals_are_recorded_for_eritrean_and_sudanese_names() {
     );
 }
 
+#[test]
+fn british_family_names_have_a_realistic_long_tail() {
+    // One person in five bears a listed (leading) surname and two random British people share a
+    // family name about once in a thousand pairs (England and Wales: Smith alone 1.2-1.4 %, about
+    // 1 in 1,300 pairs), not once in 46 as when the 70 listed names were the only ones.
+    let s = sample();
+    let by_id: HashMap<PersonId, &nrmp_domain::person::Person> =
+        s.persons.iter().map(|p| (p.id, p)).collect();
+    let pool = crate::reference::name_pool("GBR").unwrap();
+    let listed: HashSet<&str> = pool
+        .family()
+        .flat_map(|e| e.latin_variants.clone())
+        .collect();
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for p in s.people.iter().filter(|p| p.nationality == "GBR") {
+        let family = by_id[&p.records[0]].names[0].family.as_str();
+        *counts.entry(family).or_default() += 1;
+    }
+    let n: usize = counts.values().sum();
+    assert!(n > 5_000, "{n} British persons");
+    let on_list: usize = counts
+        .iter()
+        .filter(|(f, _)| listed.contains(*f))
+        .map(|(_, c)| c)
+        .sum();
+    let share = on_list as f64 / n as f64;
+    assert!((0.17..0.23).contains(&share), "listed share {share}");
+    let same = counts.values().map(|c| c * (c - 1)).sum::<usize>() as f64 / (n * (n - 1)) as f64;
+    assert!(
+        (1.0 / 2_000.0..1.0 / 600.0).contains(&same),
+        "1 in {:.0}",
+        1.0 / same
+    );
+}
+
 /// Prints a few records: `cargo test -p nrmp-synth show_sample -- --ignored --nocapture`.
 #[test]
 #[ignore = "prints examples"]

@@ -96,6 +96,12 @@ pub struct NamePool {
     pub no_family_name_percent: u8,
     /// Every entry, in file order.
     pub entries: Vec<NameEntry>,
+    /// Rarer family names composed from the pool's element file (empty when the pool has none):
+    /// the long tail that the listed, leading family names leave out.
+    pub family_tail: Vec<NameEntry>,
+    /// Share (percent) of people bearing one of the listed family names rather than one from
+    /// [`NamePool::family_tail`] (100 when there is no tail).
+    pub listed_family_percent: u8,
 }
 
 impl NamePool {
@@ -136,6 +142,15 @@ struct PoolSpec {
     no_family_name_percent: u8,
     file: &'static str,
     text: &'static str,
+    family_tail: Option<FamilyTailSpec>,
+}
+
+/// The element file from which a pool's rarer family names are composed, and the share of people
+/// who bear one of the listed (leading) family names instead.
+struct FamilyTailSpec {
+    file: &'static str,
+    text: &'static str,
+    listed_percent: u8,
 }
 
 const SPECS: &[PoolSpec] = &[
@@ -147,6 +162,13 @@ const SPECS: &[PoolSpec] = &[
         no_family_name_percent: 0,
         file: "data/names/gbr.csv",
         text: include_str!("../../data/names/gbr.csv"),
+        // About one person in five in England and Wales bears one of the ~70 leading surnames
+        // listed (Smith alone 1.2-1.4 %); see the element file's header.
+        family_tail: Some(FamilyTailSpec {
+            file: "data/names/gbr-family-elements.csv",
+            text: include_str!("../../data/names/gbr-family-elements.csv"),
+            listed_percent: 20,
+        }),
     },
     PoolSpec {
         nationality: "ALB",
@@ -156,6 +178,7 @@ const SPECS: &[PoolSpec] = &[
         no_family_name_percent: 0,
         file: "data/names/alb.csv",
         text: include_str!("../../data/names/alb.csv"),
+        family_tail: None,
     },
     PoolSpec {
         nationality: "VNM",
@@ -165,6 +188,7 @@ const SPECS: &[PoolSpec] = &[
         no_family_name_percent: 0,
         file: "data/names/vnm.csv",
         text: include_str!("../../data/names/vnm.csv"),
+        family_tail: None,
     },
     PoolSpec {
         nationality: "ERI",
@@ -174,6 +198,7 @@ const SPECS: &[PoolSpec] = &[
         no_family_name_percent: 0,
         file: "data/names/eri.csv",
         text: include_str!("../../data/names/eri.csv"),
+        family_tail: None,
     },
     PoolSpec {
         nationality: "SDN",
@@ -183,6 +208,7 @@ const SPECS: &[PoolSpec] = &[
         no_family_name_percent: 0,
         file: "data/names/sdn.csv",
         text: include_str!("../../data/names/sdn.csv"),
+        family_tail: None,
     },
     PoolSpec {
         nationality: "AFG",
@@ -192,6 +218,7 @@ const SPECS: &[PoolSpec] = &[
         no_family_name_percent: 30,
         file: "data/names/afg.csv",
         text: include_str!("../../data/names/afg.csv"),
+        family_tail: None,
     },
     PoolSpec {
         nationality: "IRQ",
@@ -201,6 +228,7 @@ const SPECS: &[PoolSpec] = &[
         no_family_name_percent: 0,
         file: "data/names/irq.csv",
         text: include_str!("../../data/names/irq.csv"),
+        family_tail: None,
     },
     PoolSpec {
         nationality: "IRN",
@@ -210,6 +238,7 @@ const SPECS: &[PoolSpec] = &[
         no_family_name_percent: 0,
         file: "data/names/irn.csv",
         text: include_str!("../../data/names/irn.csv"),
+        family_tail: None,
     },
     PoolSpec {
         nationality: "SYR",
@@ -219,6 +248,7 @@ const SPECS: &[PoolSpec] = &[
         no_family_name_percent: 0,
         file: "data/names/syr.csv",
         text: include_str!("../../data/names/syr.csv"),
+        family_tail: None,
     },
 ];
 
@@ -326,6 +356,10 @@ fn parse_pool(spec: &PoolSpec) -> Result<NamePool, ReferenceError> {
             weight,
         });
     }
+    let (family_tail, listed_family_percent) = match &spec.family_tail {
+        Some(tail) => (compose_family_tail(tail, &entries)?, tail.listed_percent),
+        None => (Vec::new(), 100),
+    };
     Ok(NamePool {
         nationality: spec.nationality,
         country: spec.country,
@@ -333,7 +367,69 @@ fn parse_pool(spec: &PoolSpec) -> Result<NamePool, ReferenceError> {
         convention: spec.convention,
         no_family_name_percent: spec.no_family_name_percent,
         entries,
+        family_tail,
+        listed_family_percent,
     })
+}
+
+/// Every `first` + `last` element combination of `spec`'s file as a family name (runs of three
+/// equal letters cut to two), leaving out any that equal a listed family name or repeat another.
+fn compose_family_tail(
+    spec: &FamilyTailSpec,
+    listed: &[NameEntry],
+) -> Result<Vec<NameEntry>, ReferenceError> {
+    let records = csv::parse(spec.file, spec.text, &["part", "text"])?;
+    let (mut firsts, mut lasts) = (Vec::new(), Vec::new());
+    for record in records {
+        let err = |message: String| ReferenceError::new(spec.file, record.line, message);
+        let [part, text] = record.fields[..] else {
+            return Err(err("wrong field count".to_owned()));
+        };
+        if !text.bytes().all(|b| b.is_ascii_alphabetic()) || text.is_empty() {
+            return Err(err(format!("element {text:?} is not plain ASCII letters")));
+        }
+        match part {
+            "first" if text.starts_with(|c: char| c.is_ascii_uppercase()) => firsts.push(text),
+            "last" if text.bytes().all(|b| b.is_ascii_lowercase()) => lasts.push(text),
+            "first" | "last" => return Err(err(format!("element {text:?} has the wrong case"))),
+            other => return Err(err(format!("unknown part {other:?}"))),
+        }
+    }
+    if firsts.is_empty() || lasts.is_empty() {
+        return Err(ReferenceError::new(
+            spec.file,
+            0,
+            "needs first and last elements".to_owned(),
+        ));
+    }
+    let mut seen: HashSet<String> = listed
+        .iter()
+        .filter(|e| e.part == NamePart::Family)
+        .map(|e| e.original.to_owned())
+        .collect();
+    let mut tail = Vec::with_capacity(firsts.len() * lasts.len());
+    for first in &firsts {
+        for last in &lasts {
+            let mut name = String::with_capacity(first.len() + last.len());
+            for c in first.chars().chain(last.chars()) {
+                if !name.ends_with(&format!("{c}{c}")) {
+                    name.push(c);
+                }
+            }
+            if seen.insert(name.clone()) {
+                // Composed once per process and kept for its lifetime, like the embedded text.
+                let name: &'static str = Box::leak(name.into_boxed_str());
+                tail.push(NameEntry {
+                    part: NamePart::Family,
+                    sex: NameSex::Unisex,
+                    original: name,
+                    latin_variants: vec![name],
+                    weight: 1,
+                });
+            }
+        }
+    }
+    Ok(tail)
 }
 
 impl fmt::Display for NamePart {

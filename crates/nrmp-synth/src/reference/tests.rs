@@ -340,3 +340,28 @@ fn weighted_pick() {
     let force = pick_by_weight(police_forces(), |f| f.weight, 123_456_789).unwrap();
     assert!(police_force(force.code).is_some());
 }
+
+#[test]
+fn british_pool_composes_a_long_tail_of_rarer_family_names() {
+    let p = pool("GBR");
+    assert_eq!(p.listed_family_percent, 20);
+    assert!(p.family_tail.len() > 5_000, "{}", p.family_tail.len());
+    let listed: HashSet<&str> = p.family().map(|e| e.original).collect();
+    let mut seen = HashSet::new();
+    for e in &p.family_tail {
+        assert!(is_plain_latin(e.original), "{}", e.original);
+        assert!(
+            !listed.contains(e.original),
+            "{} is also listed",
+            e.original
+        );
+        assert!(seen.insert(e.original), "{} composed twice", e.original);
+        assert!(!e.original.contains("lll"), "{}", e.original);
+        assert_eq!(e.part, NamePart::Family);
+    }
+    assert!(seen.contains("Ashworth") && seen.contains("Whitfield"));
+    for other in nationalities().iter().filter(|n| **n != "GBR") {
+        let p = pool(other);
+        assert!(p.family_tail.is_empty() && p.listed_family_percent == 100);
+    }
+}
