@@ -163,7 +163,7 @@ pub fn explain<T: Tokens + ?Sized>(
             detail,
         });
         if is_name {
-            let tf = scorer.tf_adjustment(cv, tokens);
+            let tf = scorer.tf_adjustment(cv, a, tokens);
             if tf != 0.0 {
                 let toks: Vec<&str> = cv
                     .name

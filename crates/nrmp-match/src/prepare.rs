@@ -49,6 +49,13 @@ pub trait Tokens {
     /// `log2(records / count)`: minus log2 of the share of records whose names
     /// contain variant key `key` (at least 0); `None` with fewer than two records.
     fn share_bits(&self, key: u32) -> Option<f64>;
+    /// `log2(records of nationality / count)`: minus log2 of the share of the
+    /// records of `nationality` whose names contain variant key `key`; `None`
+    /// with fewer than two records of it.
+    fn share_bits_within(&self, key: u32, nationality: &str) -> Option<f64>;
+    /// `log2(records / records of nationality)`; `None` with fewer than two
+    /// records of it.
+    fn nationality_bits(&self, nationality: &str) -> Option<f64>;
 }
 
 fn make_info(text: &str, key: u32) -> TokenInfo {
@@ -74,6 +81,11 @@ pub struct Vocab {
     sum_sq: f64,
     /// Records counted ([`Vocab::count`]).
     records: u64,
+    /// Nationality code → (its id, records counted with it).
+    nationalities: HashMap<Box<str>, (u32, u64)>,
+    /// Records of a nationality whose names contain a variant key, by
+    /// `nationality id << 32 | key`.
+    within: HashMap<u64, u32>,
 }
 
 impl Vocab {
@@ -109,7 +121,8 @@ impl Vocab {
     }
 
     /// Adds (`delta = 1`) or removes (`delta = -1`) a record's name tokens to/from
-    /// the term-frequency table. Each variant key counts once per record.
+    /// the term-frequency table. Each variant key counts once per record, overall
+    /// and within each of the record's nationalities.
     pub fn count(&mut self, p: &Prepared, delta: i64) {
         let mut keys: Vec<u32> = p
             .names
@@ -119,15 +132,26 @@ impl Vocab {
             .collect();
         keys.sort_unstable();
         keys.dedup();
-        if delta > 0 {
+        let adding = delta > 0;
+        if adding {
             self.records += 1;
         } else {
             self.records = self.records.saturating_sub(1);
         }
+        for code in &p.nationalities {
+            let next = u32::try_from(self.nationalities.len()).unwrap_or(u32::MAX);
+            let (id, n) = self.nationalities.entry(code.clone()).or_insert((next, 0));
+            *n = if adding { *n + 1 } else { n.saturating_sub(1) };
+            let id = u64::from(*id) << 32;
+            for k in &keys {
+                let c = self.within.entry(id | u64::from(*k)).or_insert(0);
+                *c = if adding { *c + 1 } else { c.saturating_sub(1) };
+            }
+        }
         for k in keys {
             let info = &mut self.tokens[k as usize];
             let c = f64::from(info.count);
-            if delta > 0 {
+            if adding {
                 info.count += 1;
                 self.total += 1;
                 self.sum_sq += 2.0 * c + 1.0;
@@ -167,6 +191,26 @@ impl Tokens for Vocab {
 
     fn share_bits(&self, key: u32) -> Option<f64> {
         share_bits_from(self, key)
+    }
+
+    fn share_bits_within(&self, key: u32, nationality: &str) -> Option<f64> {
+        let &(id, records) = self.nationalities.get(nationality)?;
+        if records < 2 {
+            return None;
+        }
+        let count = self
+            .within
+            .get(&(u64::from(id) << 32 | u64::from(key)))
+            .copied()
+            .unwrap_or(0)
+            .max(1);
+        Some((records as f64 / f64::from(count)).log2().max(0.0))
+    }
+
+    fn nationality_bits(&self, nationality: &str) -> Option<f64> {
+        let &(_, records) = self.nationalities.get(nationality)?;
+        (records >= 2 && self.records >= records)
+            .then(|| (self.records as f64 / records as f64).log2())
     }
 }
 
@@ -251,6 +295,14 @@ impl Tokens for Overlay<'_> {
 
     fn share_bits(&self, key: u32) -> Option<f64> {
         share_bits_from(self.base, key)
+    }
+
+    fn share_bits_within(&self, key: u32, nationality: &str) -> Option<f64> {
+        self.base.share_bits_within(key, nationality)
+    }
+
+    fn nationality_bits(&self, nationality: &str) -> Option<f64> {
+        self.base.nationality_bits(nationality)
     }
 }
 

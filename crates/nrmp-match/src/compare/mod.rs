@@ -209,6 +209,17 @@ pub struct ComparisonVector {
     pub identifiers: IdentifierLevel,
     /// Text fields present on both sides: (index into the left record's `texts`, level).
     pub texts: Vec<(usize, TextLevel)>,
+    /// Index into the left record's `nationalities` of the first one both records share:
+    /// the population in which the name's frequency is judged.
+    pub shared_nationality: Option<u8>,
+}
+
+/// Index into `a` of the first nationality `b` shares (see
+/// [`ComparisonVector::shared_nationality`]).
+pub fn shared_nationality(a: &[Box<str>], b: &[Box<str>]) -> Option<u8> {
+    a.iter()
+        .position(|x| b.contains(x))
+        .and_then(|i| u8::try_from(i).ok())
 }
 
 /// Compares two prepared records (both interned in `tokens`).
@@ -222,6 +233,7 @@ pub fn compare<T: Tokens + ?Sized>(a: &Prepared, b: &Prepared, tokens: &T) -> Co
         marks: compare_mark_ids(&a.marks, &b.marks, tokens),
         identifiers: compare_identifiers(&a.identifiers, &b.identifiers),
         texts: compare_texts(&a.texts, &b.texts),
+        shared_nationality: shared_nationality(&a.nationalities, &b.nationalities),
     }
 }
 

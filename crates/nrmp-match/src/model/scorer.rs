@@ -264,9 +264,16 @@ impl Scorer {
         };
         let (dob, sex, height, rest_max) = (s1.dob, s1.sex, s1.height, s1.rest_max);
         let name = best_names(a, b, tokens);
+        let shared = crate::compare::shared_nationality(&a.nationalities, &b.nationalities);
+        let population = shared.and_then(|i| a.nationalities.get(usize::from(i)));
         let with_name = cheap
             + at(&self.name, name.level)
-            + self.tf_of(name.level, name.keys.as_slice(), tokens);
+            + self.tf_of(
+                name.level,
+                name.keys.as_slice(),
+                tokens,
+                population.map(|n| &**n),
+            );
         if with_name + rest_max < cutoff_slack {
             return None;
         }
@@ -279,6 +286,7 @@ impl Scorer {
             marks: crate::compare::MarksLevel::Missing,
             identifiers: crate::compare::IdentifierLevel::Missing,
             texts: Vec::new(),
+            shared_nationality: shared,
         };
         cv.marks = compare_mark_ids(&a.marks, &b.marks, tokens);
         cv.identifiers = compare_identifiers(&a.identifiers, &b.identifiers);
@@ -299,12 +307,31 @@ impl Scorer {
         at(self.text.get(field).unwrap_or(&self.text_default), level)
     }
 
-    /// Term-frequency adjustment (bits) of the name agreement.
-    pub fn tf_adjustment<T: Tokens + ?Sized>(&self, cv: &ComparisonVector, tokens: &T) -> f64 {
-        self.tf_of(cv.name.level, &cv.name.agreeing_keys, tokens)
+    /// Term-frequency adjustment (bits) of the name agreement; `a` is the left record.
+    pub fn tf_adjustment<T: Tokens + ?Sized>(
+        &self,
+        cv: &ComparisonVector,
+        a: &Prepared,
+        tokens: &T,
+    ) -> f64 {
+        let population = cv
+            .shared_nationality
+            .and_then(|i| a.nationalities.get(usize::from(i)));
+        self.tf_of(
+            cv.name.level,
+            &cv.name.agreeing_keys,
+            tokens,
+            population.map(|n| &**n),
+        )
     }
 
-    fn tf_of<T: Tokens + ?Sized>(&self, level: NameLevel, keys: &[u32], tokens: &T) -> f64 {
+    fn tf_of<T: Tokens + ?Sized>(
+        &self,
+        level: NameLevel,
+        keys: &[u32],
+        tokens: &T,
+        nationality: Option<&str>,
+    ) -> f64 {
         if !self.tf.enabled
             || keys.is_empty()
             || matches!(level, NameLevel::Different | NameLevel::Missing)
@@ -312,7 +339,7 @@ impl Scorer {
             return 0.0;
         }
         if self.tf.sum
-            && let Some(whole) = self.whole_name_tf(level, keys, tokens)
+            && let Some(whole) = self.whole_name_tf(level, keys, tokens, nationality)
         {
             return (whole * self.tf.weight).clamp(-self.tf.max_abs_bits, self.tf.max_abs_bits);
         }
@@ -332,11 +359,19 @@ impl Scorer {
     /// rare token (a one-word name) weighs what it is worth, and every further
     /// agreeing token adds to the weight, a common one less than a rare one. `None`
     /// for other levels or without counts.
+    ///
+    /// When both records share `nationality`, the tokens are taken as independent
+    /// only within it: `r_name = share(nationality) × Π share(token | nationality)`.
+    /// The register-wide product treats the given and family name of a minority as
+    /// two independent rarities and so makes an Albanian name look some 30 times
+    /// rarer than it is among Albanians; the smaller of the two weights is used, so
+    /// this only ever corrects that excess (and the pruning bounds stay valid).
     fn whole_name_tf<T: Tokens + ?Sized>(
         &self,
         level: NameLevel,
         keys: &[u32],
         tokens: &T,
+        nationality: Option<&str>,
     ) -> Option<f64> {
         let base = match level {
             NameLevel::Exact => self.log2_u_whole[0],
@@ -347,7 +382,14 @@ impl Scorer {
         for k in keys {
             bits += tokens.share_bits(*k)?;
         }
-        Some(bits)
+        let within = nationality.and_then(|n| {
+            keys.iter()
+                .map(|k| tokens.share_bits_within(*k, n))
+                .sum::<Option<f64>>()
+                .zip(tokens.nationality_bits(n))
+                .map(|(tokens, population)| base + population + tokens)
+        });
+        Some(within.map_or(bits, |w| w.min(bits)))
     }
 
     /// The most the name comparison (level weight plus name-frequency adjustment)
@@ -457,7 +499,7 @@ impl Scorer {
             + at(&self.height, cv.height)
             + at(&self.marks, cv.marks)
             + at(&self.identifiers, cv.identifiers)
-            + self.tf_adjustment(cv, tokens);
+            + self.tf_adjustment(cv, a, tokens);
         for (i, level) in &cv.texts {
             if let Some((name, _)) = a.texts.get(*i) {
                 w += self.text_weight(name, *level);
@@ -490,6 +532,61 @@ mod tests {
     }
 
     #[test]
+    fn name_frequency_is_judged_within_the_shared_nationality() {
+        use crate::record::{MatchRecord, PersonName};
+        // 90 British records with varied names; 10 Albanian ones, six of them
+        // Artan and five Kelmendi: common among Albanians, rare in the register
+        let mut records: Vec<MatchRecord> = (0..90)
+            .map(|i| {
+                MatchRecord::new(format!("g{i}"))
+                    .with_name(PersonName::new(format!("Given{i}"), format!("Family{i}")))
+                    .with_nationality("GBR")
+            })
+            .collect();
+        for i in 0..10 {
+            let given = if i < 6 { "Artan" } else { "Ilir" };
+            let family = if i < 5 { "Kelmendi" } else { "Hoxha" };
+            records.push(
+                MatchRecord::new(format!("a{i}"))
+                    .with_name(PersonName::new(given, family))
+                    .with_nationality("ALB"),
+            );
+        }
+        // the same name without a recorded nationality
+        records.push(MatchRecord::new("x").with_name(PersonName::new("Artan", "Kelmendi")));
+        let (v, prepared) = prepared_and_counted(&records);
+        let mut model = Model::default_untrained();
+        model.tf = TfSettings {
+            enabled: true,
+            weight: 1.0,
+            max_abs_bits: 30.0,
+            sum: true,
+        };
+        let scorer = model.scorer();
+        let u_exact = model.field("name").unwrap().level("exact").unwrap().u;
+        let (a0, a1, x) = (&prepared[90], &prepared[91], &prepared[100]);
+        let shared = compare(a0, a1, &v);
+        assert_eq!(shared.name.level, NameLevel::Exact);
+        assert_eq!(shared.shared_nationality, Some(0));
+        // within ALB: r = (10/101) · (6/10) · (5/10)
+        let within = scorer.tf_adjustment(&shared, a0, &v);
+        let expected = (u_exact / (10.0 / 101.0 * 0.6 * 0.5)).log2();
+        assert!((within - expected).abs() < 1e-9, "{within} vs {expected}");
+        // register-wide product: r = (7/101) · (6/101), about 7 times rarer
+        let unshared = compare(a0, x, &v);
+        assert_eq!(unshared.shared_nationality, None);
+        let wide = scorer.tf_adjustment(&unshared, a0, &v);
+        let expected = (u_exact / (7.0 / 101.0 * 6.0 / 101.0)).log2();
+        assert!((wide - expected).abs() < 1e-9, "{wide} vs {expected}");
+        assert!(wide - within > 2.8, "{wide} vs {within}");
+        // the weight uses it, and stays within the pruning bound
+        let full = scorer.weight(&shared, a0, &v);
+        let bounded = scorer.weight_if_at_least(a0, a1, &v, full - 1e-6);
+        assert_eq!(bounded, Some(full));
+        assert!(scorer.name_bound(a0, &v) >= at(&scorer.name, NameLevel::Exact) + within);
+    }
+
+    #[test]
     fn summed_name_frequency_counts_every_agreeing_token() {
         use crate::record::{MatchRecord, PersonName};
         // common given and family names; two records of a rare middle name; a
@@ -518,7 +615,7 @@ mod tests {
         let u_exact = model.field("name").unwrap().level("exact").unwrap().u;
         let tf = |i: usize, j: usize| {
             let cv = compare(&prepared[i], &prepared[j], &v);
-            (scorer.tf_adjustment(&cv, &v), cv)
+            (scorer.tf_adjustment(&cv, &prepared[i], &v), cv)
         };
         // whole name: log2(u_exact / product of the tokens' record shares)
         let (rare, cv) = tf(40, 41);
@@ -546,7 +643,7 @@ mod tests {
         // older model files: the mean of the agreeing tokens' adjustments
         model.tf.sum = false;
         let cv = compare(&prepared[40], &prepared[41], &v);
-        let mean = model.scorer().tf_adjustment(&cv, &v);
+        let mean = model.scorer().tf_adjustment(&cv, &prepared[40], &v);
         let bits: Vec<f64> = cv
             .name
             .agreeing_keys
@@ -559,7 +656,7 @@ mod tests {
             max_abs_bits: 1.0,
             ..TfSettings::TUNED
         };
-        assert!(model.scorer().tf_adjustment(&cv, &v).abs() <= 1.0);
+        assert!(model.scorer().tf_adjustment(&cv, &prepared[40], &v).abs() <= 1.0);
     }
 
     #[test]
