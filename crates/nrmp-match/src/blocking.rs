@@ -208,29 +208,28 @@ impl Hasher for IdentityHasher {
     }
 }
 
-#[derive(Debug, Clone)]
-enum Posting {
-    One(u32),
-    Many(Vec<u32>),
+/// A key's entry in [`Postings`]: a slot (top bit clear), or the index of a list in
+/// `Postings::lists` with the top bit set. Most keys hold a single record, so an
+/// entry is 4 bytes beside its 8-byte key rather than an inline vector.
+const LIST: u32 = 1 << 31;
+
+/// A key's slots when it has more than one.
+#[derive(Debug, Clone, Default)]
+struct List {
+    slots: Vec<u32>,
     /// More slots than the cap were added: the list is skipped by lookups, and only
     /// a sample of `cap` slots is kept (for the case where every key of a query is
     /// this common).
-    Full(Vec<u32>),
-}
-
-impl Posting {
-    fn as_slice(&self) -> &[u32] {
-        match self {
-            Posting::One(x) => std::slice::from_ref(x),
-            Posting::Many(v) | Posting::Full(v) => v,
-        }
-    }
+    full: bool,
 }
 
 /// Inverted index from blocking key hash to record slots.
 #[derive(Debug, Clone)]
 pub struct Postings {
-    map: HashMap<u64, Posting, BuildHasherDefault<IdentityHasher>>,
+    map: HashMap<u64, u32, BuildHasherDefault<IdentityHasher>>,
+    lists: Vec<List>,
+    /// Indices of `lists` no key uses (emptied by removals), for reuse.
+    free: Vec<u32>,
     cap: usize,
 }
 
@@ -255,6 +254,8 @@ impl Postings {
     pub fn with_cap(cap: usize) -> Self {
         Self {
             map: HashMap::default(),
+            lists: Vec::new(),
+            free: Vec::new(),
             cap: cap.max(1),
         }
     }
@@ -269,71 +270,104 @@ impl Postings {
         self.map.is_empty()
     }
 
-    /// Adds `slot` under `key`.
+    fn new_list(&mut self, list: List) -> u32 {
+        if let Some(i) = self.free.pop() {
+            self.lists[i as usize] = list;
+            i | LIST
+        } else {
+            let i = u32::try_from(self.lists.len()).unwrap_or(u32::MAX);
+            assert!(i < LIST, "fewer than 2^31 posting lists");
+            self.lists.push(list);
+            i | LIST
+        }
+    }
+
+    /// Adds `slot` (below 2^31) under `key`.
     pub fn insert(&mut self, key: u64, slot: u32) {
+        assert!(slot < LIST, "record slots stay below 2^31");
         let cap = self.cap;
-        match self.map.get_mut(&key) {
-            None => {
-                self.map.insert(key, Posting::One(slot));
-            }
-            Some(p) => match p {
-                Posting::One(x) if cap >= 2 => *p = Posting::Many(vec![*x, slot]),
-                Posting::One(x) => *p = Posting::Full(vec![*x]),
-                Posting::Many(v) if v.len() >= cap => *p = Posting::Full(std::mem::take(v)),
-                Posting::Many(v) => v.push(slot),
-                Posting::Full(_) => {}
-            },
+        let Some(&entry) = self.map.get(&key) else {
+            self.map.insert(key, slot);
+            return;
+        };
+        if entry & LIST == 0 {
+            let list = if cap >= 2 {
+                List {
+                    slots: vec![entry, slot],
+                    full: false,
+                }
+            } else {
+                List {
+                    slots: vec![entry],
+                    full: true,
+                }
+            };
+            let entry = self.new_list(list);
+            self.map.insert(key, entry);
+            return;
+        }
+        let list = &mut self.lists[(entry & !LIST) as usize];
+        if list.full {
+            return;
+        }
+        if list.slots.len() >= cap {
+            list.full = true;
+        } else {
+            list.slots.push(slot);
         }
     }
 
     /// Removes `slot` from `key`.
     pub fn remove(&mut self, key: u64, slot: u32) {
-        let empty = match self.map.get_mut(&key) {
-            None => false,
-            Some(Posting::One(x)) => *x == slot,
-            Some(Posting::Full(v)) => {
-                if let Some(pos) = v.iter().position(|s| *s == slot) {
-                    v.swap_remove(pos);
-                }
-                false
-            }
-            Some(p @ Posting::Many(_)) => {
-                if let Posting::Many(v) = p {
-                    if let Some(pos) = v.iter().position(|s| *s == slot) {
-                        v.swap_remove(pos);
-                    }
-                    if let [only] = v.as_slice() {
-                        *p = Posting::One(*only);
-                    }
-                }
-                false
-            }
+        let Some(&entry) = self.map.get(&key) else {
+            return;
         };
-        if empty {
-            self.map.remove(&key);
+        if entry & LIST == 0 {
+            if entry == slot {
+                self.map.remove(&key);
+            }
+            return;
         }
+        let index = entry & !LIST;
+        let list = &mut self.lists[index as usize];
+        if let Some(pos) = list.slots.iter().position(|s| *s == slot) {
+            list.slots.swap_remove(pos);
+        }
+        if let (false, [only]) = (list.full, list.slots.as_slice()) {
+            let only = *only;
+            self.lists[index as usize] = List::default();
+            self.free.push(index);
+            self.map.insert(key, only);
+        }
+    }
+
+    /// The slots of an entry and whether its list is full.
+    fn entry(&self, key: u64) -> Option<(&[u32], bool)> {
+        let entry = self.map.get(&key)?;
+        Some(if entry & LIST == 0 {
+            (std::slice::from_ref(entry), false)
+        } else {
+            let list = &self.lists[(entry & !LIST) as usize];
+            (&list.slots, list.full)
+        })
     }
 
     /// Slots stored under `key` (for a full list, its sample).
     pub fn get(&self, key: u64) -> &[u32] {
-        self.map.get(&key).map_or(&[], Posting::as_slice)
+        self.entry(key).map_or(&[], |(slots, _)| slots)
     }
 
     /// True if the list of `key` went over the cap (see [`Postings::with_cap`]).
     pub fn is_full(&self, key: u64) -> bool {
-        matches!(self.map.get(&key), Some(Posting::Full(_)))
+        self.entry(key).is_some_and(|(_, full)| full)
     }
 
     /// Slots of `key` and whether they are usable under `max_posting` (a list
     /// is not if it is longer, or full).
     pub(crate) fn usable(&self, key: u64, max_posting: usize) -> (&[u32], bool) {
-        match self.map.get(&key) {
+        match self.entry(key) {
             None => (&[], true),
-            Some(Posting::Full(v)) => (v, false),
-            Some(p) => {
-                let l = p.as_slice();
-                (l, l.len() <= max_posting)
-            }
+            Some((slots, full)) => (slots, !full && slots.len() <= max_posting),
         }
     }
 
@@ -394,11 +428,10 @@ impl Postings {
 
     /// Releases spare capacity of the posting lists (after a bulk build).
     pub fn shrink_to_fit(&mut self) {
-        for p in self.map.values_mut() {
-            if let Posting::Many(v) | Posting::Full(v) = p {
-                v.shrink_to_fit();
-            }
+        for list in &mut self.lists {
+            list.slots.shrink_to_fit();
         }
+        self.lists.shrink_to_fit();
         self.map.shrink_to_fit();
     }
 }
@@ -578,6 +611,38 @@ mod tests {
         assert_eq!(p.candidates(&[big], &cfg).len(), 3);
         p.remove(small.hash, 42);
         assert!(p.get(small.hash).is_empty());
+    }
+
+    #[test]
+    fn lists_shrink_back_to_one_slot_and_their_storage_is_reused() {
+        let mut p = Postings::new();
+        let (a, b) = (
+            BlockKey::new(KeyKind::Token, "a"),
+            BlockKey::new(KeyKind::Token, "b"),
+        );
+        for s in [1, 2, 3] {
+            p.insert(a.hash, s);
+        }
+        p.insert(a.hash, 2); // a slot may be listed under a key once per insert
+        assert_eq!(p.get(a.hash), &[1, 2, 3, 2]);
+        for s in [2, 3, 2] {
+            p.remove(a.hash, s);
+        }
+        assert_eq!(p.get(a.hash), &[1]);
+        assert_eq!(p.free.len(), 1, "the emptied list is free for reuse");
+        p.insert(b.hash, 7);
+        p.insert(b.hash, 8);
+        assert_eq!((p.lists.len(), p.free.len()), (1, 0), "reused");
+        assert_eq!(p.get(b.hash), &[7, 8]);
+        p.remove(a.hash, 1);
+        p.remove(a.hash, 1);
+        assert!(p.get(a.hash).is_empty() && p.len() == 1);
+        p.remove(b.hash, 9);
+        assert_eq!(
+            p.get(b.hash),
+            &[7, 8],
+            "removing an absent slot changes nothing"
+        );
     }
 
     #[test]
