@@ -104,7 +104,9 @@ pub struct NameOutcome {
     pub left: usize,
     /// Index of the right record's name form used.
     pub right: usize,
-    /// Variant keys of tokens agreeing exactly or by variant group (for term-frequency adjustment).
+    /// Variant keys of tokens agreeing exactly or by variant group, and, when every
+    /// token corresponds (levels down to phonetic), of the commoner of each closely
+    /// matching pair (for term-frequency adjustment).
     pub agreeing_keys: Vec<u32>,
 }
 
@@ -174,7 +176,7 @@ impl Keys {
 }
 
 /// Compares two token lists in any order; returns the level and the variant keys
-/// of tokens that agree exactly or by variant group.
+/// of tokens that agree (see [`NameOutcome::agreeing_keys`]).
 pub fn compare_token_lists<T: Tokens + ?Sized>(
     a: &[Tok],
     b: &[Tok],
@@ -202,6 +204,10 @@ fn token_lists<T: Tokens + ?Sized>(a: &[Tok], b: &[Tok], v: &T) -> (NameLevel, K
     let mut pairs = [TokenMatch::None; MAX_TOKENS];
     let mut n_pairs = 0;
     let mut keys = Keys::EMPTY;
+    // Closely matching tokens (phonetic to Jaro-Winkler high) by the key of the
+    // commoner of the two: added to `keys` when every token corresponds, so the
+    // name's frequency counts all of it (see `Scorer::whole_name_tf`).
+    let mut close = Keys::EMPTY;
     loop {
         let mut best: Option<(usize, usize, TokenMatch)> = None;
         for i in (0..n).filter(|i| !used_a[*i]) {
@@ -217,6 +223,13 @@ fn token_lists<T: Tokens + ?Sized>(a: &[Tok], b: &[Tok], v: &T) -> (NameLevel, K
         used_b[j] = true;
         if t >= TokenMatch::Variant {
             keys.push(v.info(b[j].id).key);
+        } else if t >= TokenMatch::Phonetic {
+            let (ka, kb) = (v.info(a[i].id).key, v.info(b[j].id).key);
+            close.push(if v.info(ka).count > v.info(kb).count {
+                ka
+            } else {
+                kb
+            });
         }
         pairs[n_pairs] = t;
         n_pairs += 1;
@@ -242,6 +255,14 @@ fn token_lists<T: Tokens + ?Sized>(a: &[Tok], b: &[Tok], v: &T) -> (NameLevel, K
     } else {
         NameLevel::Different
     };
+    if matches!(
+        level,
+        NameLevel::JaroWinklerHigh | NameLevel::JaroWinklerMid | NameLevel::Phonetic
+    ) {
+        for k in close.as_slice() {
+            keys.push(*k);
+        }
+    }
     (level, keys)
 }
 

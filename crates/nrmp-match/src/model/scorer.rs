@@ -23,13 +23,25 @@ pub struct Scorer {
     text: HashMap<String, Vec<f64>>,
     prior_bits: f64,
     tf: TfSettings,
-    /// log2 of u of an exact name and of a name agreeing at least by variant group
-    /// (exact + variant group): the base of the whole-name frequency adjustment.
-    log2_u_whole: [f64; 2],
+    /// log2 of the chance that two random records' names agree at least as well as
+    /// each of [`WHOLE_LEVELS`] (the u of that level and every better one): the
+    /// base of the whole-name frequency adjustment.
+    log2_u_whole: [f64; 5],
     /// Largest positive contribution each field can make (0 if none is positive):
     /// the bounds that let [`Scorer::weight_if_at_least`] skip hopeless pairs.
     max: MaxWeights,
 }
+
+/// Name levels at which every token of one name corresponds to one of the other
+/// (exactly, by variant group or closely), best first: their frequency adjustment
+/// is that of the whole name.
+const WHOLE_LEVELS: [NameLevel; 5] = [
+    NameLevel::Exact,
+    NameLevel::VariantGroup,
+    NameLevel::JaroWinklerHigh,
+    NameLevel::JaroWinklerMid,
+    NameLevel::Phonetic,
+];
 
 #[derive(Debug, Clone, Copy, Default)]
 struct MaxWeights {
@@ -123,8 +135,11 @@ impl Scorer {
                         .and_then(|f| f.level(l.label()))
                         .map_or(0.0, |p| p.u)
                 };
-                let exact = u(NameLevel::Exact).max(1e-12);
-                [exact.log2(), (exact + u(NameLevel::VariantGroup)).log2()]
+                let mut at_least = 0.0;
+                WHOLE_LEVELS.map(|l| {
+                    at_least += u(l);
+                    at_least.max(1e-12).log2()
+                })
             },
             max: MaxWeights::default(),
         }
@@ -352,12 +367,13 @@ impl Scorer {
         (combined * self.tf.weight).clamp(-self.tf.max_abs_bits, self.tf.max_abs_bits)
     }
 
-    /// The whole-name adjustment when a whole name agrees (`exact`, `variant_group`):
-    /// `log2(u_level / r_name)`, where `r_name`, the chance that a random record
-    /// bears the name, is the product of its tokens' record shares (independence),
-    /// and `u_level` the chance that two random records agree that well. So one
-    /// rare token (a one-word name) weighs what it is worth, and every further
-    /// agreeing token adds to the weight, a common one less than a rare one. `None`
+    /// The whole-name adjustment when every token corresponds ([`WHOLE_LEVELS`]:
+    /// exact, variant group, or close, a closely matching pair counted as the commoner
+    /// of its two tokens): `log2(u_level / r_name)`, where `r_name`, the chance that a
+    /// random record bears the name, is the product of its tokens' record shares
+    /// (independence), and `u_level` the chance that two random records agree that
+    /// well. So one rare token (a one-word name) weighs what it is worth, and every
+    /// further token adds to the weight, a common one less than a rare one. `None`
     /// for other levels or without counts.
     ///
     /// When both records share `nationality`, the tokens are taken as independent
@@ -373,11 +389,7 @@ impl Scorer {
         tokens: &T,
         nationality: Option<&str>,
     ) -> Option<f64> {
-        let base = match level {
-            NameLevel::Exact => self.log2_u_whole[0],
-            NameLevel::VariantGroup => self.log2_u_whole[1],
-            _ => return None,
-        };
+        let base = self.log2_u_whole[WHOLE_LEVELS.iter().position(|l| *l == level)?];
         let mut bits = base;
         for k in keys {
             bits += tokens.share_bits(*k)?;
@@ -393,47 +405,50 @@ impl Scorer {
     }
 
     /// The most the name comparison (level weight plus name-frequency adjustment)
-    /// can add for `a` against any record: the adjustment combines tokens agreeing
-    /// exactly or by variant group, all of them tokens of one of `a`'s name forms, so
-    /// it is at most that of `a`'s least common token (mean) or the sum of the
-    /// positive adjustments of one name form's tokens (sum). Compute once per left
-    /// record and pass to [`Scorer::weight_if_at_least_bounded`].
+    /// can add for `a` against any record. The adjustment combines keys of tokens of
+    /// one of `a`'s name forms (or commoner ones), so it is at most: for a partial
+    /// agreement, the sum of the positive adjustments of one form's tokens; for a
+    /// whole-name level, that level's weight plus the whole-name adjustment of one
+    /// form at that level's base; for older models (mean), `a`'s least common token.
+    /// Compute once per left record and pass to
+    /// [`Scorer::weight_if_at_least_bounded`].
     pub fn name_bound<T: Tokens + ?Sized>(&self, a: &Prepared, tokens: &T) -> f64 {
         if a.names.iter().all(|n| n.tokens.is_empty()) {
             return 0.0;
         }
+        let tf_on = self.tf.enabled && self.tf.weight >= 0.0;
+        let scaled =
+            |bits: f64| (bits * self.tf.weight).clamp(-self.tf.max_abs_bits, self.tf.max_abs_bits);
+        if !tf_on {
+            return self.max.name + self.max.tf;
+        }
         let bits = |t: &crate::prepare::Tok| tokens.tf_bits(tokens.info(t.id).key);
-        let tf = if self.tf.enabled && self.tf.weight >= 0.0 {
-            let best = if self.tf.sum {
-                // partial agreement: the positive token adjustments of one name
-                // form; a whole name: the whole-name adjustment of one form at the
-                // larger base (keys of a whole-name agreement are all a form's)
-                a.names
-                    .iter()
-                    .map(|n| {
-                        let toks = n.tokens.iter().take(crate::prepare::MAX_TOKENS);
-                        let partial = toks.clone().map(|t| bits(t).max(0.0)).sum::<f64>();
-                        let whole = toks
-                            .map(|t| tokens.share_bits(tokens.info(t.id).key))
-                            .sum::<Option<f64>>()
-                            .map_or(0.0, |s| s + self.log2_u_whole[1].max(self.log2_u_whole[0]));
-                        partial.max(whole)
-                    })
-                    .fold(0.0, f64::max)
-            } else {
-                a.names
-                    .iter()
-                    .flat_map(|n| n.tokens.iter())
-                    .map(bits)
-                    .fold(f64::NEG_INFINITY, f64::max)
-            };
-            (best * self.tf.weight)
-                .clamp(-self.tf.max_abs_bits, self.tf.max_abs_bits)
-                .max(0.0)
-        } else {
-            self.max.tf
-        };
-        self.max.name + tf
+        if !self.tf.sum {
+            let best = a
+                .names
+                .iter()
+                .flat_map(|n| n.tokens.iter())
+                .map(bits)
+                .fold(f64::NEG_INFINITY, f64::max);
+            return self.max.name + scaled(best).max(0.0);
+        }
+        a.names
+            .iter()
+            .map(|n| {
+                let toks = n.tokens.iter().take(crate::prepare::MAX_TOKENS);
+                let partial = toks.clone().map(|t| bits(t).max(0.0)).sum::<f64>();
+                let mut bound = self.max.name + scaled(partial).max(0.0);
+                if let Some(shares) = toks
+                    .map(|t| tokens.share_bits(tokens.info(t.id).key))
+                    .sum::<Option<f64>>()
+                {
+                    for (level, base) in WHOLE_LEVELS.iter().zip(self.log2_u_whole) {
+                        bound = bound.max(at(&self.name, *level) + scaled(base + shares).max(0.0));
+                    }
+                }
+                bound
+            })
+            .fold(0.0, f64::max)
     }
 
     /// Per-field weights (field key, level label, weight) without the prior and TF.
@@ -529,6 +544,56 @@ mod tests {
             v.count(p, 1);
         }
         (v, prepared)
+    }
+
+    #[test]
+    fn a_closely_matching_name_is_weighed_by_the_frequency_of_all_its_tokens() {
+        use crate::record::{MatchRecord, PersonName};
+        // Hoxha on 8 records, its spelling Hoxa on one; Erion on 3; 30 others
+        let mut records: Vec<MatchRecord> = (0..30)
+            .map(|i| {
+                MatchRecord::new(format!("o{i}"))
+                    .with_name(PersonName::new(format!("Given{i}"), format!("Family{i}")))
+            })
+            .collect();
+        for i in 0..8 {
+            let given = if i < 2 { "Erion" } else { "Ilir" };
+            records
+                .push(MatchRecord::new(format!("h{i}")).with_name(PersonName::new(given, "Hoxha")));
+        }
+        records.push(MatchRecord::new("x").with_name(PersonName::new("Erion", "Hoxa")));
+        let (v, prepared) = prepared_and_counted(&records);
+        let mut model = Model::default_untrained();
+        model.tf = TfSettings {
+            enabled: true,
+            weight: 1.0,
+            max_abs_bits: 30.0,
+            sum: true,
+        };
+        let scorer = model.scorer();
+        let (x, h0) = (&prepared[38], &prepared[30]);
+        let cv = compare(x, h0, &v);
+        assert_eq!(cv.name.level, NameLevel::JaroWinklerHigh);
+        let key = |t: &str| v.info(v.get(t).unwrap()).key;
+        let mut keys = cv.name.agreeing_keys.clone();
+        keys.sort_unstable();
+        let mut expected = vec![key("erion"), key("hoxha")];
+        expected.sort_unstable();
+        assert_eq!(keys, expected, "Hoxa counts as the commoner Hoxha");
+        // log2(u of a name at least Jaro-Winkler-high alike / r), r = (3/39)(8/39)
+        let name = model.field("name").unwrap();
+        let u = |l: &str| name.level(l).unwrap().u;
+        let at_least = u("exact") + u("variant_group") + u("jaro_winkler_high");
+        let expected = (at_least / (3.0 / 39.0 * 8.0 / 39.0)).log2();
+        let tf = scorer.tf_adjustment(&cv, x, &v);
+        assert!((tf - expected).abs() < 1e-9, "{tf} vs {expected}");
+        // a partial agreement still counts only its exactly agreeing tokens
+        let partial = compare(x, &prepared[32], &v);
+        assert_eq!(partial.name.level, NameLevel::Partial);
+        assert!(
+            partial.name.agreeing_keys.is_empty(),
+            "Hoxa ~ Hoxha is close, not agreeing"
+        );
     }
 
     #[test]
