@@ -546,23 +546,8 @@ mod tests {
         (v, prepared)
     }
 
-    #[test]
-    fn a_closely_matching_name_is_weighed_by_the_frequency_of_all_its_tokens() {
-        use crate::record::{MatchRecord, PersonName};
-        // Hoxha on 8 records, its spelling Hoxa on one; Erion on 3; 30 others
-        let mut records: Vec<MatchRecord> = (0..30)
-            .map(|i| {
-                MatchRecord::new(format!("o{i}"))
-                    .with_name(PersonName::new(format!("Given{i}"), format!("Family{i}")))
-            })
-            .collect();
-        for i in 0..8 {
-            let given = if i < 2 { "Erion" } else { "Ilir" };
-            records
-                .push(MatchRecord::new(format!("h{i}")).with_name(PersonName::new(given, "Hoxha")));
-        }
-        records.push(MatchRecord::new("x").with_name(PersonName::new("Erion", "Hoxa")));
-        let (v, prepared) = prepared_and_counted(&records);
+    /// The untrained model with the whole-name frequency at full strength, unclamped.
+    fn summed_tf_model() -> Model {
         let mut model = Model::default_untrained();
         model.tf = TfSettings {
             enabled: true,
@@ -570,6 +555,33 @@ mod tests {
             max_abs_bits: 30.0,
             sum: true,
         };
+        model
+    }
+
+    /// `n` records whose names share no token.
+    fn unrelated_records(n: usize) -> Vec<crate::record::MatchRecord> {
+        use crate::record::{MatchRecord, PersonName};
+        (0..n)
+            .map(|i| {
+                MatchRecord::new(format!("o{i}"))
+                    .with_name(PersonName::new(format!("Given{i}"), format!("Family{i}")))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_closely_matching_name_is_weighed_by_the_frequency_of_all_its_tokens() {
+        use crate::record::{MatchRecord, PersonName};
+        // Hoxha on 8 records, its spelling Hoxa on one; Erion on 3; 30 others
+        let mut records = unrelated_records(30);
+        for i in 0..8 {
+            let given = if i < 2 { "Erion" } else { "Ilir" };
+            records
+                .push(MatchRecord::new(format!("h{i}")).with_name(PersonName::new(given, "Hoxha")));
+        }
+        records.push(MatchRecord::new("x").with_name(PersonName::new("Erion", "Hoxa")));
+        let (v, prepared) = prepared_and_counted(&records);
+        let model = summed_tf_model();
         let scorer = model.scorer();
         let (x, h0) = (&prepared[38], &prepared[30]);
         let cv = compare(x, h0, &v);
@@ -601,12 +613,9 @@ mod tests {
         use crate::record::{MatchRecord, PersonName};
         // 90 British records with varied names; 10 Albanian ones, six of them
         // Artan and five Kelmendi: common among Albanians, rare in the register
-        let mut records: Vec<MatchRecord> = (0..90)
-            .map(|i| {
-                MatchRecord::new(format!("g{i}"))
-                    .with_name(PersonName::new(format!("Given{i}"), format!("Family{i}")))
-                    .with_nationality("GBR")
-            })
+        let mut records: Vec<MatchRecord> = unrelated_records(90)
+            .into_iter()
+            .map(|r| r.with_nationality("GBR"))
             .collect();
         for i in 0..10 {
             let given = if i < 6 { "Artan" } else { "Ilir" };
@@ -620,13 +629,7 @@ mod tests {
         // the same name without a recorded nationality
         records.push(MatchRecord::new("x").with_name(PersonName::new("Artan", "Kelmendi")));
         let (v, prepared) = prepared_and_counted(&records);
-        let mut model = Model::default_untrained();
-        model.tf = TfSettings {
-            enabled: true,
-            weight: 1.0,
-            max_abs_bits: 30.0,
-            sum: true,
-        };
+        let model = summed_tf_model();
         let scorer = model.scorer();
         let u_exact = model.field("name").unwrap().level("exact").unwrap().u;
         let (a0, a1, x) = (&prepared[90], &prepared[91], &prepared[100]);
@@ -669,13 +672,7 @@ mod tests {
             records.push(MatchRecord::new(format!("s{i}")).with_name(PersonName::full("Sakina")));
         }
         let (v, prepared) = prepared_and_counted(&records);
-        let mut model = Model::default_untrained();
-        model.tf = TfSettings {
-            enabled: true,
-            weight: 1.0,
-            max_abs_bits: 30.0,
-            sum: true,
-        };
+        let mut model = summed_tf_model();
         let scorer = model.scorer();
         let u_exact = model.field("name").unwrap().level("exact").unwrap().u;
         let tf = |i: usize, j: usize| {
