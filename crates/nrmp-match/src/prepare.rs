@@ -139,8 +139,13 @@ impl Vocab {
             self.records = self.records.saturating_sub(1);
         }
         for code in &p.nationalities {
-            let next = u32::try_from(self.nationalities.len()).unwrap_or(u32::MAX);
-            let (id, n) = self.nationalities.entry(code.clone()).or_insert((next, 0));
+            if !self.nationalities.contains_key(code) {
+                let next = u32::try_from(self.nationalities.len()).unwrap_or(u32::MAX);
+                self.nationalities.insert(code.clone(), (next, 0));
+            }
+            let Some((id, n)) = self.nationalities.get_mut(code) else {
+                continue;
+            };
             *n = if adding { *n + 1 } else { n.saturating_sub(1) };
             let id = u64::from(*id) << 32;
             for k in &keys {

@@ -399,7 +399,7 @@ impl Scorer {
                 .map(|k| tokens.share_bits_within(*k, n))
                 .sum::<Option<f64>>()
                 .zip(tokens.nationality_bits(n))
-                .map(|(tokens, population)| base + population + tokens)
+                .map(|(names, population)| base + population + names)
         });
         Some(within.map_or(bits, |w| w.min(bits)))
     }
@@ -652,6 +652,14 @@ mod tests {
         let bounded = scorer.weight_if_at_least(a0, a1, &v, full - 1e-6);
         assert_eq!(bounded, Some(full));
         assert!(scorer.name_bound(a0, &v) >= at(&scorer.name, NameLevel::Exact) + within);
+        // removing records takes them out of their nationality's counts too
+        let mut v = v;
+        for p in &prepared[92..100] {
+            v.count(p, -1);
+        }
+        let key = v.info(v.get("artan").unwrap()).key;
+        assert_eq!(v.nationality_bits("ALB"), Some((93.0_f64 / 2.0).log2()));
+        assert_eq!(v.share_bits_within(key, "ALB"), Some(0.0));
     }
 
     #[test]
