@@ -43,6 +43,14 @@ const WHOLE_LEVELS: [NameLevel; 5] = [
     NameLevel::Phonetic,
 ];
 
+/// The nationality of `a` at index `shared` (a [`ComparisonVector::shared_nationality`]):
+/// the population in which a name's frequency is judged.
+fn population(a: &Prepared, shared: Option<u8>) -> Option<&str> {
+    shared
+        .and_then(|i| a.nationalities.get(usize::from(i)))
+        .map(|n| &**n)
+}
+
 #[derive(Debug, Clone, Copy, Default)]
 struct MaxWeights {
     name: f64,
@@ -280,14 +288,13 @@ impl Scorer {
         let (dob, sex, height, rest_max) = (s1.dob, s1.sex, s1.height, s1.rest_max);
         let name = best_names(a, b, tokens);
         let shared = crate::compare::shared_nationality(&a.nationalities, &b.nationalities);
-        let population = shared.and_then(|i| a.nationalities.get(usize::from(i)));
         let with_name = cheap
             + at(&self.name, name.level)
             + self.tf_of(
                 name.level,
                 name.keys.as_slice(),
                 tokens,
-                population.map(|n| &**n),
+                population(a, shared),
             );
         if with_name + rest_max < cutoff_slack {
             return None;
@@ -329,14 +336,11 @@ impl Scorer {
         a: &Prepared,
         tokens: &T,
     ) -> f64 {
-        let population = cv
-            .shared_nationality
-            .and_then(|i| a.nationalities.get(usize::from(i)));
         self.tf_of(
             cv.name.level,
             &cv.name.agreeing_keys,
             tokens,
-            population.map(|n| &**n),
+            population(a, cv.shared_nationality),
         )
     }
 

@@ -411,9 +411,10 @@ fn compose_family_tail(
     for first in &firsts {
         for last in &lasts {
             let mut name = String::with_capacity(first.len() + last.len());
-            for c in first.chars().chain(last.chars()) {
-                if !name.ends_with(&format!("{c}{c}")) {
-                    name.push(c);
+            // elements are checked ASCII letters, so bytes are characters
+            for b in first.bytes().chain(last.bytes()) {
+                if !name.as_bytes().ends_with(&[b, b]) {
+                    name.push(char::from(b));
                 }
             }
             if seen.insert(name.clone()) {
