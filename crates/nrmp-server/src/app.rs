@@ -10,7 +10,6 @@ use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::extract::BodyLimit;
-use crate::matching::MatchIndex;
 use crate::metrics::{Metrics, track};
 use crate::state::AppState;
 use axum::Router;
@@ -19,6 +18,7 @@ use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use nrmp_app::{Limits, MatchIndex, Register};
 use nrmp_domain::clock::Clock;
 use nrmp_domain::ids::RandomIds;
 use nrmp_match::Model;
@@ -94,15 +94,17 @@ pub async fn build(
         addr: config.bind.clone(),
         source,
     })?;
+    let limits = Limits {
+        default_page_size: config.default_page_size,
+        max_page_size: config.max_page_size,
+        max_candidates: config.max_candidates,
+        stats_max_age_secs: config.stats_max_age_secs,
+    };
     let state = AppState {
-        store,
-        clock,
+        register: Register::new(store, Arc::new(index), clock, Arc::new(RandomIds), limits),
         authenticator,
-        ids: Arc::new(RandomIds),
-        index: Arc::new(index),
         config: Arc::new(config),
         metrics: Arc::new(Metrics::new()),
-        stats: Arc::default(),
     };
     let routes = router(state.clone());
     Ok(App {
@@ -143,10 +145,10 @@ impl App {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let app = layered(self.routes, &self.state);
-        let follower = tokio::spawn(crate::matching::follow_changes(
-            self.state.store.clone(),
-            self.state.index.clone(),
-            crate::matching::ChangeCursor::at(self.changes_seen),
+        let follower = tokio::spawn(nrmp_app::index::follow_changes(
+            self.state.register.store.clone(),
+            self.state.register.index.clone(),
+            nrmp_app::index::ChangeCursor::at(self.changes_seen),
             Duration::from_millis(self.state.config.index_follow_ms.max(10)),
         ));
         let served = axum::serve(self.listener, app)
@@ -236,10 +238,10 @@ async fn health() -> impl IntoResponse {
 
 /// `GET /ready`: the database answers and every migration is applied (readiness).
 async fn ready(State(state): State<AppState>) -> Response {
-    match state.store.migrations_pending().await {
+    match state.register.store.migrations_pending().await {
         Ok(0) => axum::Json(serde_json::json!({
             "status": "ready",
-            "backend": state.store.backend().name(),
+            "backend": state.register.store.backend().name(),
         }))
         .into_response(),
         Ok(n) => ApiError::Unavailable(format!("{n} migration(s) not applied")).into_response(),

@@ -5,9 +5,9 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use nrmp_app::AppError;
 use nrmp_domain::access::DenyReason;
 use nrmp_domain::error::{FieldError, ValidationErrors};
-use nrmp_store::StoreError;
 
 /// Base of the problem `type` URIs (relative; documented in docs/api.md).
 pub const PROBLEM_BASE: &str = "/api/problems/";
@@ -217,19 +217,23 @@ impl From<FieldError> for ApiError {
     }
 }
 
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
         match e {
-            StoreError::NotFound { kind, .. } => Self::NotFound(kind),
-            StoreError::Conflict(c) => Self::Conflict(c),
-            StoreError::Invalid(v) => Self::Invalid(v.0),
-            StoreError::Database(
-                sqlx_err @ (sqlx::Error::PoolTimedOut
-                | sqlx::Error::PoolClosed
-                | sqlx::Error::Io(_)),
-            ) => Self::Unavailable(sqlx_err.to_string()),
-            other => Self::Internal(other.to_string()),
+            AppError::NotFound(kind) => Self::NotFound(kind),
+            AppError::Forbidden(d) => Self::Forbidden(d),
+            AppError::ReasonRequired(r) => Self::ReasonRequired(r),
+            AppError::Invalid(errs) => Self::Invalid(errs),
+            AppError::Conflict(c) => Self::Conflict(c),
+            AppError::Unavailable(u) => Self::Unavailable(u),
+            AppError::Internal(i) => Self::Internal(i),
         }
+    }
+}
+
+impl From<nrmp_store::StoreError> for ApiError {
+    fn from(e: nrmp_store::StoreError) -> Self {
+        AppError::from(e).into()
     }
 }
 

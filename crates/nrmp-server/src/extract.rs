@@ -10,6 +10,7 @@ use crate::state::AppState;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
+use nrmp_app::input::JsonError;
 use nrmp_domain::access::Principal;
 use serde::de::DeserializeOwned;
 
@@ -144,29 +145,10 @@ pub struct BodyLimit(pub usize);
 
 /// Parses JSON into `T`, naming the failing field.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    match serde_path_to_error::deserialize::<_, T>(de) {
-        Ok(v) => Ok(v),
-        Err(e) => {
-            let inner = e.inner();
-            if inner.is_syntax() || inner.is_eof() {
-                return Err(ApiError::Malformed(format!(
-                    "the body is not valid JSON: {inner}"
-                )));
-            }
-            let path = e.path().to_string();
-            let field = if path == "." { "body".to_owned() } else { path };
-            Err(ApiError::invalid(field, strip_position(&inner.to_string())))
-        }
-    }
-}
-
-/// serde_json appends " at line L column C"; the field name says more.
-fn strip_position(msg: &str) -> String {
-    match msg.rfind(" at line ") {
-        Some(i) => msg[..i].to_owned(),
-        None => msg.to_owned(),
-    }
+    nrmp_app::input::parse_json(bytes).map_err(|e| match e {
+        JsonError::Syntax(m) => ApiError::Malformed(m),
+        JsonError::Field(f) => ApiError::Invalid(vec![f]),
+    })
 }
 
 /// Parses a query string into `T` (a struct of optional strings with `deny_unknown_fields`),

@@ -2,19 +2,18 @@
 //!
 //! The register as a multi-organisation service: a JSON API under `/api/v1` (with its OpenAPI
 //! document), sign-in, and the need-to-know policy of [`nrmp_domain::access`] applied to every
-//! request. The layer is thin: handlers parse input into domain types, ask the policy, call the
-//! [`nrmp_store::Store`] (which writes the audit event in the same transaction) and render only
-//! what the policy's grant lets through.
+//! request. The layer is thin: handlers extract the caller, the stated reason and the input,
+//! call the use case of [`nrmp_app::Register`] (which decides need-to-know, audits and
+//! validates in one place) and answer with its result.
 //!
 //! - [`app`]: [`build`] the service, [`router`] for its routes, [`App::serve`];
 //! - [`config`]: settings from defaults, a TOML file and `NRMP_*` variables;
 //! - [`accounts`]: sign-in, sessions, API tokens and user administration;
 //! - [`auth`]: how a request's credential becomes a [`nrmp_domain::access::Principal`];
 //! - [`extract`]: the caller, the stated reason, bodies and queries parsed with named fields;
-//! - [`guard`]: the one way handlers ask the policy and audit refusals;
 //! - [`api`]: the handlers, one module per domain noun;
 //! - [`error`]: RFC 9457 problem responses;
-//! - [`matching`]: the encounter check's index; [`metrics`]: Prometheus metrics;
+//! - [`metrics`]: Prometheus metrics;
 //! - [`openapi`]: the OpenAPI 3 document;
 //! - [`ui`]: the web UI (HTML, CSS and JavaScript modules embedded in the binary) at `/`.
 #![deny(missing_docs)]
@@ -26,8 +25,6 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod extract;
-pub mod guard;
-pub mod matching;
 pub mod metrics;
 pub mod openapi;
 pub mod state;

@@ -42,6 +42,17 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// True if the database could not be reached (a pool time-out, a closed pool, a broken
+    /// connection): worth retrying later, unlike every other error.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Database(
+                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
+            )
+        )
+    }
+
     /// A stored value that cannot be read back (`what` says which and why).
     pub(crate) fn corrupt_value(what: impl Into<String>) -> Self {
         StoreError::Database(sqlx::Error::Decode(what.into().into()))

@@ -2,236 +2,18 @@
 //! episode goes through — a risk-grade change, a sighting, the return, the return-home
 //! interview, and corrections to its narrative.
 
-use super::{Errors, Page, bool_param, list_param, opt_param, page_size, path_id, scan_budget};
-use crate::error::{ApiError, ApiResult};
+use super::{Page, created, path_id};
+use crate::error::ApiResult;
 use crate::extract::{Body, Caller, StatedReason, parse_query};
-use crate::guard::{self, Attempt, Case, load_case, load_incident_case, store_ctx};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
-use nrmp_domain::access::{
-    Action, Field, FieldSet, Grant, Principal, RedactedIncident, ResourceKind, Target, authorize,
-    redact_flags,
+use axum::response::Response;
+use nrmp_app::incidents::{
+    GradeInput, IncidentInput, IncidentPatch, IncidentView, InterviewInput, ReturnInput,
+    SightingInput,
 };
-use nrmp_domain::audit::AuditAction;
-use nrmp_domain::flags::{FlagRules, History, RiskFlag, incident_flags};
-use nrmp_domain::ids::{IncidentId, PersonId};
-use nrmp_domain::incident::{
-    GradeChange, Incident, IncidentCategory, Place, Return, ReturnHomeInterview, ReturnOutcome,
-    RiskGrade, Sighting,
-};
-use nrmp_domain::organisation::OrgCode;
-use nrmp_store::{IncidentCursor, IncidentFilter, PersonHistory};
-
-/// An incident as shown: the redacted record plus the derived warning flags (if granted).
-#[derive(Debug, serde::Serialize)]
-pub struct IncidentView {
-    /// The redacted incident.
-    #[serde(flatten)]
-    pub incident: RedactedIncident,
-    /// Derived warnings (repeat missing, high risk, soon after care or referral…).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub warning_flags: Option<Vec<RiskFlag>>,
-}
-
-/// Renders `incident` through `grant`, with its warning flags from the person's history.
-pub fn render(
-    grant: &Grant,
-    incident: &Incident,
-    history: &PersonHistory,
-    now: DateTime<Utc>,
-) -> Result<IncidentView, nrmp_domain::access::DenyReason> {
-    let view = grant.view(incident)?;
-    let flags = incident_flags(
-        incident,
-        History {
-            incidents: &history.incidents,
-            referrals: &history.referrals,
-            placements: &history.placements,
-        },
-        now,
-        FlagRules::default(),
-    );
-    Ok(IncidentView {
-        incident: view,
-        warning_flags: redact_flags(&flags, &grant.fields()),
-    })
-}
-
-/// The risk grade given with a report or a change.
-#[derive(Debug, Clone, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GradeInput {
-    /// The grade.
-    pub grade: RiskGrade,
-    /// Why (required, non-empty).
-    pub rationale: String,
-    /// Reason for the request (alternative to the header).
-    #[serde(default)]
-    pub reason: Option<String>,
-}
-
-/// A new incident.
-#[derive(Debug, Clone, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct IncidentInput {
-    /// Who is missing (a register person).
-    pub person_id: PersonId,
-    /// The force in whose area they went missing.
-    pub force_missing: OrgCode,
-    /// Other organisations with need-to-know.
-    #[serde(default)]
-    pub involved: Vec<OrgCode>,
-    /// `missing` or `away_from_placement`.
-    pub category: IncidentCategory,
-    /// When reported (default: now).
-    #[serde(default)]
-    pub reported_at: Option<DateTime<Utc>>,
-    /// When last seen.
-    pub last_seen_at: DateTime<Utc>,
-    /// Where last seen.
-    #[serde(default)]
-    pub last_seen_place: Place,
-    /// Circumstances.
-    #[serde(default)]
-    pub circumstances: String,
-    /// The initial risk grade and its rationale.
-    pub risk: InitialGrade,
-    /// Reason for the request (alternative to the header).
-    #[serde(default)]
-    pub reason: Option<String>,
-}
-
-/// The grade a report starts with.
-#[derive(Debug, Clone, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct InitialGrade {
-    /// The grade.
-    pub grade: RiskGrade,
-    /// Why.
-    pub rationale: String,
-}
-
-fn check_not_future(errs: &mut Errors, field: &str, t: DateTime<Utc>, now: DateTime<Utc>) {
-    // A few minutes' allowance for clocks that disagree.
-    if t > now + chrono::Duration::minutes(5) {
-        errs.take::<()>(Err(ApiError::invalid(field, "is in the future")));
-    }
-}
-
-fn check_text(errs: &mut Errors, field: &str, s: &str, max: usize, required: bool) {
-    if required && s.trim().is_empty() {
-        errs.take::<()>(Err(ApiError::invalid(field, "is empty")));
-    }
-    if s.chars().count() > max {
-        errs.take::<()>(Err(ApiError::invalid(
-            field,
-            format!("is longer than {max} characters"),
-        )));
-    }
-}
-
-/// Which fields of an incident differ (all set fields for a new one).
-pub fn changed_fields(old: Option<&Incident>, new: &Incident) -> FieldSet {
-    let parts = |i: &Incident| -> Vec<(Field, serde_json::Value)> {
-        let rhi = i.return_interview.as_ref();
-        vec![
-            (
-                Field::Organisations,
-                serde_json::json!((&i.owning_org, &i.force_missing, &i.involved)),
-            ),
-            (
-                Field::IncidentSummary,
-                serde_json::json!((i.category, i.reported_at, i.last_seen_at)),
-            ),
-            (Field::RiskGrade, serde_json::json!(i.risk())),
-            (Field::RiskHistory, serde_json::json!(i.risk_history)),
-            (Field::LastSeenPlace, serde_json::json!(i.last_seen_place)),
-            (Field::Circumstances, serde_json::json!(i.circumstances)),
-            (Field::Sightings, serde_json::json!(i.sightings)),
-            (
-                Field::Return,
-                serde_json::json!(i.returned.as_ref().map(|r| (
-                    r.found_at,
-                    &r.found_by,
-                    r.outcome
-                ))),
-            ),
-            (
-                Field::ReturnPlace,
-                serde_json::json!(i.returned.as_ref().map(|r| &r.place)),
-            ),
-            (
-                Field::ReturnInterview,
-                serde_json::json!(rhi.map(|r| (
-                    r.offered_at,
-                    r.accepted,
-                    &r.conducted_by,
-                    r.conducted_at
-                ))),
-            ),
-            (
-                Field::ReturnInterviewDisclosures,
-                serde_json::json!(rhi.map(|r| (&r.outcome, r.disclosures_flagged))),
-            ),
-        ]
-    };
-    let new_parts = parts(new);
-    match old {
-        None => new_parts
-            .iter()
-            .filter(|(_, v)| {
-                !(v.is_null() || v.as_array().is_some_and(Vec::is_empty) || v.as_str() == Some(""))
-            })
-            .map(|(f, _)| *f)
-            .collect(),
-        Some(old) => parts(old)
-            .iter()
-            .zip(new_parts.iter())
-            .filter(|(a, b)| a.1 != b.1)
-            .map(|(a, _)| a.0)
-            .collect(),
-    }
-}
-
-fn created(location: String, body: serde_json::Value) -> Response {
-    (
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(body),
-    )
-        .into_response()
-}
-
-/// The incident as the caller may read it after a write (`{"id"}` only if they may not).
-fn after_write(
-    state: &AppState,
-    caller: &Principal,
-    incident: &Incident,
-    history: PersonHistory,
-    reason: Option<&str>,
-) -> serde_json::Value {
-    let mut history = history;
-    match history.incidents.iter_mut().find(|i| i.id == incident.id) {
-        Some(i) => *i = incident.clone(),
-        None => history.incidents.push(incident.clone()),
-    }
-    let case = Case::new(history);
-    authorize(
-        caller,
-        Action::Read,
-        ResourceKind::Incident,
-        &Target::Case(&case.ctx),
-        reason,
-    )
-    .ok()
-    .and_then(|g| render(&g, incident, &case.history, state.clock.now()).ok())
-    .and_then(|v| serde_json::to_value(v).ok())
-    .unwrap_or_else(|| serde_json::json!({ "id": incident.id, "person_id": incident.person_id }))
-}
+use nrmp_domain::ids::IncidentId;
 
 /// `POST /api/v1/incidents`: reports a person on the register missing; the caller's
 /// organisation owns the incident.
@@ -250,84 +32,14 @@ pub async fn create(
     State(state): State<AppState>,
     Caller(caller): Caller,
     reason: StatedReason,
-    Body(input): Body<IncidentInput>,
+    Body(mut input): Body<IncidentInput>,
 ) -> ApiResult<Response> {
-    let reason = reason.or(input.reason.clone());
-    let now = state.clock.now();
-    let mut errs = Errors::default();
-    let reported_at = input.reported_at.unwrap_or(now);
-    check_not_future(&mut errs, "reported_at", reported_at, now);
-    check_not_future(&mut errs, "last_seen_at", input.last_seen_at, now);
-    check_text(
-        &mut errs,
-        "risk.rationale",
-        &input.risk.rationale,
-        4000,
-        true,
-    );
-    check_text(
-        &mut errs,
-        "circumstances",
-        &input.circumstances,
-        20_000,
-        false,
-    );
-    check_text(
-        &mut errs,
-        "last_seen_place.description",
-        &input.last_seen_place.description,
-        500,
-        false,
-    );
-    errs.finish()?;
-    // A person the caller may not know exists is answered exactly like one that does not.
-    let no_person = || ApiError::invalid("person_id", "no person with this id on the register");
-    let case = load_case(&state, input.person_id)
-        .await?
-        .ok_or_else(no_person)?;
-    let incident = Incident {
-        id: IncidentId(state.ids.next_uuid()),
-        person_id: input.person_id,
-        owning_org: caller.org().clone(),
-        force_missing: input.force_missing,
-        involved: input.involved,
-        category: input.category,
-        reported_at,
-        last_seen_at: input.last_seen_at,
-        last_seen_place: input.last_seen_place,
-        circumstances: input.circumstances,
-        risk_history: vec![GradeChange {
-            grade: input.risk.grade,
-            rationale: input.risk.rationale.trim().to_owned(),
-            at: now,
-            by: caller.user().to_owned(),
-            source: caller.org().clone(),
-        }],
-        sightings: vec![],
-        returned: None,
-        return_interview: None,
-    };
-    incident.validate()?;
-    let grant = match authorize(
-        &caller,
-        Action::Create,
-        ResourceKind::Incident,
-        &Target::Case(&case.ctx),
-        reason.as_deref(),
-    ) {
-        Ok(g) => g,
-        Err(d) if d.hides_existence() => return Err(no_person()),
-        Err(d) => return Err(ApiError::denied(d, "incident")),
-    };
-    grant
-        .check_writes(changed_fields(None, &incident))
-        .map_err(|d| ApiError::denied(d, "incident"))?;
-    state
-        .store
-        .create_incident(&store_ctx(&state, &caller, reason.as_deref()), &incident)
+    let reason = reason.or(input.reason.take());
+    let c = state
+        .register
+        .report_missing(&caller, reason, input)
         .await?;
-    let body = after_write(&state, &caller, &incident, case.history, reason.as_deref());
-    Ok(created(format!("/api/v1/incidents/{}", incident.id), body))
+    Ok(created(format!("/api/v1/incidents/{}", c.id), c.body))
 }
 
 /// `GET /api/v1/incidents/{id}`.
@@ -349,91 +61,7 @@ pub async fn get(
 ) -> ApiResult<Json<IncidentView>> {
     let id = path_id("id", &raw, IncidentId::parse)?;
     let reason = reason.or(None);
-    let (_, case) = load_incident_case(&state, id)
-        .await?
-        .ok_or(ApiError::NotFound("incident"))?;
-    let ids = [id.to_string()];
-    let attempt = Attempt {
-        action: Action::Read,
-        resource: ResourceKind::Incident,
-        ids: &ids,
-    };
-    let grant = guard::decide(
-        &state,
-        &caller,
-        attempt,
-        &Target::Case(&case.ctx),
-        reason.as_deref(),
-    )
-    .await?;
-    let incident = state
-        .store
-        .incident(&store_ctx(&state, &caller, reason.as_deref()), id)
-        .await?;
-    Ok(Json(
-        render(&grant, &incident, &case.history, state.clock.now()).map_err(guard::render_error)?,
-    ))
-}
-
-/// How often a change is re-applied when the incident changed meanwhile.
-const UPDATE_ATTEMPTS: usize = 5;
-
-/// Loads, decides an update, applies `change`, checks the fields it touched, and stores it only
-/// if nobody changed the incident meanwhile (else reloads and tries again, then 409).
-async fn update_with(
-    state: &AppState,
-    caller: &Principal,
-    raw_id: &str,
-    reason: Option<String>,
-    change: impl Fn(&mut Incident, DateTime<Utc>) -> ApiResult<()>,
-) -> ApiResult<Json<serde_json::Value>> {
-    let id = path_id("id", raw_id, IncidentId::parse)?;
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let (old, case) = load_incident_case(state, id)
-            .await?
-            .ok_or(ApiError::NotFound("incident"))?;
-        let grant = guard::decide(
-            state,
-            caller,
-            Attempt {
-                action: Action::Update,
-                resource: ResourceKind::Incident,
-                ids: &[],
-            },
-            &Target::Case(&case.ctx),
-            reason.as_deref(),
-        )
-        .await?;
-        let mut incident = old.clone();
-        change(&mut incident, state.clock.now())?;
-        incident.validate()?;
-        grant
-            .check_writes(changed_fields(Some(&old), &incident))
-            .map_err(|d| ApiError::denied(d, "incident"))?;
-        match state
-            .store
-            .update_incident_from(
-                &store_ctx(state, caller, reason.as_deref()),
-                &old,
-                &incident,
-            )
-            .await
-        {
-            Ok(()) => {
-                return Ok(Json(after_write(
-                    state,
-                    caller,
-                    &incident,
-                    case.history,
-                    reason.as_deref(),
-                )));
-            }
-            Err(nrmp_store::StoreError::Conflict(_)) if attempt < UPDATE_ATTEMPTS => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
+    Ok(Json(state.register.incident(&caller, reason, id).await?))
 }
 
 /// `POST /api/v1/incidents/{id}/risk`: a risk-grade change (kept in the history with when,
@@ -454,46 +82,16 @@ pub async fn change_grade(
     Caller(caller): Caller,
     reason: StatedReason,
     Path(raw): Path<String>,
-    Body(input): Body<GradeInput>,
+    Body(mut input): Body<GradeInput>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let mut errs = Errors::default();
-    check_text(&mut errs, "rationale", &input.rationale, 4000, true);
-    errs.finish()?;
-    let reason = reason.or(input.reason.clone());
-    let (by, source) = (caller.user().to_owned(), caller.org().clone());
-    update_with(&state, &caller, &raw, reason, move |i, now| {
-        if !i.is_open() {
-            return Err(ApiError::Conflict(
-                "the incident is closed; its grade can no longer change".into(),
-            ));
-        }
-        let at = i.risk_history.last().map_or(now, |g| g.at.max(now));
-        i.risk_history.push(GradeChange {
-            grade: input.grade,
-            rationale: input.rationale.trim().to_owned(),
-            at,
-            by: by.clone(),
-            source: source.clone(),
-        });
-        Ok(())
-    })
-    .await
-}
-
-/// A sighting.
-#[derive(Debug, Clone, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SightingInput {
-    /// When seen.
-    pub at: DateTime<Utc>,
-    /// Where.
-    pub place: Place,
-    /// What was seen.
-    #[serde(default)]
-    pub details: String,
-    /// Reason for the request (alternative to the header).
-    #[serde(default)]
-    pub reason: Option<String>,
+    let id = path_id("id", &raw, IncidentId::parse)?;
+    let reason = reason.or(input.reason.take());
+    Ok(Json(
+        state
+            .register
+            .change_grade(&caller, reason, id, input)
+            .await?,
+    ))
 }
 
 /// `POST /api/v1/incidents/{id}/sightings`: adds a sighting reported by the caller's
@@ -514,47 +112,16 @@ pub async fn add_sighting(
     Caller(caller): Caller,
     reason: StatedReason,
     Path(raw): Path<String>,
-    Body(input): Body<SightingInput>,
+    Body(mut input): Body<SightingInput>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let mut errs = Errors::default();
-    check_not_future(&mut errs, "at", input.at, state.clock.now());
-    check_text(&mut errs, "details", &input.details, 4000, false);
-    check_text(
-        &mut errs,
-        "place.description",
-        &input.place.description,
-        500,
-        true,
-    );
-    errs.finish()?;
-    let reason = reason.or(input.reason.clone());
-    let org = caller.org().clone();
-    update_with(&state, &caller, &raw, reason, move |i, _| {
-        i.sightings.push(Sighting {
-            at: input.at,
-            place: input.place.clone(),
-            reported_by: org.clone(),
-            details: input.details.clone(),
-        });
-        i.sightings.sort_by_key(|s| s.at);
-        Ok(())
-    })
-    .await
-}
-
-/// The return.
-#[derive(Debug, Clone, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ReturnInput {
-    /// When found or returned.
-    pub found_at: DateTime<Utc>,
-    /// Where.
-    pub place: Place,
-    /// `safe`, `harmed` or `deceased`.
-    pub outcome: ReturnOutcome,
-    /// Reason for the request (alternative to the header).
-    #[serde(default)]
-    pub reason: Option<String>,
+    let id = path_id("id", &raw, IncidentId::parse)?;
+    let reason = reason.or(input.reason.take());
+    Ok(Json(
+        state
+            .register
+            .add_sighting(&caller, reason, id, input)
+            .await?,
+    ))
 }
 
 /// `POST /api/v1/incidents/{id}/return`: records the return; the caller's organisation is the
@@ -575,55 +142,16 @@ pub async fn record_return(
     Caller(caller): Caller,
     reason: StatedReason,
     Path(raw): Path<String>,
-    Body(input): Body<ReturnInput>,
+    Body(mut input): Body<ReturnInput>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let mut errs = Errors::default();
-    check_not_future(&mut errs, "found_at", input.found_at, state.clock.now());
-    check_text(
-        &mut errs,
-        "place.description",
-        &input.place.description,
-        500,
-        true,
-    );
-    errs.finish()?;
-    let reason = reason.or(input.reason.clone());
-    let org = caller.org().clone();
-    update_with(&state, &caller, &raw, reason, move |i, _| {
-        if i.returned.is_some() {
-            return Err(ApiError::Conflict("the return is already recorded".into()));
-        }
-        i.returned = Some(Return {
-            found_at: input.found_at,
-            place: input.place.clone(),
-            found_by: org.clone(),
-            outcome: input.outcome,
-        });
-        Ok(())
-    })
-    .await
-}
-
-/// The return-home interview.
-#[derive(Debug, Clone, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct InterviewInput {
-    /// When offered.
-    pub offered_at: DateTime<Utc>,
-    /// Whether the child accepted.
-    pub accepted: bool,
-    /// When held (only if accepted).
-    #[serde(default)]
-    pub conducted_at: Option<DateTime<Utc>>,
-    /// Outcome summary.
-    #[serde(default)]
-    pub outcome: Option<String>,
-    /// True if the child disclosed something needing action.
-    #[serde(default)]
-    pub disclosures_flagged: bool,
-    /// Reason for the request (alternative to the header).
-    #[serde(default)]
-    pub reason: Option<String>,
+    let id = path_id("id", &raw, IncidentId::parse)?;
+    let reason = reason.or(input.reason.take());
+    Ok(Json(
+        state
+            .register
+            .record_return(&caller, reason, id, input)
+            .await?,
+    ))
 }
 
 /// `PUT /api/v1/incidents/{id}/interview`: records (or corrects) the return-home interview; the
@@ -644,53 +172,16 @@ pub async fn record_interview(
     Caller(caller): Caller,
     reason: StatedReason,
     Path(raw): Path<String>,
-    Body(input): Body<InterviewInput>,
+    Body(mut input): Body<InterviewInput>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let mut errs = Errors::default();
-    let now = state.clock.now();
-    check_not_future(&mut errs, "offered_at", input.offered_at, now);
-    if let Some(t) = input.conducted_at {
-        check_not_future(&mut errs, "conducted_at", t, now);
-    }
-    if let Some(o) = &input.outcome {
-        check_text(&mut errs, "outcome", o, 20_000, false);
-    }
-    errs.finish()?;
-    let reason = reason.or(input.reason.clone());
-    let org = caller.org().clone();
-    update_with(&state, &caller, &raw, reason, move |i, _| {
-        i.return_interview = Some(ReturnHomeInterview {
-            offered_at: input.offered_at,
-            accepted: input.accepted,
-            conducted_by: input.conducted_at.map(|_| org.clone()),
-            conducted_at: input.conducted_at,
-            outcome: input.outcome.clone().filter(|o| !o.trim().is_empty()),
-            disclosures_flagged: input.disclosures_flagged,
-        });
-        Ok(())
-    })
-    .await
-}
-
-/// Corrections to an incident's narrative; absent fields stay as they are.
-#[derive(Debug, Clone, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct IncidentPatch {
-    /// Category.
-    #[serde(default)]
-    pub category: Option<IncidentCategory>,
-    /// Where last seen.
-    #[serde(default)]
-    pub last_seen_place: Option<Place>,
-    /// Circumstances.
-    #[serde(default)]
-    pub circumstances: Option<String>,
-    /// Involved organisations (only an owner may change who is involved).
-    #[serde(default)]
-    pub involved: Option<Vec<OrgCode>>,
-    /// Reason for the request (alternative to the header).
-    #[serde(default)]
-    pub reason: Option<String>,
+    let id = path_id("id", &raw, IncidentId::parse)?;
+    let reason = reason.or(input.reason.take());
+    Ok(Json(
+        state
+            .register
+            .record_interview(&caller, reason, id, input)
+            .await?,
+    ))
 }
 
 /// `PATCH /api/v1/incidents/{id}`.
@@ -710,76 +201,16 @@ pub async fn patch(
     Caller(caller): Caller,
     reason: StatedReason,
     Path(raw): Path<String>,
-    Body(input): Body<IncidentPatch>,
+    Body(mut input): Body<IncidentPatch>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let mut errs = Errors::default();
-    if let Some(c) = &input.circumstances {
-        check_text(&mut errs, "circumstances", c, 20_000, false);
-    }
-    errs.finish()?;
-    let reason = reason.or(input.reason.clone());
-    update_with(&state, &caller, &raw, reason, move |i, _| {
-        if let Some(c) = input.category {
-            i.category = c;
-        }
-        if let Some(p) = &input.last_seen_place {
-            i.last_seen_place = p.clone();
-        }
-        if let Some(c) = &input.circumstances {
-            i.circumstances = c.clone();
-        }
-        if let Some(inv) = &input.involved {
-            i.involved = inv.clone();
-        }
-        Ok(())
-    })
-    .await
-}
-
-/// Query parameters of `GET /api/v1/incidents`.
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct IncidentListQuery {
-    /// `true`: open only; `false`: closed only.
-    pub open: Option<String>,
-    /// Current grade(s), comma-separated: `high,medium`.
-    pub risk: Option<String>,
-    /// Force where missing.
-    pub force: Option<String>,
-    /// Owning organisation.
-    pub owning_org: Option<String>,
-    /// Local authority that owns, places or hosts.
-    pub authority: Option<String>,
-    /// One person's incidents.
-    pub person_id: Option<String>,
-    /// `missing` or `away_from_placement`.
-    pub category: Option<String>,
-    /// Open and last seen at least this many hours ago.
-    pub missing_longer_than_hours: Option<String>,
-    /// Page size.
-    pub limit: Option<String>,
-    /// Cursor from the previous page's `next`.
-    pub after: Option<String>,
-}
-
-fn parse_cursor(field: &str, s: &str) -> Result<IncidentCursor, nrmp_domain::FieldError> {
-    let bad = || nrmp_domain::FieldError::new(field, "is not a cursor from a previous page");
-    let (t, id) = s.split_once('~').ok_or_else(bad)?;
-    let t = DateTime::parse_from_rfc3339(t).map_err(|_| bad())?.to_utc();
-    let id = IncidentId::parse(field, id).map_err(|_| bad())?;
-    Ok(IncidentCursor {
-        last_seen_at: t,
-        id,
-    })
-}
-
-fn cursor_text(i: &Incident) -> String {
-    format!(
-        "{}~{}",
-        i.last_seen_at
-            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-        i.id
-    )
+    let id = path_id("id", &raw, IncidentId::parse)?;
+    let reason = reason.or(input.reason.take());
+    Ok(Json(
+        state
+            .register
+            .correct_incident(&caller, reason, id, input)
+            .await?,
+    ))
 }
 
 /// `GET /api/v1/incidents`: incidents most recently last seen first, filtered — a search
@@ -800,157 +231,9 @@ pub async fn list(
     reason: StatedReason,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<Page<IncidentView>>> {
-    let q: IncidentListQuery = parse_query(raw.as_deref())?;
-    let now = state.clock.now();
-    let mut errs = Errors::default();
-    let limit = errs.take(page_size(&state, q.limit.as_deref()));
-    let open = errs.take(bool_param("open", q.open.as_deref()));
-    let risk = errs.take(list_param("risk", q.risk.as_deref(), RiskGrade::parse));
-    let force = errs.take(opt_param("force", q.force.as_deref(), OrgCode::parse));
-    let owning_org = errs.take(opt_param(
-        "owning_org",
-        q.owning_org.as_deref(),
-        OrgCode::parse,
-    ));
-    let authority = errs.take(opt_param(
-        "authority",
-        q.authority.as_deref(),
-        OrgCode::parse,
-    ));
-    let person = errs.take(opt_param(
-        "person_id",
-        q.person_id.as_deref(),
-        PersonId::parse,
-    ));
-    let category = errs.take(opt_param(
-        "category",
-        q.category.as_deref(),
-        IncidentCategory::parse,
-    ));
-    let hours = errs.take(opt_param(
-        "missing_longer_than_hours",
-        q.missing_longer_than_hours.as_deref(),
-        |f, s| match s.parse::<u32>() {
-            Ok(h) if h <= 24 * 365 * 20 => Ok(h),
-            _ => Err(nrmp_domain::FieldError::new(
-                f,
-                format!("`{s}` is not a number of hours (0 to 175200)"),
-            )),
-        },
-    ));
-    let after = errs.take(opt_param("after", q.after.as_deref(), parse_cursor));
-    errs.finish()?;
-    let (
-        Some(limit),
-        Some(open),
-        Some(risk),
-        Some(force),
-        Some(owning_org),
-        Some(authority),
-        Some(person),
-        Some(category),
-        Some(hours),
-        Some(mut after),
-    ) = (
-        limit, open, risk, force, owning_org, authority, person, category, hours, after,
-    )
-    else {
-        return Err(ApiError::invalid("query", "incomplete"));
-    };
+    let q = parse_query(raw.as_deref())?;
     let reason = reason.or(None);
-    guard::decide(
-        &state,
-        &caller,
-        Attempt {
-            action: Action::Search,
-            resource: ResourceKind::Incident,
-            ids: &[],
-        },
-        &Target::Register,
-        reason.as_deref(),
-    )
-    .await?;
-    let filter = IncidentFilter {
-        ids: vec![],
-        open: if hours.is_some() { Some(true) } else { open },
-        risk,
-        force,
-        owning_org,
-        authority,
-        person,
-        category,
-        last_seen_before: hours.map(|h| now - chrono::Duration::hours(i64::from(h))),
-    };
-    let mut items = Vec::new();
-    let mut scanned = 0u32;
-    let mut exhausted = false;
-    let mut last_cursor: Option<String> = q.after.clone();
-    while items.len() < limit as usize && scanned < scan_budget(limit) {
-        let want = limit - items.len() as u32;
-        let rows = state.store.query_incidents(&filter, after, want).await?;
-        scanned += rows.len() as u32;
-        if rows.len() < want as usize {
-            exhausted = true;
-        }
-        let pids: Vec<PersonId> = rows.iter().map(|i| i.person_id).collect();
-        let cases = guard::load_cases(&state, &pids).await?;
-        for i in &rows {
-            after = Some(IncidentCursor {
-                last_seen_at: i.last_seen_at,
-                id: i.id,
-            });
-            last_cursor = Some(cursor_text(i));
-            let Some(case) = cases.get(&i.person_id) else {
-                continue;
-            };
-            let Ok(grant) = authorize(
-                &caller,
-                Action::Search,
-                ResourceKind::Incident,
-                &Target::Case(&case.ctx),
-                reason.as_deref(),
-            ) else {
-                continue;
-            };
-            if let Ok(v) = render(&grant, i, &case.history, now) {
-                items.push(v);
-            }
-        }
-        if exhausted {
-            break;
-        }
-    }
-    let shown: Vec<String> = items.iter().map(|v| v.incident.id.to_string()).collect();
-    state
-        .store
-        .record_audit(
-            &store_ctx(&state, &caller, reason.as_deref()),
-            AuditAction::Search,
-            "incident",
-            &shown,
-            &format!("list incidents: {}", raw.as_deref().unwrap_or("")),
-        )
-        .await?;
-    Ok(Json(Page {
-        items,
-        next: if exhausted { None } else { last_cursor },
-    }))
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_bad_ones_name_the_field() {
-        let c = parse_cursor(
-            "after",
-            "2026-01-02T03:04:05+00:00~0193a3c0-0000-7000-8000-000000000001",
-        )
-        .unwrap();
-        assert_eq!(c.last_seen_at.to_rfc3339(), "2026-01-02T03:04:05+00:00");
-        let e = parse_cursor("after", "garbage").unwrap_err();
-        assert_eq!(e.field, "after");
-    }
+    Ok(Json(
+        state.register.list_incidents(&caller, reason, q).await?,
+    ))
 }

@@ -24,11 +24,11 @@
 //!   incident).
 
 use crate::helpers::{PRINCIPALS, TestApp, principal, spawn_app};
+use nrmp_app::Case;
 use nrmp_domain::access::{
     Action, Decision, Field, Principal, Relation, ResourceKind, Target, decide, redact,
 };
 use nrmp_domain::ids::PersonId;
-use nrmp_server::guard::Case;
 use nrmp_store::Store;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
