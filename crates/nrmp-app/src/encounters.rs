@@ -79,6 +79,44 @@ pub struct EncounterCandidate {
     pub withheld_evidence: bool,
 }
 
+/// An officer's reading of a candidate: rank, name and date of birth as granted, the match
+/// strength, and the waterfall of per-field weights.
+impl std::fmt::Display for EncounterCandidate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let p = &self.person;
+        let name = p
+            .names
+            .as_ref()
+            .and_then(|n| n.first())
+            .map_or_else(|| "(name withheld)".to_owned(), |n| n.full());
+        let dob = match &p.dob {
+            Some(Some(d)) => d.to_text(),
+            Some(None) => "?".to_owned(),
+            None => "(withheld)".to_owned(),
+        };
+        writeln!(f, "#{} {name}  born {dob}", self.rank)?;
+        writeln!(
+            f,
+            "{}  probability {:.4}  weight {:+.2}",
+            p.id, self.match_probability, self.match_weight
+        )?;
+        for c in &self.explanation {
+            writeln!(
+                f,
+                "  {:<14} {:<20} {:+7.2}  {}",
+                c.field, c.level, c.weight, c.detail
+            )?;
+        }
+        if self.withheld_evidence {
+            writeln!(f, "  (evidence from fields you may not see is left out)")?;
+        }
+        for i in &self.open_incidents {
+            writeln!(f, "  open incident {}", i.incident.id)?;
+        }
+        Ok(())
+    }
+}
+
 /// The answer.
 #[derive(Debug, serde::Serialize)]
 pub struct EncounterResult {
@@ -121,8 +159,36 @@ pub fn redact_explanation(all: &[Contribution], fields: FieldSet) -> (Vec<Contri
     (shown, withheld)
 }
 
+/// What an encounter query gave, field by field, in the order given.
+#[derive(Debug, Default)]
+struct Given(Vec<(&'static str, String)>);
+
+impl Given {
+    /// The query as understood, for the caller (`given=Mohamed, family=Ali, dob=2008`).
+    fn describe(&self) -> String {
+        self.0
+            .iter()
+            .map(|(f, v)| format!("{f}={v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// What the audit event of the check says about it: which fields were given and how many
+    /// candidates were asked for, never their values, so the log holds no personal details
+    /// (`fields=given,family,dob; k=10`).
+    fn audit_detail(&self, k: usize) -> String {
+        let mut fields: Vec<&str> = Vec::new();
+        for (f, _) in &self.0 {
+            if !fields.contains(f) {
+                fields.push(f);
+            }
+        }
+        format!("fields={}; k={k}", fields.join(","))
+    }
+}
+
 impl EncounterInput {
-    fn query(&self, today: chrono::NaiveDate) -> AppResult<(MatchRecord, String)> {
+    fn query(&self, today: chrono::NaiveDate) -> AppResult<(MatchRecord, Given)> {
         let mut q = MatchRecord::new("query");
         let mut desc = Vec::new();
         let mut errs = crate::input::Errors::default();
@@ -160,38 +226,38 @@ impl EncounterInput {
                 ("original", &original),
             ] {
                 if let Some(v) = v {
-                    desc.push(format!("{k}={v}"));
+                    desc.push((k, v.clone()));
                 }
             }
         }
         if let Some(name) = text(&self.name) {
             q.names.push(PersonName::full(name.clone()));
-            desc.push(format!("name={name}"));
+            desc.push(("name", name.clone()));
         }
         if let Some(d) = text(&self.dob)
             && let Some(dob) =
                 errs.take(DateOfBirth::parse("dob", &d, today).map_err(AppError::from))
         {
             q.dob = Some(nrmp_match::domain::dob_range(&dob));
-            desc.push(format!("dob={d}"));
+            desc.push(("dob", d.clone()));
         }
         if let Some(s) = self.sex {
             q.sex = nrmp_match::domain::sex(s);
-            desc.push(format!("sex={}", s.as_str()));
+            desc.push(("sex", s.as_str().to_owned()));
         }
         for n in &self.nationalities {
             q.nationalities.push(n.as_str().to_owned());
-            desc.push(format!("nationality={}", n.as_str()));
+            desc.push(("nationality", n.as_str().to_owned()));
         }
         for i in &self.identifiers {
             q.identifiers
                 .push((i.kind().as_str().to_owned(), i.value().to_owned()));
-            desc.push(format!("identifier={}", i.kind().as_str()));
+            desc.push(("identifier", i.kind().as_str().to_owned()));
         }
         if let Some(h) = text(&self.height) {
             q.height_cm =
                 errs.take(Description::parse_height("height", &h).map_err(AppError::from));
-            desc.push(format!("height={h}"));
+            desc.push(("height", h.clone()));
         }
         for (i, m) in self.marks.iter().enumerate() {
             let m = m.trim();
@@ -202,7 +268,7 @@ impl EncounterInput {
                 )));
             } else if !m.is_empty() {
                 q.marks.push(m.to_owned());
-                desc.push(format!("mark={m}"));
+                desc.push(("mark", m.to_owned()));
             }
         }
         errs.finish()?;
@@ -212,7 +278,7 @@ impl EncounterInput {
                 "give at least a name (given, family, name or original), a date of birth or an identifier",
             ));
         }
-        Ok((q, desc.join(", ")))
+        Ok((q, Given(desc)))
     }
 }
 
@@ -234,7 +300,7 @@ impl Register {
                 format!("must be from 1 to {}", self.limits.max_candidates),
             ));
         }
-        let (query, description) = input.query(now.date_naive())?;
+        let (query, given) = input.query(now.date_naive())?;
         self.decide(
             caller,
             Attempt {
@@ -313,11 +379,11 @@ impl Register {
                 AuditAction::Search,
                 "person",
                 &shown,
-                &format!("encounter check: {description}"),
+                &given.audit_detail(k),
             )
             .await?;
         Ok(EncounterResult {
-            query: description,
+            query: given.describe(),
             candidates,
         })
     }
@@ -334,6 +400,29 @@ mod tests {
             weight: 1.0,
             detail: "x vs x".into(),
         }
+    }
+
+    #[test]
+    fn audit_detail_names_fields_never_values() {
+        let given = Given(
+            [
+                ("given", "Mohamed"),
+                ("family", "Ali"),
+                ("nationality", "SDN"),
+                ("nationality", "ERI"),
+                ("mark", "scar, left cheek"),
+            ]
+            .map(|(f, v)| (f, v.to_owned()))
+            .to_vec(),
+        );
+        assert_eq!(
+            given.audit_detail(10),
+            "fields=given,family,nationality,mark; k=10"
+        );
+        assert_eq!(
+            given.describe(),
+            "given=Mohamed, family=Ali, nationality=SDN, nationality=ERI, mark=scar, left cheek"
+        );
     }
 
     #[test]

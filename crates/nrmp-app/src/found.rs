@@ -109,9 +109,9 @@ impl Register {
         input: FoundInput,
     ) -> AppResult<Created> {
         let now = self.clock.now();
-        if input.found_at > now + chrono::Duration::minutes(5) {
-            return Err(AppError::invalid("found_at", "is in the future"));
-        }
+        let mut errs = Vec::new();
+        nrmp_domain::text::check_not_future(&mut errs, "found_at", input.found_at, now);
+        crate::input::finish(errs)?;
         if input.place.description.trim().is_empty() {
             return Err(AppError::invalid("place.description", "is empty"));
         }

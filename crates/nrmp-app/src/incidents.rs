@@ -112,22 +112,15 @@ pub struct InitialGrade {
 }
 
 fn check_not_future(errs: &mut Errors, field: &str, t: DateTime<Utc>, now: DateTime<Utc>) {
-    // A few minutes' allowance for clocks that disagree.
-    if t > now + chrono::Duration::minutes(5) {
-        errs.take::<()>(Err(AppError::invalid(field, "is in the future")));
-    }
+    let mut found = Vec::new();
+    nrmp_domain::text::check_not_future(&mut found, field, t, now);
+    errs.extend(found);
 }
 
 fn check_text(errs: &mut Errors, field: &str, s: &str, max: usize, required: bool) {
-    if required && s.trim().is_empty() {
-        errs.take::<()>(Err(AppError::invalid(field, "is empty")));
-    }
-    if s.chars().count() > max {
-        errs.take::<()>(Err(AppError::invalid(
-            field,
-            format!("is longer than {max} characters"),
-        )));
-    }
+    let mut found = Vec::new();
+    nrmp_domain::text::check_len(&mut found, field, s, max, required);
+    errs.extend(found);
 }
 
 /// Which fields of an incident differ (all set fields for a new one).
@@ -242,21 +235,21 @@ impl Register {
             &mut errs,
             "risk.rationale",
             &input.risk.rationale,
-            4000,
+            nrmp_domain::text::NOTE,
             true,
         );
         check_text(
             &mut errs,
             "circumstances",
             &input.circumstances,
-            20_000,
+            nrmp_domain::text::NARRATIVE,
             false,
         );
         check_text(
             &mut errs,
             "last_seen_place.description",
             &input.last_seen_place.description,
-            500,
+            nrmp_domain::text::PLACE,
             false,
         );
         errs.finish()?;
@@ -412,7 +405,13 @@ impl Register {
         input: GradeInput,
     ) -> AppResult<serde_json::Value> {
         let mut errs = Errors::default();
-        check_text(&mut errs, "rationale", &input.rationale, 4000, true);
+        check_text(
+            &mut errs,
+            "rationale",
+            &input.rationale,
+            nrmp_domain::text::NOTE,
+            true,
+        );
         errs.finish()?;
         let (by, source) = (caller.user().to_owned(), caller.org().clone());
         self.update_with(caller, id, reason, move |i, now| {
@@ -463,12 +462,18 @@ impl Register {
     ) -> AppResult<serde_json::Value> {
         let mut errs = Errors::default();
         check_not_future(&mut errs, "at", input.at, self.clock.now());
-        check_text(&mut errs, "details", &input.details, 4000, false);
+        check_text(
+            &mut errs,
+            "details",
+            &input.details,
+            nrmp_domain::text::NOTE,
+            false,
+        );
         check_text(
             &mut errs,
             "place.description",
             &input.place.description,
-            500,
+            nrmp_domain::text::PLACE,
             true,
         );
         errs.finish()?;
@@ -518,7 +523,7 @@ impl Register {
             &mut errs,
             "place.description",
             &input.place.description,
-            500,
+            nrmp_domain::text::PLACE,
             true,
         );
         errs.finish()?;
@@ -578,7 +583,7 @@ impl Register {
             check_not_future(&mut errs, "conducted_at", t, now);
         }
         if let Some(o) = &input.outcome {
-            check_text(&mut errs, "outcome", o, 20_000, false);
+            check_text(&mut errs, "outcome", o, nrmp_domain::text::NARRATIVE, false);
         }
         errs.finish()?;
         let org = caller.org().clone();
@@ -630,7 +635,13 @@ impl Register {
     ) -> AppResult<serde_json::Value> {
         let mut errs = Errors::default();
         if let Some(c) = &input.circumstances {
-            check_text(&mut errs, "circumstances", c, 20_000, false);
+            check_text(
+                &mut errs,
+                "circumstances",
+                c,
+                nrmp_domain::text::NARRATIVE,
+                false,
+            );
         }
         errs.finish()?;
         self.update_with(caller, id, reason, move |i, _| {

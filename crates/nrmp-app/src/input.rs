@@ -98,6 +98,15 @@ pub(crate) fn opt_param<T>(
     }
 }
 
+/// `Err` naming every problem in `errs`, if there is any.
+pub(crate) fn finish(errs: Vec<FieldError>) -> AppResult<()> {
+    if errs.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Invalid(errs))
+    }
+}
+
 /// Collects several fallible parses, reporting every failing field at once.
 #[derive(Debug, Default)]
 pub(crate) struct Errors(Vec<FieldError>);
@@ -118,13 +127,14 @@ impl Errors {
         }
     }
 
+    /// Records every problem in `errs`.
+    pub(crate) fn extend(&mut self, errs: Vec<FieldError>) {
+        self.0.extend(errs);
+    }
+
     /// `Err` if anything was recorded.
     pub(crate) fn finish(self) -> AppResult<()> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(AppError::Invalid(self.0))
-        }
+        finish(self.0)
     }
 }
 

@@ -6,6 +6,7 @@ use crate::Register;
 use crate::access::{Attempt, Case, render_error};
 use crate::error::{AppError, AppResult};
 use crate::input::Created;
+use crate::input::finish;
 use chrono::{DateTime, NaiveDate, Utc};
 use nrmp_domain::access::{
     Action, Field, FieldSet, Grant, Principal, Redact, RedactedProfile, ResourceKind, Target,
@@ -142,13 +143,17 @@ fn referral_fields(r: &NrmReferral) -> FieldSet {
 }
 
 fn check_reference(r: &Option<String>) -> AppResult<()> {
-    if r.as_ref().is_some_and(|s| s.chars().count() > 100) {
-        return Err(AppError::invalid(
+    let mut errs = Vec::new();
+    if let Some(r) = r {
+        nrmp_domain::text::check_len(
+            &mut errs,
             "reference",
-            "is longer than 100 characters",
-        ));
+            r,
+            nrmp_domain::text::REFERENCE,
+            false,
+        );
     }
-    Ok(())
+    finish(errs)
 }
 
 impl Register {
@@ -475,37 +480,25 @@ fn profile_parts(p: &PrefilledProfile) -> Vec<(Field, serde_json::Value)> {
 }
 
 fn check_profile_text(input: &ProfileInput) -> AppResult<()> {
-    let mut errs = crate::input::Errors::default();
+    use nrmp_domain::text::{NARRATIVE, check_entries, check_len};
+    let mut errs = Vec::new();
     for (name, list) in [
         ("associates", &input.associates),
         ("places", &input.places),
         ("phones", &input.phones),
         ("social_media", &input.social_media),
     ] {
-        if list.len() > 100 {
-            errs.take::<()>(Err(AppError::invalid(name, "has more than 100 entries")));
-        }
-        for (i, s) in list.iter().enumerate() {
-            if s.chars().count() > 500 {
-                errs.take::<()>(Err(AppError::invalid(
-                    format!("{name}[{i}]"),
-                    "is longer than 500 characters",
-                )));
-            }
-        }
+        check_entries(&mut errs, name, list);
     }
     for (name, v) in [
         ("medical_needs", &input.medical_needs),
         ("notes", &input.notes),
     ] {
-        if v.as_ref().is_some_and(|s| s.chars().count() > 20_000) {
-            errs.take::<()>(Err(AppError::invalid(
-                name,
-                "is longer than 20000 characters",
-            )));
+        if let Some(v) = v {
+            check_len(&mut errs, name, v, NARRATIVE, false);
         }
     }
-    errs.finish()
+    finish(errs)
 }
 
 impl ProfileInput {

@@ -10,6 +10,8 @@ pub mod import;
 pub mod progress;
 
 use clap::{Args, Parser, Subcommand};
+use nrmp_domain::access::Principal;
+use nrmp_domain::account::Username;
 use nrmp_domain::audit::Actor;
 use nrmp_domain::clock::{Clock, SystemClock};
 use nrmp_domain::organisation::OrgCode;
@@ -82,6 +84,9 @@ pub struct DatabaseArg {
     pub database: String,
 }
 
+/// The organisation `--as-org` defaults to.
+pub const DEFAULT_ORG: &str = "national:nmpu";
+
 /// Who is acting, for the audit log.
 #[derive(Debug, Clone, Args)]
 pub struct ActorArgs {
@@ -89,7 +94,7 @@ pub struct ActorArgs {
     #[arg(long = "as-user", env = "NRMP_USER", default_value = "nrmp-cli")]
     pub user: String,
     /// Organisation the user acts for (its code).
-    #[arg(long = "as-org", env = "NRMP_ORG", default_value = "national:nmpu")]
+    #[arg(long = "as-org", env = "NRMP_ORG", default_value = DEFAULT_ORG)]
     pub org: String,
     /// Reason recorded in the audit log.
     #[arg(long, default_value = "command-line administration")]
@@ -108,6 +113,33 @@ impl ActorArgs {
             self.reason.clone(),
             clock.now(),
         ))
+    }
+}
+
+impl ActorArgs {
+    /// The register user `--as-user` names, as the principal the need-to-know policy decides
+    /// for: commands that disclose personal data act as a real account, with its organisation
+    /// and roles, exactly as that user would through the API. `--as-org`, if given other than
+    /// its default, must be the account's organisation.
+    pub async fn principal(&self, store: &dyn nrmp_store::Store) -> anyhow::Result<Principal> {
+        let name = Username::parse("--as-user", &self.user)?;
+        let Some(account) = store.user_by_name(&name).await? else {
+            anyhow::bail!(
+                "--as-user: `{name}` is not a user of the register; this command answers only \
+                 what a register user may see (add one with `nrmp users add`)"
+            );
+        };
+        if account.disabled {
+            anyhow::bail!("--as-user: `{name}` is disabled");
+        }
+        if self.org != DEFAULT_ORG && OrgCode::parse("--as-org", &self.org)? != account.org {
+            anyhow::bail!(
+                "--as-org: `{}` is not the organisation of `{name}` ({})",
+                self.org,
+                account.org
+            );
+        }
+        Ok(account.principal()?)
     }
 }
 
@@ -150,7 +182,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Synth(a) => commands::synth::run(a, &clock).await,
             Command::Import(a) => commands::import::run(a, &clock).await,
             Command::Export(a) => commands::export::run(a, &clock).await,
-            Command::Match(a) => commands::matching::run_match(a, &clock).await,
+            Command::Match(a) => commands::matching::run_match(a, shared.clone()).await,
             Command::Dedup(a) => commands::matching::run_dedup(a),
             Command::Link(a) => commands::matching::run_link(a),
             Command::Train(a) => commands::matching::run_train(a).await,

@@ -99,6 +99,7 @@ nrmp_store::on_both_backends!(
     a_bad_row_leaves_the_register_unchanged,
     skip_invalid_loads_the_good_rows_and_reports_the_rest,
     references_and_overlaps_are_checked_across_files_and_the_register,
+    import_and_api_refuse_the_same_overlong_text,
 );
 
 async fn import_then_export_round_trips(backend: Backend) {
@@ -428,4 +429,94 @@ fn demo_creates_a_register_and_reuses_it() {
     let text2 = String::from_utf8_lossy(&second.stdout);
     assert!(!text2.contains("first run"), "{text2}");
     assert!(text2.contains("persons"), "{text2}");
+}
+
+/// One rule for bounded text: the importer refuses exactly what the API (the application
+/// layer's use case) refuses, naming the same fields with the same problems. Before, `nrmp
+/// import` stored a 30,000-character `circumstances` that the API refused.
+async fn import_and_api_refuse_the_same_overlong_text(backend: Backend) {
+    use nrmp_app::incidents::IncidentInput;
+    use nrmp_app::{AppError, Limits, MatchIndex, Register};
+    use nrmp_domain::access::{Principal, Role};
+    use nrmp_domain::clock::FixedClock;
+    use nrmp_domain::ids::RandomIds;
+    use nrmp_domain::organisation::{OrgCode, OrgKind};
+    use std::sync::Arc;
+
+    let long_circumstances = "c".repeat(30_000);
+    let long_place = "p".repeat(600);
+    let src = tempfile::tempdir().unwrap();
+    synth_to(src.path(), 13, 150, Format::Json);
+    let good = read(src.path(), "incidents.jsonl");
+    let first: serde_json::Value = serde_json::from_str(good.lines().next().unwrap()).unwrap();
+    edit_lines(src.path(), "incidents.jsonl", |n, l| {
+        if n != 1 {
+            return Some(l.to_owned());
+        }
+        let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+        v["circumstances"] = long_circumstances.clone().into();
+        v["last_seen_place"]["description"] = long_place.clone().into();
+        Some(v.to_string())
+    });
+    let db = TestDb::new(backend).await.unwrap();
+    let report = import(db.store.as_ref(), src.path(), false).await;
+    assert!(!report.committed);
+    let mut imported: Vec<String> = report
+        .rejected
+        .iter()
+        .map(ToString::to_string)
+        .filter(|l| l.starts_with("incidents.jsonl:1:"))
+        .map(|l| l.trim_start_matches("incidents.jsonl:1: ").to_owned())
+        .collect();
+    imported.sort();
+    let expected = vec![
+        "circumstances: is longer than 20000 characters".to_owned(),
+        "last_seen_place.description: is longer than 500 characters".to_owned(),
+    ];
+    assert_eq!(imported, expected, "{:?}", report.rejected);
+
+    // the same values through the use case the API calls
+    std::fs::write(src.path().join("incidents.jsonl"), good).unwrap();
+    assert!(import(db.store.as_ref(), src.path(), false).await.committed);
+    let force = OrgCode::parse("force", first["force_missing"].as_str().unwrap()).unwrap();
+    let register = Register::new(
+        db.store.clone(),
+        Arc::new(MatchIndex::new(nrmp_match::Model::default_trained())),
+        Arc::new(FixedClock::new(
+            today().and_hms_opt(12, 0, 0).unwrap().and_utc(),
+        )),
+        Arc::new(RandomIds),
+        Limits::default(),
+    );
+    let coordinator = Principal::new(
+        "coord",
+        force,
+        OrgKind::PoliceForce,
+        vec![Role::MissingPersonCoordinator],
+        vec![],
+    )
+    .unwrap();
+    let mut input: IncidentInput = serde_json::from_value(serde_json::json!({
+        "person_id": first["person_id"],
+        "force_missing": first["force_missing"],
+        "category": "missing",
+        "last_seen_at": "2026-01-01T10:00:00Z",
+        "risk": {"grade": "high", "rationale": "test"},
+    }))
+    .unwrap();
+    input.circumstances = long_circumstances;
+    input.last_seen_place.description = long_place;
+    let Err(AppError::Invalid(errs)) = register
+        .report_missing(&coordinator, Some("test".into()), input)
+        .await
+    else {
+        panic!("the over-long text was accepted");
+    };
+    let mut api: Vec<String> = errs
+        .iter()
+        .map(|e| format!("{}: {}", e.field, e.problem))
+        .collect();
+    api.sort();
+    assert_eq!(api, expected);
+    db.cleanup().await;
 }

@@ -25,6 +25,24 @@ fn nrmp(args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// Adds a register user (password from standard input).
+fn add_user(url: &str, username: &str, org: &str, role: &str) {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nrmp"))
+        .args(["users", "add", "--database", url, "--username", username])
+        .args(["--org", org, "--role", role, "--password-stdin"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"long enough passphrase 17\n").unwrap();
+    drop(stdin);
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
@@ -389,6 +407,8 @@ async fn match_finds_the_planted_person_first_and_audits_the_search() {
         date: NaiveDate::from_ymd_opt(2008, 5, 14).unwrap(),
     });
     db.store.create_person(&ctx, &planted).await.unwrap();
+    // the check is made as a register user, whose grant decides what they see
+    add_user(&db.url, "officer1", "national:nmpu", "national_analyst");
     let before = db.store.audit_events(0, 100_000).await.unwrap().len();
 
     let o = nrmp(&[
@@ -412,13 +432,13 @@ async fn match_finds_the_planted_person_first_and_audits_the_search() {
     assert!(o.status.success(), "{}", stderr(&o));
     let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     let first = &doc["candidates"][0];
-    assert_eq!(first["id"], planted.id.to_string(), "{doc:#}");
+    assert_eq!(first["person"]["id"], planted.id.to_string(), "{doc:#}");
     assert_eq!(first["rank"], 1);
     assert!(
         first["match_probability"].as_f64().unwrap() > 0.9,
         "{doc:#}"
     );
-    let contributions = first["contributions"].as_array().unwrap();
+    let contributions = first["explanation"].as_array().unwrap();
     assert!(
         contributions
             .iter()
@@ -450,6 +470,8 @@ async fn match_finds_the_planted_person_first_and_audits_the_search() {
         &db.url,
         "--name",
         "Gebrehiwet Tesfalem",
+        "--as-user",
+        "officer1",
         "--reason",
         "encounter check",
     ]);
@@ -460,5 +482,37 @@ async fn match_finds_the_planted_person_first_and_audits_the_search() {
     let o = nrmp(&["match", "--database", &db.url, "--given", "Tesfalem"]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("--reason"), "{}", stderr(&o));
+
+    // the command line is decided by the same policy as the API: a researcher sees no person,
+    // and someone who is not a register user cannot search at all
+    add_user(&db.url, "nmpu.stats", "national:nmpu", "researcher");
+    let as_user = |user: &str| {
+        nrmp(&[
+            "match",
+            "--database",
+            &db.url,
+            "--given",
+            "Tesfalem",
+            "--as-user",
+            user,
+            "--reason",
+            "encounter check",
+        ])
+    };
+    let o = as_user("nmpu.stats");
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("your role does not see case data"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!stdout(&o).contains("Tesfalem"), "{}", stdout(&o));
+    let o = as_user("nobody");
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("`nobody` is not a user of the register"),
+        "{}",
+        stderr(&o)
+    );
     db.cleanup().await;
 }

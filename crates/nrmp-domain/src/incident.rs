@@ -297,6 +297,7 @@ impl Incident {
                 ));
             }
         }
+        self.check_text(&mut errs);
         if let Some(rhi) = &self.return_interview {
             match &self.returned {
                 None => errs.push(FieldError::new(
@@ -323,6 +324,83 @@ impl Incident {
                     "is set but the interview was not accepted",
                 ));
             }
+        }
+        if errs.is_empty() {
+            Ok(())
+        } else {
+            Err(ValidationErrors(errs))
+        }
+    }
+
+    /// The bounds on the incident's free text ([`crate::text`]), with domain field paths.
+    fn check_text(&self, errs: &mut Vec<FieldError>) {
+        use crate::text::{NARRATIVE, NOTE, PLACE, check_len};
+        check_len(errs, "circumstances", &self.circumstances, NARRATIVE, false);
+        check_len(
+            errs,
+            "last_seen_place.description",
+            &self.last_seen_place.description,
+            PLACE,
+            false,
+        );
+        for (i, g) in self.risk_history.iter().enumerate() {
+            check_len(
+                errs,
+                &format!("risk_history[{i}].rationale"),
+                &g.rationale,
+                NOTE,
+                false,
+            );
+        }
+        for (i, s) in self.sightings.iter().enumerate() {
+            check_len(
+                errs,
+                &format!("sightings[{i}].details"),
+                &s.details,
+                NOTE,
+                false,
+            );
+            check_len(
+                errs,
+                &format!("sightings[{i}].place.description"),
+                &s.place.description,
+                PLACE,
+                false,
+            );
+        }
+        if let Some(r) = &self.returned {
+            check_len(
+                errs,
+                "returned.place.description",
+                &r.place.description,
+                PLACE,
+                false,
+            );
+        }
+        if let Some(o) = self
+            .return_interview
+            .as_ref()
+            .and_then(|r| r.outcome.as_ref())
+        {
+            check_len(errs, "return_interview.outcome", o, NARRATIVE, false);
+        }
+    }
+
+    /// Checks that `self` may replace `old` (the same incident as stored): earlier grade changes
+    /// are kept as they were (the history only grows) and the incident stays with its person.
+    pub fn check_update_from(&self, old: &Incident) -> Result<(), ValidationErrors> {
+        let mut errs = Vec::new();
+        if self.risk_history.get(..old.risk_history.len()) != Some(old.risk_history.as_slice()) {
+            errs.push(FieldError::new(
+                "risk_history",
+                "earlier grade changes cannot be altered or removed",
+            ));
+        }
+        if self.person_id != old.person_id {
+            errs.push(FieldError::new(
+                "person_id",
+                "an incident cannot move to another person",
+            ));
         }
         if errs.is_empty() {
             Ok(())

@@ -31,5 +31,6 @@ pub mod person;
 pub mod placement;
 pub mod profile;
 pub mod retention;
+pub mod text;
 
 pub use error::{FieldError, ValidationErrors};

@@ -131,6 +131,9 @@ impl NrmReferral {
     /// a positive reasonable-grounds decision and not before it.
     pub fn validate(&self) -> Result<(), ValidationErrors> {
         let mut errs = Vec::new();
+        if let Some(r) = &self.reference {
+            crate::text::check_len(&mut errs, "reference", r, crate::text::REFERENCE, false);
+        }
         if self.exploitation.is_empty() {
             errs.push(FieldError::new(
                 "exploitation",

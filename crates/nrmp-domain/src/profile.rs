@@ -44,6 +44,22 @@ impl PrefilledProfile {
         if self.version == 0 {
             errs.push(FieldError::new("version", "versions start at 1"));
         }
+        for (name, list) in [
+            ("associates", &self.associates),
+            ("places", &self.places),
+            ("phones", &self.phones),
+            ("social_media", &self.social_media),
+        ] {
+            crate::text::check_entries(&mut errs, name, list);
+        }
+        for (name, v) in [
+            ("medical_needs", &self.medical_needs),
+            ("notes", &self.notes),
+        ] {
+            if let Some(v) = v {
+                crate::text::check_len(&mut errs, name, v, crate::text::NARRATIVE, false);
+            }
+        }
         for (i, p) in self.phones.iter().enumerate() {
             let digits = p.chars().filter(char::is_ascii_digit).count();
             let ok = p.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c));

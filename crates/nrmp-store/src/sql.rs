@@ -185,19 +185,7 @@ impl SqlStore {
                     incident.id
                 )));
             }
-            let kept = incident.risk_history.get(..old.risk_history.len());
-            if kept != Some(old.risk_history.as_slice()) {
-                return Err(invalid(
-                    "risk_history",
-                    "earlier grade changes cannot be altered or removed",
-                ));
-            }
-            if incident.person_id != old.person_id {
-                return Err(invalid(
-                    "person_id",
-                    "an incident cannot move to another person",
-                ));
-            }
+            incident.check_update_from(old)?;
         }
         check_no_overlap(incident, &existing).map_err(ValidationErrors::from)?;
         write_one(&mut tx, self.backend, incident, write).await?;

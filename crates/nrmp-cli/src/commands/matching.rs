@@ -15,17 +15,18 @@ use crate::{ActorArgs, DatabaseArg};
 use anyhow::{Context, bail};
 use chrono::NaiveDate;
 use clap::Args;
-use nrmp_domain::audit::AuditAction;
+use nrmp_app::encounters::EncounterInput;
+use nrmp_app::{AppError, Limits, MatchIndex, Register};
 use nrmp_domain::clock::Clock;
-use nrmp_domain::person::Person;
+use nrmp_domain::identifier::{Identifier, IdentifierKind};
+use nrmp_domain::ids::RandomIds;
+use nrmp_domain::person::{Nationality, Person, Sex};
 use nrmp_match::domain::match_record;
-use nrmp_match::{
-    BatchConfig, BatchResult, BlockingConfig, Candidate, ClusterAssignment, Index, MatchRecord,
-    Model, PersonName, TrainConfig,
-};
+use nrmp_match::{BatchConfig, BatchResult, ClusterAssignment, Model, TrainConfig};
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 pub use input::MappingArgs;
@@ -110,182 +111,122 @@ pub struct MatchArgs {
 }
 
 impl MatchArgs {
-    /// The query record and its description for the audit log.
-    pub fn query(&self) -> anyhow::Result<(MatchRecord, String)> {
-        let mut q = MatchRecord::new("query");
-        let mut desc = Vec::new();
-        let given = self.given.as_deref().map(str::trim).unwrap_or_default();
-        let family = self.family.as_deref().map(str::trim).unwrap_or_default();
-        let original = self
-            .original
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty());
-        if !given.is_empty() || !family.is_empty() || original.is_some() {
-            let mut n = PersonName::new(given, family);
-            n.original_script = original.map(str::to_string);
-            q.names.push(n);
-            for (k, v) in [("given", given), ("family", family)] {
-                if !v.is_empty() {
-                    desc.push(format!("{k}={v}"));
-                }
-            }
-            if let Some(o) = original {
-                desc.push(format!("original={o}"));
-            }
+    /// The encounter query, parsed exactly as the API parses it (one parser,
+    /// [`EncounterInput`]); a bad value names its flag.
+    pub fn input(&self) -> anyhow::Result<EncounterInput> {
+        let sex = match self.sex.as_deref() {
+            Some(s) => Some(Sex::parse("--sex", s)?),
+            None => None,
+        };
+        let nationalities = self
+            .nationality
+            .iter()
+            .map(|n| Nationality::parse("--nationality", n))
+            .collect::<Result<Vec<_>, _>>()?;
+        let identifiers = self
+            .identifier
+            .iter()
+            .map(|i| {
+                let Some((kind, value)) = i.split_once(':') else {
+                    bail!("--identifier: `{i}` is not kind:value (e.g. passport:VNM:C1234567)");
+                };
+                let kind = IdentifierKind::parse("--identifier", kind)?;
+                Ok(Identifier::parse("--identifier", kind, value)?)
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        if self.k == 0 {
+            bail!("--k: must be at least 1");
         }
-        if let Some(name) = self
-            .name
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
+        let given = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.trim().is_empty());
+        if ![
+            &self.given,
+            &self.family,
+            &self.name,
+            &self.original,
+            &self.dob,
+        ]
+        .into_iter()
+        .any(given)
+            && identifiers.is_empty()
         {
-            q.names.push(PersonName::full(name));
-            desc.push(format!("name={name}"));
-        }
-        if let Some(d) = self.dob.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            q.dob = Some(input::parse_dob(d).map_err(|e| anyhow::anyhow!("--dob: {e}"))?);
-            desc.push(format!("dob={d}"));
-        }
-        if let Some(s) = self.sex.as_deref() {
-            q.sex = input::parse_sex(s).map_err(|e| anyhow::anyhow!("--sex: {e}"))?;
-            desc.push(format!("sex={}", s.trim()));
-        }
-        for n in &self.nationality {
-            let code = n.trim().to_uppercase();
-            if code.len() != 3 || !code.chars().all(|c| c.is_ascii_alphabetic()) {
-                bail!("--nationality: `{n}` is not an ISO 3166 alpha-3 code (e.g. VNM)");
-            }
-            desc.push(format!("nationality={code}"));
-            q.nationalities.push(code);
-        }
-        for i in &self.identifier {
-            let Some((kind, value)) = i
-                .split_once(':')
-                .filter(|(k, v)| !k.trim().is_empty() && !v.trim().is_empty())
-            else {
-                bail!("--identifier: `{i}` is not kind:value (e.g. passport:VNM:C1234567)");
-            };
-            q.identifiers
-                .push((kind.trim().to_string(), value.trim().to_string()));
-            desc.push(format!("identifier={}", i.trim()));
-        }
-        if let Some(h) = self.height.as_deref() {
-            q.height_cm =
-                Some(input::parse_height(h).map_err(|e| anyhow::anyhow!("--height: {e}"))?);
-            desc.push(format!("height={}", h.trim()));
-        }
-        for m in self.mark.iter().map(|m| m.trim()).filter(|m| !m.is_empty()) {
-            q.marks.push(m.to_string());
-            desc.push(format!("mark={m}"));
-        }
-        if q.names.is_empty() && q.dob.is_none() && q.identifiers.is_empty() {
             bail!(
                 "empty query: give at least one of --given, --family, --name, --original, --dob, --identifier"
             );
         }
-        if self.k == 0 {
-            bail!("--k: must be at least 1");
-        }
-        // The audit log names the fields searched, never their values: it holds no personal
-        // details, so an erasure leaves nothing of the person behind (docs/audit.md).
-        let fields: Vec<&str> = desc
-            .iter()
-            .map(|d| d.split_once('=').map_or(d.as_str(), |(k, _)| k))
-            .collect();
-        Ok((q, format!("fields={}; k={}", fields.join(","), self.k)))
+        Ok(EncounterInput {
+            given: self.given.clone(),
+            family: self.family.clone(),
+            name: self.name.clone(),
+            original: self.original.clone(),
+            dob: self.dob.clone(),
+            sex,
+            nationalities,
+            identifiers,
+            height: self.height.clone(),
+            marks: self.mark.clone(),
+            k: Some(self.k),
+            reason: None,
+        })
     }
 }
 
-/// One candidate as `nrmp match --json` prints it.
-#[derive(Debug, serde::Serialize)]
-struct JsonCandidate<'a> {
-    rank: usize,
-    name: &'a str,
-    dob: &'a str,
-    #[serde(flatten)]
-    candidate: &'a Candidate,
-}
-
-/// Runs `nrmp match`.
-pub async fn run_match(args: MatchArgs, clock: &dyn Clock) -> anyhow::Result<()> {
-    let (query, description) = args.query()?;
-    if args.actor.reason.trim().is_empty() || args.actor.reason == DEFAULT_REASON {
+/// Runs `nrmp match`: the encounter check of the application layer, as the register user
+/// `--as-user`, so the policy decides what they may see and the search is audited alike.
+pub async fn run_match(args: MatchArgs, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
+    let input = args.input()?;
+    let reason = args.actor.reason.trim();
+    if reason.is_empty() || reason == DEFAULT_REASON {
         bail!(
             "--reason: a lookup consults personal data; state why (e.g. --reason \"encounter check, incident 123\")"
         );
     }
-    let ctx = args.actor.ctx(clock)?;
     let model = load_model(args.model.as_deref())?;
     let store = super::open_migrated(&args.db.database).await?;
+    let principal = args.actor.principal(store.as_ref()).await?;
     let t = Instant::now();
-    let mut records: Vec<MatchRecord> = Vec::new();
-    let mut shown: HashMap<String, (String, String)> = HashMap::new();
-    nrmp_store::scan_all::<Person>(store.as_ref(), 5_000, |page| {
-        for p in &page {
-            let r = match_record(p);
-            let dob = p.dob.as_ref().map(|d| d.to_text()).unwrap_or_default();
-            shown.insert(r.id.clone(), (p.display_name(), dob));
-            records.push(r);
-        }
-        Ok(())
-    })
-    .await
-    .context("reading persons")?;
-    let index = Index::build(model, BlockingConfig::default(), &records);
-    drop(records);
-    let built = t.elapsed();
-    let t = Instant::now();
-    let hits = index.lookup(&query, args.k);
-    let looked = t.elapsed();
-    let ids: Vec<String> = hits.iter().map(|c| c.id.clone()).collect();
-    // audited before anything is shown: no audit, no disclosure
-    store
-        .record_audit(&ctx, AuditAction::Search, "person", &ids, &description)
+    let index = MatchIndex::build(store.as_ref(), model)
         .await
-        .context("writing the audit event")?;
-    let none = (String::new(), String::new());
+        .context("reading persons")?;
+    let built = t.elapsed();
+    let register = Register::new(
+        store,
+        Arc::new(index),
+        clock,
+        Arc::new(RandomIds),
+        Limits::default(),
+    );
+    let t = Instant::now();
+    let result = register
+        .encounter_check(&principal, Some(reason.to_owned()), input)
+        .await
+        .map_err(|e| match e {
+            AppError::Invalid(errs) => anyhow::anyhow!(
+                "{}",
+                errs.iter()
+                    .map(|e| format!("--{}: {}", e.field.trim_start_matches("--"), e.problem))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+            other => other.into(),
+        })?;
+    let looked = t.elapsed();
     let mut out = std::io::stdout().lock();
     if args.json {
-        let cands: Vec<JsonCandidate<'_>> = hits
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                let (name, dob) = shown.get(&c.id).unwrap_or(&none);
-                JsonCandidate {
-                    rank: i + 1,
-                    name,
-                    dob,
-                    candidate: c,
-                }
-            })
-            .collect();
-        let doc = serde_json::json!({
-            "query": description,
-            "register_persons": index.len(),
-            "candidates": cands,
-        });
-        writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
-    } else {
-        writeln!(
-            out,
-            "{} candidate(s) for {description} among {} persons (index built in {:.1} s, lookup {:.1} ms)",
-            hits.len(),
-            index.len(),
-            built.as_secs_f64(),
-            looked.as_secs_f64() * 1e3
-        )?;
-        for (i, c) in hits.iter().enumerate() {
-            let (name, dob) = shown.get(&c.id).unwrap_or(&none);
-            writeln!(out)?;
-            writeln!(
-                out,
-                "#{} {name}  born {}",
-                i + 1,
-                if dob.is_empty() { "?" } else { dob }
-            )?;
-            write!(out, "{c}")?;
-        }
+        writeln!(out, "{}", serde_json::to_string_pretty(&result)?)?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{} candidate(s) for {} among {} persons (index built in {:.1} s, lookup {:.1} ms)",
+        result.candidates.len(),
+        result.query,
+        register.index.len(),
+        built.as_secs_f64(),
+        looked.as_secs_f64() * 1e3
+    )?;
+    for c in &result.candidates {
+        writeln!(out)?;
+        write!(out, "{}", c)?;
     }
     Ok(())
 }
