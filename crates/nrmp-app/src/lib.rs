@@ -9,6 +9,8 @@
 //!
 //! - [`persons`], [`incidents`], [`related`] (referrals, placements, profiles), [`found`],
 //!   [`encounters`] (the encounter check), [`statistics`], [`organisations`]: the use cases;
+//! - [`accounts`]: sign-in, sessions, API tokens and user administration; [`auth`]: how a
+//!   credential becomes a [`Principal`];
 //! - [`index`]: the in-memory matching index the encounter check ranks from, kept current
 //!   from the register's outbox;
 //! - [`input`]: parsing of list parameters and request bodies with every error naming its field;
@@ -31,6 +33,8 @@
 #![deny(missing_docs)]
 
 mod access;
+pub mod accounts;
+pub mod auth;
 pub mod encounters;
 pub mod error;
 pub mod found;

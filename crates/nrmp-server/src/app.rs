@@ -208,7 +208,7 @@ pub fn layered(routes: Router, state: &AppState) -> Router {
     let timeout = Duration::from_secs(state.config.request_timeout_secs);
     routes
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
-        .fallback(|| async { ApiError::NotFound("resource") })
+        .fallback(|| async { ApiError::not_found("resource") })
         .route_layer(middleware::from_fn_with_state(state.metrics.clone(), track))
         .layer(middleware::from_fn(move |mut req: Request, next: Next| {
             req.extensions_mut().insert(BodyLimit(limit));

@@ -6,6 +6,8 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use nrmp_app::AppError;
+use nrmp_app::accounts::AccountError;
+use nrmp_app::auth::AuthError;
 use nrmp_domain::access::DenyReason;
 use nrmp_domain::error::{FieldError, ValidationErrors};
 
@@ -68,12 +70,21 @@ pub enum ApiError {
     /// 401: no credential, or one that is not (or no longer) valid.
     #[error("sign in first: no valid credential was sent")]
     Unauthenticated,
+    /// 401: sign-in refused; deliberately says nothing about why (the audit log does).
+    #[error(
+        "The user name, password or second-factor code is wrong, or the account cannot sign \
+         in now. After 5 failures an account is locked for 10 minutes."
+    )]
+    SignInFailed,
     /// 404: no such record — or one the caller may not know exists.
-    #[error("no such {0}")]
-    NotFound(&'static str),
+    #[error("{0}")]
+    NotFound(String),
     /// 403: the caller's role may not do this.
     #[error("{0}")]
     Forbidden(DenyReason),
+    /// 403: refused for a reason the caller can act on (e.g. disabling one's own account).
+    #[error("{0}")]
+    NotAllowed(String),
     /// 400: a stated reason is required (header `X-NRMP-Reason` or field `reason`).
     #[error("a reason is required: {0}")]
     ReasonRequired(String),
@@ -104,6 +115,11 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// No such record of `kind` (or one the caller may not know exists).
+    pub fn not_found(kind: &str) -> Self {
+        Self::NotFound(format!("no such {kind}"))
+    }
+
     /// One invalid field.
     pub fn invalid(field: impl Into<String>, problem: impl Into<String>) -> Self {
         Self::Invalid(vec![FieldError::new(field, problem)])
@@ -112,7 +128,7 @@ impl ApiError {
     /// A policy refusal: hidden ones look like `not_found` of `kind`.
     pub fn denied(reason: DenyReason, kind: &'static str) -> Self {
         match reason {
-            r if r.hides_existence() => Self::NotFound(kind),
+            r if r.hides_existence() => Self::not_found(kind),
             DenyReason::ReasonRequired => Self::ReasonRequired(reason.to_string()),
             r => Self::Forbidden(r),
         }
@@ -121,9 +137,9 @@ impl ApiError {
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Self::Unauthenticated | Self::SignInFailed => StatusCode::UNAUTHORIZED,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Forbidden(_) | Self::NotAllowed(_) => StatusCode::FORBIDDEN,
             Self::ReasonRequired(_) | Self::Malformed(_) => StatusCode::BAD_REQUEST,
             Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Conflict(_) => StatusCode::CONFLICT,
@@ -139,9 +155,10 @@ impl ApiError {
     pub fn slug(&self) -> &'static str {
         match self {
             Self::Unauthenticated => "unauthenticated",
+            Self::SignInFailed => "sign-in-failed",
             Self::NotFound(_) => "not-found",
             Self::Forbidden(DenyReason::FieldNotPermitted(_)) => "field-not-permitted",
-            Self::Forbidden(_) => "forbidden",
+            Self::Forbidden(_) | Self::NotAllowed(_) => "forbidden",
             Self::ReasonRequired(_) => "reason-required",
             Self::Invalid(_) => "invalid-input",
             Self::Malformed(_) => "malformed-request",
@@ -157,8 +174,9 @@ impl ApiError {
     fn title(&self) -> &'static str {
         match self {
             Self::Unauthenticated => "Not signed in",
+            Self::SignInFailed => "Sign-in failed",
             Self::NotFound(_) => "Not found",
-            Self::Forbidden(_) => "Forbidden",
+            Self::Forbidden(_) | Self::NotAllowed(_) => "Forbidden",
             Self::ReasonRequired(_) => "A reason is required",
             Self::Invalid(_) => "Invalid input",
             Self::Malformed(_) => "Malformed request",
@@ -220,7 +238,7 @@ impl From<FieldError> for ApiError {
 impl From<AppError> for ApiError {
     fn from(e: AppError) -> Self {
         match e {
-            AppError::NotFound(kind) => Self::NotFound(kind),
+            AppError::NotFound(kind) => Self::not_found(kind),
             AppError::Forbidden(d) => Self::Forbidden(d),
             AppError::ReasonRequired(r) => Self::ReasonRequired(r),
             AppError::Invalid(errs) => Self::Invalid(errs),
@@ -234,6 +252,23 @@ impl From<AppError> for ApiError {
 impl From<nrmp_store::StoreError> for ApiError {
     fn from(e: nrmp_store::StoreError) -> Self {
         AppError::from(e).into()
+    }
+}
+
+impl From<AccountError> for ApiError {
+    fn from(e: AccountError) -> Self {
+        match e {
+            AccountError::Invalid(v) => Self::Invalid(v.0),
+            AccountError::SignInFailed => Self::SignInFailed,
+            AccountError::Unauthenticated(AuthError::Unavailable(why)) => Self::Unavailable(why),
+            AccountError::Unauthenticated(_) => Self::Unauthenticated,
+            AccountError::Forbidden(d) => Self::denied(d, "record"),
+            AccountError::NotAllowed(m) => Self::NotAllowed(m),
+            AccountError::NotFound(m) => Self::NotFound(m),
+            AccountError::Conflict(m) => Self::Conflict(m),
+            AccountError::Store(e) => AppError::from(e).into(),
+            AccountError::Internal(m) => Self::Internal(m),
+        }
     }
 }
 

@@ -9,7 +9,6 @@
 //! - [`app`]: [`build`] the service, [`router`] for its routes, [`App::serve`];
 //! - [`config`]: settings from defaults, a TOML file and `NRMP_*` variables;
 //! - [`accounts`]: sign-in, sessions, API tokens and user administration;
-//! - [`auth`]: how a request's credential becomes a [`nrmp_domain::access::Principal`];
 //! - [`extract`]: the caller, the stated reason, bodies and queries parsed with named fields;
 //! - [`api`]: the handlers, one module per domain noun;
 //! - [`error`]: RFC 9457 problem responses;
@@ -19,9 +18,9 @@
 #![deny(missing_docs)]
 
 pub mod accounts;
+pub use nrmp_app::auth;
 pub mod api;
 pub mod app;
-pub mod auth;
 pub mod config;
 pub mod error;
 pub mod extract;

@@ -138,7 +138,7 @@ fn serve(asset: &'static Asset, request: &HeaderMap) -> Response {
 async fn index(headers: HeaderMap) -> Response {
     match find("index.html") {
         Some(a) => serve(a, &headers),
-        None => ApiError::NotFound("resource").into_response(),
+        None => ApiError::not_found("resource").into_response(),
     }
 }
 
@@ -146,7 +146,7 @@ async fn index(headers: HeaderMap) -> Response {
 async fn asset(Path(path): Path<String>, headers: HeaderMap) -> Response {
     match find(&path) {
         Some(a) if a.path != "index.html" => serve(a, &headers),
-        _ => secure(ApiError::NotFound("resource").into_response()),
+        _ => secure(ApiError::not_found("resource").into_response()),
     }
 }
 

@@ -19,6 +19,7 @@
 //! input lists each field with its problem. Responses carrying a secret are `no-store`.
 
 use super::{AccountError, Accounts, Caller, NewUser, UserUpdate};
+use crate::error::{ApiError, ApiResult};
 use crate::extract::{SESSION_COOKIE, credential};
 use axum::Router;
 use axum::body::Bytes;
@@ -53,10 +54,7 @@ pub fn routes(accounts: Arc<Accounts>) -> Router {
 
 type Shared = State<Arc<Accounts>>;
 
-async fn caller(
-    accounts: &Accounts,
-    headers: &HeaderMap,
-) -> Result<(Caller, String), AccountError> {
+async fn caller(accounts: &Accounts, headers: &HeaderMap) -> ApiResult<(Caller, String)> {
     let cred = credential(headers).ok_or(AccountError::Unauthenticated(
         crate::auth::AuthError::Missing,
     ))?;
@@ -89,15 +87,15 @@ fn json_response(status: StatusCode, body: &Value, no_store: bool) -> Response {
     res
 }
 
-fn to_value<T: serde::Serialize>(v: &T) -> Result<Value, AccountError> {
-    serde_json::to_value(v).map_err(|e| AccountError::Internal(e.to_string()))
+fn to_value<T: serde::Serialize>(v: &T) -> ApiResult<Value> {
+    serde_json::to_value(v).map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 /// A JSON object request body, read field by field so that every error names its field.
 struct Body(Map<String, Value>);
 
 impl Body {
-    fn parse(headers: &HeaderMap, bytes: &Bytes, allowed: &[&str]) -> Result<Self, AccountError> {
+    fn parse(headers: &HeaderMap, bytes: &Bytes, allowed: &[&str]) -> ApiResult<Self> {
         let is_json = headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
@@ -110,12 +108,13 @@ impl Body {
             return Err(AccountError::invalid(
                 "body",
                 "send a JSON object with `Content-Type: application/json`",
-            ));
+            )
+            .into());
         }
         let v: Value = serde_json::from_slice(bytes)
             .map_err(|e| AccountError::invalid("body", format!("is not valid JSON: {e}")))?;
         let Value::Object(map) = v else {
-            return Err(AccountError::invalid("body", "is not a JSON object"));
+            return Err(AccountError::invalid("body", "is not a JSON object").into());
         };
         let mut c = Collector::new();
         for k in map.keys() {
@@ -196,11 +195,7 @@ fn org_param(q: &HashMap<String, String>) -> Result<Option<OrgCode>, AccountErro
         (status = 500, description = "the accounts store failed; the detail is logged, not shown (problem+json)", content_type = "application/problem+json"),
     )
 )]
-async fn sign_in(
-    State(a): Shared,
-    headers: HeaderMap,
-    bytes: Bytes,
-) -> Result<Response, AccountError> {
+async fn sign_in(State(a): Shared, headers: HeaderMap, bytes: Bytes) -> ApiResult<Response> {
     let body = Body::parse(&headers, &bytes, &["username", "password", "totp"])?;
     let mut c = Collector::new();
     let username = c.take(body.required("username"));
@@ -237,7 +232,7 @@ async fn sign_in(
         (status = 500, description = "the accounts store failed; the detail is logged, not shown (problem+json)", content_type = "application/problem+json"),
     )
 )]
-async fn sign_out(State(a): Shared, headers: HeaderMap) -> Result<Response, AccountError> {
+async fn sign_out(State(a): Shared, headers: HeaderMap) -> ApiResult<Response> {
     let cred = credential(&headers).ok_or(AccountError::Unauthenticated(
         crate::auth::AuthError::Missing,
     ))?;
@@ -267,7 +262,7 @@ async fn list_tokens(
     State(a): Shared,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
-) -> Result<Response, AccountError> {
+) -> ApiResult<Response> {
     let (who, _) = caller(&a, &headers).await?;
     let org = org_param(&q)?;
     let tokens = a.list_tokens(&who.principal, org.as_ref()).await?;
@@ -289,14 +284,10 @@ async fn list_tokens(
         (status = 500, description = "the accounts store failed; the detail is logged, not shown (problem+json)", content_type = "application/problem+json"),
     )
 )]
-async fn create_token(
-    State(a): Shared,
-    headers: HeaderMap,
-    bytes: Bytes,
-) -> Result<Response, AccountError> {
+async fn create_token(State(a): Shared, headers: HeaderMap, bytes: Bytes) -> ApiResult<Response> {
     let (who, _) = caller(&a, &headers).await?;
     if who.kind != SecretKind::Session {
-        return Err(AccountError::NotAllowed(
+        return Err(ApiError::NotAllowed(
             "an API token cannot issue tokens; sign in to issue one".into(),
         ));
     }
@@ -355,7 +346,7 @@ async fn revoke_token(
     State(a): Shared,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> Result<Response, AccountError> {
+) -> ApiResult<Response> {
     let (who, _) = caller(&a, &headers).await?;
     let id = TokenId::parse("id", &id)?;
     let t = a
@@ -383,7 +374,7 @@ async fn list_users(
     State(a): Shared,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
-) -> Result<Response, AccountError> {
+) -> ApiResult<Response> {
     let (who, _) = caller(&a, &headers).await?;
     let org = org_param(&q)?;
     let users = a.list_users(&who.principal, org.as_ref()).await?;
@@ -409,7 +400,7 @@ async fn get_user(
     State(a): Shared,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> Result<Response, AccountError> {
+) -> ApiResult<Response> {
     let (who, _) = caller(&a, &headers).await?;
     let id = UserId::parse("id", &id)?;
     let user = a.get_user(&who.principal, id).await?;
@@ -431,11 +422,7 @@ async fn get_user(
         (status = 500, description = "the accounts store failed; the detail is logged, not shown (problem+json)", content_type = "application/problem+json"),
     )
 )]
-async fn add_user(
-    State(a): Shared,
-    headers: HeaderMap,
-    bytes: Bytes,
-) -> Result<Response, AccountError> {
+async fn add_user(State(a): Shared, headers: HeaderMap, bytes: Bytes) -> ApiResult<Response> {
     let (who, _) = caller(&a, &headers).await?;
     let body = Body::parse(
         &headers,
@@ -501,7 +488,7 @@ async fn update_user(
     headers: HeaderMap,
     Path(id): Path<String>,
     bytes: Bytes,
-) -> Result<Response, AccountError> {
+) -> ApiResult<Response> {
     let (who, _) = caller(&a, &headers).await?;
     let id = UserId::parse("id", &id)?;
     let body = Body::parse(
@@ -555,7 +542,7 @@ async fn change_password(
     State(a): Shared,
     headers: HeaderMap,
     bytes: Bytes,
-) -> Result<Response, AccountError> {
+) -> ApiResult<Response> {
     let (who, _) = caller(&a, &headers).await?;
     let body = Body::parse(&headers, &bytes, &["current_password", "new_password"])?;
     let mut c = Collector::new();

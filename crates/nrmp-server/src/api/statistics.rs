@@ -1,7 +1,7 @@
 //! The national picture over HTTP: `POST /api/v1/statistics` publishes the same tables as
 //! `nrmp stats …` (counts beside proportions with denominators and Wilson CIs, trends, time to
 //! first missing episode, the proportion-trafficked table), from the same functions in
-//! [`nrmp_analysis::publish`], so the two cannot disagree.
+//! `nrmp_analysis::publish`, so the two cannot disagree.
 //!
 //! Who may ask and what they get (the researcher's view, whole completed years) is decided in
 //! [`nrmp_app::Register::publish_table`].

@@ -1,4 +1,4 @@
-//! Who is calling: the seam between the HTTP layer and the accounts service.
+//! Who is calling: the seam between the adapters (the HTTP layer) and the accounts service.
 //!
 //! Handlers never look at credentials themselves; they ask an [`Authenticator`] to turn the
 //! bearer credential of a request (a session token from sign-in, or an API token) into a
