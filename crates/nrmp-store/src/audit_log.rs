@@ -119,6 +119,8 @@ pub(crate) async fn append(
 /// — and keeps the query itself beside it in `audit_search_queries`, linked to every record in
 /// `shown` and `concerns`, where an erasure of any of them deletes it ([`forget_queries`]). A
 /// query that concerned no record is not kept (nothing could ever erase it); its event says so.
+/// Values of the query repeated in the stated reason are replaced by `[field]` in the chain
+/// ([`SearchQuery::redact`]); the reason as given is kept with the query.
 pub(crate) async fn append_search(
     conn: &mut AnyConnection,
     ctx: &Ctx,
@@ -139,11 +141,27 @@ pub(crate) async fn append_search(
     if !keep && !query.is_empty() {
         detail.push_str("; query not kept: it matched no record");
     }
-    let seq = append(conn, ctx, AuditAction::Search, kind, shown, &detail).await?;
+    // The reason goes into the chain: what was searched for is taken out of it, and the
+    // reason as given is kept with the query.
+    let reason = query.redact(&ctx.reason);
+    let mut text = query.text();
+    let ctx = if reason == ctx.reason {
+        ctx.clone()
+    } else {
+        text = bounds::bounded(
+            &format!("{text}; reason as given: {}", ctx.reason),
+            bounds::MAX_QUERY_CHARS,
+        );
+        Ctx {
+            reason,
+            ..ctx.clone()
+        }
+    };
+    let seq = append(conn, &ctx, AuditAction::Search, kind, shown, &detail).await?;
     if keep {
         sqlx::query("INSERT INTO audit_search_queries (seq, query) VALUES ($1, $2)")
             .bind(seq)
-            .bind(query.text())
+            .bind(text)
             .execute(&mut *conn)
             .await?;
         let subjects: Vec<&String> = subjects.iter().collect();

@@ -22,7 +22,7 @@ use nrmp_domain::person::{
 use nrmp_domain::placement::{Placement, PlacementType};
 use nrmp_domain::profile::PrefilledProfile;
 use nrmp_domain::retention::{ReviewDecision, SubjectKind};
-use nrmp_store::test_support::{TestDb, actor, at};
+use nrmp_store::test_support::{TestDb, actor, at, audit_chars, rows_containing};
 use nrmp_store::{Backend, Ctx, Store, StoreError};
 use sqlx::Row;
 use std::sync::Arc;
@@ -878,57 +878,6 @@ async fn the_retention_policy_is_configurable(backend: Backend) {
     db.cleanup().await;
 }
 
-/// How many values in any column of any table of the database contain `needle` (ignoring
-/// case): the whole database, not just the tables a test expects to hold it.
-async fn occurrences(db: &TestDb, needle: &str) -> Vec<String> {
-    let pool = db.store.pool();
-    let columns: Vec<(String, String)> = match db.store.backend() {
-        Backend::Sqlite => {
-            let tables: Vec<String> = sqlx::query_scalar(
-                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
-            )
-            .fetch_all(pool)
-            .await
-            .unwrap();
-            let mut out = Vec::new();
-            for t in tables {
-                let cols: Vec<String> =
-                    sqlx::query_scalar(&format!("SELECT name FROM pragma_table_info('{t}')"))
-                        .fetch_all(pool)
-                        .await
-                        .unwrap();
-                out.extend(cols.into_iter().map(|c| (t.clone(), c)));
-            }
-            out
-        }
-        Backend::Postgres => sqlx::query(
-            "SELECT table_name::text, column_name::text FROM information_schema.columns \
-             WHERE table_schema = 'public' ORDER BY table_name, column_name",
-        )
-        .fetch_all(pool)
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| (r.get::<String, _>(0), r.get::<String, _>(1)))
-        .collect(),
-    };
-    assert!(columns.len() > 40, "{columns:?}");
-    let mut found = Vec::new();
-    for (t, c) in columns {
-        let n: i64 = sqlx::query_scalar(&format!(
-            "SELECT COUNT(*) FROM \"{t}\" WHERE LOWER(CAST(\"{c}\" AS TEXT)) LIKE $1"
-        ))
-        .bind(format!("%{}%", needle.to_lowercase()))
-        .fetch_one(pool)
-        .await
-        .unwrap();
-        if n > 0 {
-            found.push(format!("{t}.{c}: {n}"));
-        }
-    }
-    found
-}
-
 /// The hole: an encounter check's query (names, date of birth, marks) was written into the
 /// append-only chain, so erasing the person left it there for ever.
 async fn audit_log_holds_no_encounter_query_after_erasure(backend: Backend) {
@@ -948,7 +897,7 @@ async fn audit_log_holds_no_encounter_query_after_erasure(backend: Backend) {
     let needles = ["Ottoline", "Quarrendon", "2009-07-14", "anchor tattoo"];
     for n in needles {
         assert!(
-            !occurrences(&db, n).await.is_empty(),
+            !rows_containing(&db.store, n).await.is_empty(),
             "{n} is stored before the erasure"
         );
     }
@@ -979,8 +928,13 @@ async fn audit_log_holds_no_encounter_query_after_erasure(backend: Backend) {
     )
     .await
     .unwrap();
+    // …and one whose reason repeats the name searched for.
+    let named = Ctx {
+        reason: "looking for OTTOLINE Quarrendon, no ID".into(),
+        ..officer.clone()
+    };
     s.record_search(
-        &officer,
+        &named,
         "person",
         &[other.clone()],
         &[target.clone()],
@@ -1025,7 +979,12 @@ async fn audit_log_holds_no_encounter_query_after_erasure(backend: Backend) {
         "given=Ottoline, family=Quarrendon, dob=2009-07-14, mark=anchor tattoo, left wrist"
     );
     assert_eq!(kept[&seqs[3]], "family=Quillfeather");
-    assert!(occurrences(&db, "Nobodyknowsme").await.is_empty());
+    assert_eq!(searches[2].reason, "looking for [given] [family], no ID");
+    assert!(
+        kept[&seqs[2]].ends_with("; reason as given: looking for OTTOLINE Quarrendon, no ID"),
+        "{kept:?}"
+    );
+    assert!(rows_containing(&db.store, "Nobodyknowsme").await.is_empty());
 
     let report = s
         .decide_review(
@@ -1040,7 +999,11 @@ async fn audit_log_holds_no_encounter_query_after_erasure(backend: Backend) {
     assert_eq!(report.search_queries, 3);
     // Nothing of the person is left anywhere in the database…
     for n in needles {
-        assert_eq!(occurrences(&db, n).await, Vec::<String>::new(), "{n}");
+        assert_eq!(
+            rows_containing(&db.store, n).await,
+            Vec::<String>::new(),
+            "{n}"
+        );
     }
     // …the other person's query is still there for the regulator, the chain still verifies,
     // and the erasure's event counts what went.
@@ -1060,22 +1023,6 @@ async fn audit_log_holds_no_encounter_query_after_erasure(backend: Backend) {
     db.cleanup().await;
 }
 
-/// Characters every audit table holds, summed over all their text.
-async fn audit_chars(db: &TestDb) -> i64 {
-    let sql = "SELECT \
-        (SELECT COALESCE(SUM(LENGTH(at) + LENGTH(actor_user) + LENGTH(actor_org) + LENGTH(action) \
-            + LENGTH(record_kind) + LENGTH(record_ids) + LENGTH(reason) + LENGTH(detail) \
-            + LENGTH(prev_hash) + LENGTH(hash)), 0) FROM audit_events) \
-      + (SELECT COALESCE(SUM(LENGTH(record_kind) + LENGTH(record_id)), 0) FROM audit_event_records) \
-      + (SELECT COALESCE(SUM(LENGTH(query)), 0) FROM audit_search_queries) \
-      + (SELECT COALESCE(SUM(LENGTH(record_id)), 0) FROM audit_search_query_subjects)";
-    let n: i64 = sqlx::query_scalar(sql)
-        .fetch_one(db.store.pool())
-        .await
-        .unwrap();
-    n
-}
-
 /// The hole: the append-only log stored whatever it was given — a 250,000-character reason
 /// with terminal escapes, a 340,000-character detail.
 async fn audit_values_are_bounded_before_they_are_stored(backend: Backend) {
@@ -1088,7 +1035,7 @@ async fn audit_values_are_bounded_before_they_are_stored(backend: Backend) {
         "line one\nline two\r\u{1b}[2J\u{1b}[31mred\u{202e}gnp.exe\u{2066}{}",
         "r".repeat(250_000)
     );
-    let before = audit_chars(&db).await;
+    let before = audit_chars(&db.store).await;
     let attacker = Ctx::new(
         actor("pc.patrol\u{1b}[0m", "force:kent"),
         hostile.clone(),
@@ -1104,17 +1051,17 @@ async fn audit_values_are_bounded_before_they_are_stored(backend: Backend) {
     )
     .await
     .unwrap();
-    let one = audit_chars(&db).await - before;
+    let one = audit_chars(&db.store).await - before;
     assert!(one < 3_000, "one refused search stored {one} characters");
-    let mut q = SearchQuery::new("encounter check").term("given", hostile.clone());
+    let mut q = SearchQuery::new("encounter check").term("mark", hostile.clone());
     for _ in 0..20_000 {
         q = q.term("nationality", "VNM");
     }
-    let before = audit_chars(&db).await;
+    let before = audit_chars(&db.store).await;
     s.record_search(&attacker, "person", &[pid(101).to_string()], &many, &q)
         .await
         .unwrap();
-    let two = audit_chars(&db).await - before;
+    let two = audit_chars(&db.store).await - before;
     // The 5,000 subject links of 1–5 digits each, plus a bounded event and query.
     assert!(two < 30_000, "one search stored {two} characters");
     let events = s.audit_events(0, 1000).await.unwrap();
@@ -1141,7 +1088,7 @@ async fn audit_values_are_bounded_before_they_are_stored(backend: Backend) {
     }
     assert_eq!(
         search.detail,
-        "encounter check: fields=given,nationality×20000"
+        "encounter check: fields=mark,nationality×20000"
     );
     let stored = s.search_queries(&[search.seq]).await.unwrap();
     assert!(stored[&search.seq].chars().count() <= 2_000);

@@ -15,7 +15,7 @@ use crate::{ActorArgs, DatabaseArg};
 use anyhow::{Context, bail};
 use chrono::NaiveDate;
 use clap::Args;
-use nrmp_domain::audit::AuditAction;
+use nrmp_domain::audit::search::SearchQuery;
 use nrmp_domain::clock::Clock;
 use nrmp_domain::person::Person;
 use nrmp_match::domain::match_record;
@@ -110,8 +110,8 @@ pub struct MatchArgs {
 }
 
 impl MatchArgs {
-    /// The query record and its description for the audit log.
-    pub fn query(&self) -> anyhow::Result<(MatchRecord, String)> {
+    /// The query record and the search as the audit log records it.
+    pub fn query(&self) -> anyhow::Result<(MatchRecord, SearchQuery)> {
         let mut q = MatchRecord::new("query");
         let mut desc = Vec::new();
         let given = self.given.as_deref().map(str::trim).unwrap_or_default();
@@ -187,13 +187,16 @@ impl MatchArgs {
         if self.k == 0 {
             bail!("--k: must be at least 1");
         }
-        // The audit log names the fields searched, never their values: it holds no personal
-        // details, so an erasure leaves nothing of the person behind (docs/audit.md).
-        let fields: Vec<&str> = desc
+        // The audit chain names the fields searched, never their values; the values are kept
+        // apart, where erasing a person they matched destroys them (docs/audit.md).
+        let search = desc
             .iter()
-            .map(|d| d.split_once('=').map_or(d.as_str(), |(k, _)| k))
-            .collect();
-        Ok((q, format!("fields={}; k={}", fields.join(","), self.k)))
+            .filter_map(|d| d.split_once('='))
+            .fold(SearchQuery::new("encounter check"), |s, (k, v)| {
+                s.term(k, v)
+            })
+            .asked(self.k);
+        Ok((q, search))
     }
 }
 
@@ -209,7 +212,8 @@ struct JsonCandidate<'a> {
 
 /// Runs `nrmp match`.
 pub async fn run_match(args: MatchArgs, clock: &dyn Clock) -> anyhow::Result<()> {
-    let (query, description) = args.query()?;
+    let (query, search) = args.query()?;
+    let description = search.summary();
     if args.actor.reason.trim().is_empty() || args.actor.reason == DEFAULT_REASON {
         bail!(
             "--reason: a lookup consults personal data; state why (e.g. --reason \"encounter check, incident 123\")"
@@ -241,7 +245,7 @@ pub async fn run_match(args: MatchArgs, clock: &dyn Clock) -> anyhow::Result<()>
     let ids: Vec<String> = hits.iter().map(|c| c.id.clone()).collect();
     // audited before anything is shown: no audit, no disclosure
     store
-        .record_audit(&ctx, AuditAction::Search, "person", &ids, &description)
+        .record_search(&ctx, "person", &ids, &[], &search)
         .await
         .context("writing the audit event")?;
     let none = (String::new(), String::new());

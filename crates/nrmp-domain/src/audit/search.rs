@@ -3,7 +3,21 @@
 //! itself (names, date of birth, marks…), which the store keeps apart from the chain, linked to
 //! the persons it concerned, so that erasing any of them destroys it (docs/audit.md).
 
-use super::bounds::{MAX_DETAIL_CHARS, MAX_QUERY_CHARS, bounded};
+use super::bounds::{MAX_DETAIL_CHARS, MAX_QUERY_CHARS, MAX_REASON_CHARS, bounded};
+
+/// Fields whose values are names: each word of them is looked for in a reason on its own.
+const NAME_FIELDS: [&str; 4] = ["given", "family", "name", "original"];
+
+/// Shortest value (or name word) looked for in a reason, in characters.
+const MIN_REDACTED_CHARS: usize = 3;
+
+/// Most distinct values looked for in one reason.
+const MAX_REDACTED_VALUES: usize = 200;
+
+/// The first lowercase character of `c` (one for one, so positions line up).
+fn fold(c: char) -> char {
+    c.to_lowercase().next().unwrap_or(c)
+}
 
 /// One search as asked: a label (`encounter check`), its `field=value` terms in the order
 /// given, and how many candidates were asked for.
@@ -109,6 +123,61 @@ impl SearchQuery {
     }
 }
 
+impl SearchQuery {
+    /// `reason` (bounded to [`MAX_REASON_CHARS`]) with every value of this query it repeats
+    /// replaced by `[field]`, ignoring case: each word of a name of three characters or more,
+    /// and every other value of three characters or more whole. A search's stated reason goes
+    /// into the append-only chain, so it must not carry what was searched for ("stopped
+    /// Ottoline Quarrendon at the station" is kept as "stopped [given] [family] at the
+    /// station"); the store keeps the reason as given beside the query, erasably.
+    pub fn redact(&self, reason: &str) -> String {
+        let mut needles: Vec<(Vec<char>, &str)> = Vec::new();
+        'terms: for (k, v) in &self.terms {
+            let field = if is_field_name(k) {
+                k.as_str()
+            } else {
+                "other"
+            };
+            let parts: Vec<&str> = if NAME_FIELDS.contains(&field) {
+                v.split_whitespace().collect()
+            } else {
+                vec![v.trim()]
+            };
+            for part in parts {
+                let n: Vec<char> = part.chars().map(fold).collect();
+                if n.len() >= MIN_REDACTED_CHARS && !needles.iter().any(|(m, _)| *m == n) {
+                    needles.push((n, field));
+                    if needles.len() == MAX_REDACTED_VALUES {
+                        break 'terms;
+                    }
+                }
+            }
+        }
+        // Longest first, so that a whole value wins over a word inside it.
+        needles.sort_by_key(|(n, _)| std::cmp::Reverse(n.len()));
+        let reason = bounded(reason, MAX_REASON_CHARS);
+        let chars: Vec<char> = reason.chars().collect();
+        let lower: Vec<char> = chars.iter().copied().map(fold).collect();
+        let mut out = String::with_capacity(reason.len());
+        let mut i = 0;
+        while i < chars.len() {
+            match needles.iter().find(|(n, _)| lower[i..].starts_with(n)) {
+                Some((n, field)) => {
+                    out.push('[');
+                    out.push_str(field);
+                    out.push(']');
+                    i += n.len();
+                }
+                None => {
+                    out.push(chars[i]);
+                    i += 1;
+                }
+            }
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,6 +201,29 @@ mod tests {
             q.text(),
             "given=Mohamed, family=Ali, dob=2008, nationality=SOM, nationality=ETH, mark=scar, left cheek"
         );
+    }
+
+    #[test]
+    fn a_reason_never_repeats_what_was_searched_for() {
+        let q = SearchQuery::new("encounter check").described(
+            "given=Ottoline Mary, family=Quarrendon, dob=2009-07-14, mark=anchor tattoo, left wrist, sex=female",
+        );
+        assert_eq!(
+            q.redact("stopped OTTOLINE quarrendon (born 2009-07-14, anchor tattoo, left wrist) at Bristol"),
+            "stopped [given] [family] (born [dob], [mark]) at Bristol"
+        );
+        // Short values and words are left alone; a reason without them is unchanged.
+        let q = SearchQuery::new("x").described("given=Al, family=Li");
+        assert_eq!(q.redact("stopped at Leeds, Li"), "stopped at Leeds, Li");
+        assert_eq!(
+            SearchQuery::new("x").redact("incident 2026-123"),
+            "incident 2026-123"
+        );
+        // Redaction bounds the reason too.
+        let q = SearchQuery::new("x").term("family", "Quarrendon");
+        let r = q.redact(&format!("Quarrendon\n{}", "r".repeat(10_000)));
+        assert!(r.starts_with("[family]\\u{a}rrr"), "{r}");
+        assert!(r.chars().count() <= MAX_REASON_CHARS + 8);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! — ranked candidates from the matching index, each decided by the policy on its own case
 //! (refused rows are dropped before ranking output), shown through the grant's view with the
 //! explanation limited to the fields the grant includes, and the search audited with its
-//! stated reason (required).
+//! stated reason (required): the fields given in the chain, the query itself kept erasably.
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Body, Caller, StatedReason};
@@ -13,7 +13,7 @@ use axum::extract::State;
 use nrmp_domain::access::{
     Action, Field, FieldSet, RedactedPerson, ResourceKind, Target, authorize,
 };
-use nrmp_domain::audit::AuditAction;
+use nrmp_domain::audit::search::SearchQuery;
 use nrmp_domain::identifier::Identifier;
 use nrmp_domain::ids::PersonId;
 use nrmp_domain::person::{DateOfBirth, Description, Nationality, Sex};
@@ -318,15 +318,19 @@ pub async fn check(
         });
     }
     let shown: Vec<String> = candidates.iter().map(|c| c.person.id.to_string()).collect();
-    // Audited before anything is shown: no audit, no disclosure.
+    let matched: Vec<String> = hits.iter().map(|c| c.id.clone()).collect();
+    // Audited before anything is shown: no audit, no disclosure. The chain gets the fields
+    // given; the query itself is kept erasably, linked to everyone it matched.
     state
         .store
-        .record_audit(
+        .record_search(
             &store_ctx(&state, &caller, reason.as_deref()),
-            AuditAction::Search,
             "person",
             &shown,
-            &format!("encounter check: {description}"),
+            &matched,
+            &SearchQuery::new("encounter check")
+                .described(&description)
+                .asked(k),
         )
         .await?;
     Ok(Json(EncounterResult {
