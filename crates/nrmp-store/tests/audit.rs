@@ -916,14 +916,20 @@ async fn audit_log_holds_no_encounter_query_after_erasure(backend: Backend) {
     let target = pid(101).to_string();
     let other = pid(2).to_string();
     // Shown to the officer; matched but hidden from them; shown together with someone else.
-    s.record_search(&officer, "person", &[target.clone()], &[], &query(""))
-        .await
-        .unwrap();
+    s.record_search(
+        &officer,
+        "person",
+        std::slice::from_ref(&target),
+        &[],
+        &query(""),
+    )
+    .await
+    .unwrap();
     s.record_search(
         &officer,
         "person",
         &[],
-        &[target.clone()],
+        std::slice::from_ref(&target),
         &query(", sex=female"),
     )
     .await
@@ -936,8 +942,8 @@ async fn audit_log_holds_no_encounter_query_after_erasure(backend: Backend) {
     s.record_search(
         &named,
         "person",
-        &[other.clone()],
-        &[target.clone()],
+        std::slice::from_ref(&other),
+        std::slice::from_ref(&target),
         &query(""),
     )
     .await
@@ -946,9 +952,15 @@ async fn audit_log_holds_no_encounter_query_after_erasure(backend: Backend) {
     let unrelated = SearchQuery::new("encounter check")
         .described("family=Quillfeather")
         .asked(5);
-    s.record_search(&officer, "person", &[other.clone()], &[], &unrelated)
-        .await
-        .unwrap();
+    s.record_search(
+        &officer,
+        "person",
+        std::slice::from_ref(&other),
+        &[],
+        &unrelated,
+    )
+    .await
+    .unwrap();
     let nobody = SearchQuery::new("encounter check").described("family=Nobodyknowsme");
     s.record_search(&officer, "person", &[], &[], &nobody)
         .await

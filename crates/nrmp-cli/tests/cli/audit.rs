@@ -150,7 +150,7 @@ async fn export_lists_who_saw_a_person_and_is_audited(backend: Backend) {
         .family
         .clone();
     assert!(
-        lines[2].ends_with(&format!(",family={family}, dob=2009")),
+        lines[2].ends_with(&format!(",\"family={family}, dob=2009\"")),
         "{csv}"
     );
     assert!(lines[1].ends_with(','), "a read has no query: {csv}");

@@ -8,6 +8,10 @@ use super::bounds::{MAX_DETAIL_CHARS, MAX_QUERY_CHARS, MAX_REASON_CHARS, bounded
 /// Fields whose values are names: each word of them is looked for in a reason on its own.
 const NAME_FIELDS: [&str; 4] = ["given", "family", "name", "original"];
 
+/// Fields whose values say too little about who someone is to be looked for in a reason (and
+/// are ordinary words: "female", "other").
+const NOT_REDACTED: [&str; 2] = ["sex", "nationality"];
+
 /// Shortest value (or name word) looked for in a reason, in characters.
 const MIN_REDACTED_CHARS: usize = 3;
 
@@ -126,7 +130,8 @@ impl SearchQuery {
 impl SearchQuery {
     /// `reason` (bounded to [`MAX_REASON_CHARS`]) with every value of this query it repeats
     /// replaced by `[field]`, ignoring case: each word of a name of three characters or more,
-    /// and every other value of three characters or more whole. A search's stated reason goes
+    /// and every other value of three characters or more whole (sex and nationality are not
+    /// looked for). A search's stated reason goes
     /// into the append-only chain, so it must not carry what was searched for ("stopped
     /// Ottoline Quarrendon at the station" is kept as "stopped [given] [family] at the
     /// station"); the store keeps the reason as given beside the query, erasably.
@@ -138,6 +143,9 @@ impl SearchQuery {
             } else {
                 "other"
             };
+            if NOT_REDACTED.contains(&field) {
+                continue;
+            }
             let parts: Vec<&str> = if NAME_FIELDS.contains(&field) {
                 v.split_whitespace().collect()
             } else {
@@ -209,8 +217,8 @@ mod tests {
             "given=Ottoline Mary, family=Quarrendon, dob=2009-07-14, mark=anchor tattoo, left wrist, sex=female",
         );
         assert_eq!(
-            q.redact("stopped OTTOLINE quarrendon (born 2009-07-14, anchor tattoo, left wrist) at Bristol"),
-            "stopped [given] [family] (born [dob], [mark]) at Bristol"
+            q.redact("stopped OTTOLINE quarrendon (born 2009-07-14, anchor tattoo, left wrist) at Bristol, a female"),
+            "stopped [given] [family] (born [dob], [mark]) at Bristol, a female"
         );
         // Short values and words are left alone; a reason without them is unchanged.
         let q = SearchQuery::new("x").described("given=Al, family=Li");
