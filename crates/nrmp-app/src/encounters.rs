@@ -11,7 +11,7 @@ use nrmp_domain::access::Principal;
 use nrmp_domain::access::{
     Action, Field, FieldSet, RedactedPerson, ResourceKind, Target, authorize,
 };
-use nrmp_domain::audit::AuditAction;
+use nrmp_domain::audit::search::SearchQuery;
 use nrmp_domain::identifier::Identifier;
 use nrmp_domain::ids::PersonId;
 use nrmp_domain::person::{DateOfBirth, Description, Nationality, Sex};
@@ -173,17 +173,16 @@ impl Given {
             .join(", ")
     }
 
-    /// What the audit event of the check says about it: which fields were given and how many
-    /// candidates were asked for, never their values, so the log holds no personal details
-    /// (`fields=given,family,dob; k=10`).
-    fn audit_detail(&self, k: usize) -> String {
-        let mut fields: Vec<&str> = Vec::new();
-        for (f, _) in &self.0 {
-            if !fields.contains(f) {
-                fields.push(f);
-            }
-        }
-        format!("fields={}; k={k}", fields.join(","))
+    /// The search as the audit log keeps it: the fields given (and how many candidates were
+    /// asked for) in the chain, the values apart, where erasing a person they matched destroys
+    /// them (docs/audit.md).
+    fn search(&self, k: usize) -> SearchQuery {
+        self.0
+            .iter()
+            .fold(SearchQuery::new("encounter check"), |q, (f, v)| {
+                q.term(*f, v.as_str())
+            })
+            .asked(k)
     }
 }
 
@@ -372,14 +371,17 @@ impl Register {
             });
         }
         let shown: Vec<String> = candidates.iter().map(|c| c.person.id.to_string()).collect();
-        // Audited before anything is shown: no audit, no disclosure.
+        let matched: Vec<String> = hits.iter().map(|c| c.id.clone()).collect();
+        // Audited before anything is shown: no audit, no disclosure. The chain gets the fields
+        // given; the query itself is kept erasably, linked to everyone it matched (also those
+        // the caller may not see).
         self.store
-            .record_audit(
+            .record_search(
                 &self.ctx(caller, reason.as_deref()),
-                AuditAction::Search,
                 "person",
                 &shown,
-                &given.audit_detail(k),
+                &matched,
+                &given.search(k),
             )
             .await?;
         Ok(EncounterResult {
@@ -416,8 +418,8 @@ mod tests {
             .to_vec(),
         );
         assert_eq!(
-            given.audit_detail(10),
-            "fields=given,family,nationality,mark; k=10"
+            given.search(10).summary(),
+            "encounter check: fields=given,family,nationality×2,mark; k=10"
         );
         assert_eq!(
             given.describe(),

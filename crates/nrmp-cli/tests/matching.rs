@@ -460,8 +460,17 @@ async fn match_finds_the_planted_person_first_and_audits_the_search() {
     assert_eq!(search[0].record_ids[0], planted.id.to_string());
     assert_eq!(search[0].reason, "encounter check");
     assert_eq!(search[0].actor.user, "officer1");
-    // which fields were searched, never their values (the log holds no personal details)
-    assert_eq!(search[0].detail, "fields=given,family,dob; k=3");
+    // which fields were searched, never their values (the log holds no personal details);
+    // the values are kept apart, where erasing the person destroys them
+    assert_eq!(
+        search[0].detail,
+        "encounter check: fields=given,family,dob; k=3"
+    );
+    let kept = db.store.search_queries(&[search[0].seq]).await.unwrap();
+    assert_eq!(
+        kept[&search[0].seq],
+        "given=Tesfalem, family=Gebrehiwot, dob=14/05/2008"
+    );
 
     // human-readable output shows the waterfall; a search without a reason is refused
     let o = nrmp(&[

@@ -195,7 +195,7 @@ pub enum ReviewDecision {
 }
 
 /// Longest stated reason, in characters.
-const MAX_REASON: usize = 2000;
+pub(crate) const MAX_REASON: usize = 2000;
 
 fn check_reason(reason: &str) -> Result<(), ValidationErrors> {
     if reason.trim().is_empty() {

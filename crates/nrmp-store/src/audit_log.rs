@@ -1,6 +1,7 @@
-//! The audit log's SQL: appending a chained event inside the caller's transaction, chaining
-//! events written before the chain existed, verifying the chain page by page, and finding the
-//! events about a record ("who has seen this child's record").
+//! The audit log's SQL: appending a chained, bounded event inside the caller's transaction,
+//! keeping a search's query erasably beside its event (and deleting it when a record it
+//! concerned is erased), chaining events written before the chain existed, verifying the chain
+//! page by page, and finding the events about a record ("who has seen this child's record").
 //!
 //! Appends serialise on the one-row `audit_head` table: `UPDATE … RETURNING` takes its row lock
 //! on PostgreSQL (held until commit, so writers on several nodes queue rather than fork the
@@ -12,10 +13,12 @@
 use crate::records::ts;
 use crate::{Ctx, Result, StoreError};
 use nrmp_domain::ValidationErrors;
+use nrmp_domain::audit::bounds;
 use nrmp_domain::audit::chain::{BreakKind, ChainBreak, ChainHead, ChainedEvent, Verifier};
+use nrmp_domain::audit::search::SearchQuery;
 use nrmp_domain::audit::{AuditAction, AuditEvent};
 use sqlx::{AnyConnection, AnyPool, Row};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// What verifying the audit chain found.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -44,7 +47,9 @@ fn split_ids(joined: &str) -> Vec<String> {
         .collect()
 }
 
-/// Appends one event to the chain, in the caller's transaction.
+/// Appends one event to the chain, in the caller's transaction: the one path by which events
+/// are stored. The event is [bounded](AuditEvent::bounded) first — every value cut to its limit,
+/// control characters made visible — and what is hashed is exactly what is stored.
 pub(crate) async fn append(
     conn: &mut AnyConnection,
     ctx: &Ctx,
@@ -69,17 +74,17 @@ pub(crate) async fn append(
             "the audit log has events that are not chained yet: run `nrmp migrate`".into(),
         )
     })?;
-    let joined = ids.join(",");
     let event = AuditEvent {
         seq,
         at: ctx.at,
         actor: ctx.actor.clone(),
         action,
         record_kind: kind.to_owned(),
-        record_ids: split_ids(&joined),
+        record_ids: ids.to_vec(),
         reason: ctx.reason.clone(),
         detail: detail.to_owned(),
-    };
+    }
+    .bounded();
     let chained = ChainedEvent::link(event, &prev).ok_or_else(|| {
         StoreError::corrupt_value(format!("audit_head.hash `{prev}` is not a SHA-256 hash"))
     })?;
@@ -87,26 +92,152 @@ pub(crate) async fn append(
         .bind(chained.hash.clone())
         .execute(&mut *conn)
         .await?;
+    let e = &chained.event;
     sqlx::query(
         "INSERT INTO audit_events (seq, at, actor_user, actor_org, action, record_kind, \
          record_ids, reason, detail, prev_hash, hash) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(seq)
-    .bind(ts(ctx.at))
-    .bind(ctx.actor.user.clone())
-    .bind(ctx.actor.org.to_string())
+    .bind(ts(e.at))
+    .bind(e.actor.user.clone())
+    .bind(e.actor.org.to_string())
     .bind(action.as_str())
-    .bind(kind.to_owned())
-    .bind(joined)
-    .bind(ctx.reason.clone())
-    .bind(detail.to_owned())
-    .bind(chained.prev_hash)
-    .bind(chained.hash)
+    .bind(e.record_kind.clone())
+    .bind(e.record_ids.join(","))
+    .bind(e.reason.clone())
+    .bind(e.detail.clone())
+    .bind(chained.prev_hash.clone())
+    .bind(chained.hash.clone())
     .execute(&mut *conn)
     .await?;
-    index_records(conn, seq, kind, &chained.event.record_ids).await?;
+    index_records(conn, seq, &e.record_kind, &e.record_ids).await?;
     Ok(seq)
+}
+
+/// Appends a search's event — the summary of `query` as its detail, `shown` as its record ids
+/// — and keeps the query itself beside it in `audit_search_queries`, linked to every record in
+/// `shown` and `concerns`, where an erasure of any of them deletes it ([`forget_queries`]). A
+/// query that concerned no record is not kept (nothing could ever erase it); its event says so.
+/// Values of the query repeated in the stated reason are replaced by `[field]` in the chain
+/// ([`SearchQuery::redact`]); the reason as given is kept with the query.
+pub(crate) async fn append_search(
+    conn: &mut AnyConnection,
+    ctx: &Ctx,
+    kind: &str,
+    shown: &[String],
+    concerns: &[String],
+    query: &SearchQuery,
+) -> Result<i64> {
+    let subjects: BTreeSet<String> = shown
+        .iter()
+        .chain(concerns)
+        .map(|id| bounds::bounded_id(id))
+        .filter(|id| !id.is_empty())
+        .take(bounds::MAX_IDS)
+        .collect();
+    let keep = !query.is_empty() && !subjects.is_empty();
+    let mut detail = query.summary();
+    if !keep && !query.is_empty() {
+        detail.push_str("; query not kept: it matched no record");
+    }
+    // The reason goes into the chain: what was searched for is taken out of it, and the
+    // reason as given is kept with the query.
+    let reason = query.redact(&ctx.reason);
+    let mut text = query.text();
+    let ctx = if reason == ctx.reason {
+        ctx.clone()
+    } else {
+        text = bounds::bounded(
+            &format!("{text}; reason as given: {}", ctx.reason),
+            bounds::MAX_QUERY_CHARS,
+        );
+        Ctx {
+            reason,
+            ..ctx.clone()
+        }
+    };
+    let seq = append(conn, &ctx, AuditAction::Search, kind, shown, &detail).await?;
+    if keep {
+        sqlx::query("INSERT INTO audit_search_queries (seq, query) VALUES ($1, $2)")
+            .bind(seq)
+            .bind(text)
+            .execute(&mut *conn)
+            .await?;
+        let subjects: Vec<&String> = subjects.iter().collect();
+        let sqlite = is_sqlite(conn);
+        for chunk in subjects.chunks(1_000) {
+            let mut sql =
+                String::from("INSERT INTO audit_search_query_subjects (seq, record_id) VALUES ");
+            for i in 0..chunk.len() {
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                if sqlite {
+                    sql.push_str("(?, ?)");
+                } else {
+                    sql.push_str(&format!("(${}, ${})", 2 * i + 1, 2 * i + 2));
+                }
+            }
+            let mut q = sqlx::query(&sql);
+            for id in chunk {
+                q = q.bind(seq).bind((*id).clone());
+            }
+            q.execute(&mut *conn).await?;
+        }
+    }
+    Ok(seq)
+}
+
+/// Deletes every stored search query that concerned any of `ids` (an erasure's records), with
+/// its links; returns how many queries were deleted. In the erasure's transaction.
+pub(crate) async fn forget_queries(conn: &mut AnyConnection, ids: &[String]) -> Result<u64> {
+    let mut seqs = BTreeSet::new();
+    for chunk in ids.chunks(500) {
+        let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT DISTINCT seq FROM audit_search_query_subjects WHERE record_id IN ({})",
+            params.join(", ")
+        );
+        let mut q = sqlx::query_scalar::<_, i64>(&sql);
+        for id in chunk {
+            q = q.bind(id.clone());
+        }
+        seqs.extend(q.fetch_all(&mut *conn).await?);
+    }
+    let seqs: Vec<i64> = seqs.into_iter().collect();
+    for chunk in seqs.chunks(500) {
+        let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        for table in ["audit_search_query_subjects", "audit_search_queries"] {
+            let sql = format!("DELETE FROM {table} WHERE seq IN ({})", params.join(", "));
+            let mut q = sqlx::query(&sql);
+            for s in chunk {
+                q = q.bind(*s);
+            }
+            q.execute(&mut *conn).await?;
+        }
+    }
+    Ok(seqs.len() as u64)
+}
+
+/// The stored search queries of these events (those that still have one), by seq.
+pub(crate) async fn queries_of(pool: &AnyPool, seqs: &[i64]) -> Result<BTreeMap<i64, String>> {
+    let mut out = BTreeMap::new();
+    for chunk in seqs.chunks(500) {
+        let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT seq, query FROM audit_search_queries WHERE seq IN ({})",
+            params.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for s in chunk {
+            q = q.bind(*s);
+        }
+        for r in q.fetch_all(pool).await? {
+            out.insert(r.try_get::<i64, _>(0)?, r.try_get::<String, _>(1)?);
+        }
+    }
+    Ok(out)
 }
 
 /// Writes the `audit_event_records` rows of one event.

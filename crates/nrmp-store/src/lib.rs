@@ -38,6 +38,7 @@ pub use sql::SqlStore;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use nrmp_domain::account::{Account, ApiToken, Session, TokenHash, TokenId, UserId, Username};
+use nrmp_domain::audit::search::SearchQuery;
 use nrmp_domain::audit::{Actor, AuditAction, AuditEvent};
 use nrmp_domain::found::FoundPerson;
 use nrmp_domain::ids::{FoundPersonId, IncidentId, PersonId, ProfileId};
@@ -48,7 +49,7 @@ use nrmp_domain::person::Person;
 use nrmp_domain::placement::Placement;
 use nrmp_domain::profile::PrefilledProfile;
 use nrmp_domain::retention::{ReviewDecision, SubjectKind};
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 /// Which database a store runs on.
@@ -314,6 +315,26 @@ pub trait Store: Send + Sync {
         detail: &str,
     ) -> Result<()>;
 
+    /// Writes the audit event of a search (an encounter check): `shown` are the ids of the
+    /// records the caller was shown (the event's record ids), and the event's detail is the
+    /// query's non-personal [summary](SearchQuery::summary). The query itself is kept apart from
+    /// the chain, linked to every record in `shown` and `concerns` (say, persons the search
+    /// matched but the caller may not see), and erasing any of them deletes it. A query that
+    /// concerned no record is not kept.
+    async fn record_search(
+        &self,
+        ctx: &Ctx,
+        record_kind: &str,
+        shown: &[String],
+        concerns: &[String],
+        query: &SearchQuery,
+    ) -> Result<()>;
+
+    /// The stored search queries of these audit events — those still kept (an erasure deletes
+    /// the queries that concerned the erased records) — by seq. Not audited by itself: callers
+    /// that disclose them (the regulator's export) audit that.
+    async fn search_queries(&self, seqs: &[i64]) -> Result<BTreeMap<i64, String>>;
+
     /// Audit events after `after_seq`, oldest first.
     async fn audit_events(&self, after_seq: i64, limit: u32) -> Result<Vec<AuditEvent>>;
 
@@ -394,8 +415,9 @@ pub trait Store: Send + Sync {
 
     /// Erases a person and everything linked to them — incidents, referrals, placements,
     /// profile versions and found-person records identified as them — in one transaction,
-    /// with one `erase` audit event naming the removed record ids. The audit log itself is
-    /// untouched (it holds ids, not personal details).
+    /// with one `erase` audit event naming the removed record ids, and deletes every stored
+    /// search query that concerned any of them. The audit log itself is untouched (it holds
+    /// ids and summaries, not personal details).
     async fn erase_person(
         &self,
         ctx: &Ctx,

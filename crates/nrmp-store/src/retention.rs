@@ -57,19 +57,22 @@ pub struct ErasureReport {
     pub profiles: u64,
     /// Found-person records (identified as the person, or the found person itself).
     pub found_persons: u64,
+    /// Stored search queries that concerned any of the erased records (deleted with them).
+    pub search_queries: u64,
 }
 
 impl ErasureReport {
     /// A one-line summary (counts only).
     pub fn summary(&self) -> String {
         format!(
-            "{} person, {} incidents, {} referrals, {} placements, {} profile versions, {} found-person records",
+            "{} person, {} incidents, {} referrals, {} placements, {} profile versions, {} found-person records, {} stored search queries",
             self.persons,
             self.incidents,
             self.referrals,
             self.placements,
             self.profiles,
-            self.found_persons
+            self.found_persons,
+            self.search_queries
         )
     }
 }
@@ -661,21 +664,24 @@ async fn erase_person_rows(
     delete_where(conn, "DELETE FROM persons WHERE id = $1", &pid).await?;
     // Consumers of the outbox (the matching index) forget the person.
     outbox(conn, Person::KIND, &pid, &ts(at)).await?;
-    let report = ErasureReport {
+    let mut report = ErasureReport {
         persons: 1,
         incidents: incidents.len() as u64,
         referrals: referrals.len() as u64,
         placements: placements.len() as u64,
         profiles: profiles.len() as u64,
         found_persons: found.len() as u64,
+        search_queries: 0,
     };
-    let ids = std::iter::once(pid)
+    let ids: Vec<String> = std::iter::once(pid)
         .chain(incidents)
         .chain(referrals)
         .chain(placements)
         .chain(profiles)
         .chain(found)
         .collect();
+    // What officers searched for that concerned the person goes with them.
+    report.search_queries = audit_log::forget_queries(conn, &ids).await?;
     Ok((ids, report))
 }
 
@@ -698,10 +704,13 @@ async fn erase_found_rows(
     )
     .await?;
     outbox(conn, FoundPerson::KIND, id, &ts(at)).await?;
+    let ids = vec![id.to_owned()];
+    let search_queries = audit_log::forget_queries(conn, &ids).await?;
     Ok((
-        vec![id.to_owned()],
+        ids,
         ErasureReport {
             found_persons: 1,
+            search_queries,
             ..ErasureReport::default()
         },
     ))

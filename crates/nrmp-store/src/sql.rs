@@ -9,6 +9,7 @@ use crate::{
     RecordKind, Result, ReviewDue, ScanKey, Store, StoreError, audit_log, retention,
 };
 use async_trait::async_trait;
+use nrmp_domain::audit::search::SearchQuery;
 use nrmp_domain::audit::{Actor, AuditAction, AuditEvent};
 use nrmp_domain::error::{FieldError, ValidationErrors};
 use nrmp_domain::found::FoundPerson;
@@ -24,7 +25,7 @@ use sqlx::any::{AnyArguments, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::query::Query;
 use sqlx::{Any, AnyConnection, AnyPool, Row, Transaction};
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 // Accounts (users, sessions, API tokens) live in their own file; a child module so that they
 // write audit events through this module's `audit` helper.
@@ -1047,6 +1048,24 @@ impl Store for SqlStore {
         audit(&mut tx, ctx, action, record_kind, record_ids, detail).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn record_search(
+        &self,
+        ctx: &Ctx,
+        record_kind: &str,
+        shown: &[String],
+        concerns: &[String],
+        query: &SearchQuery,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        audit_log::append_search(&mut tx, ctx, record_kind, shown, concerns, query).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn search_queries(&self, seqs: &[i64]) -> Result<BTreeMap<i64, String>> {
+        audit_log::queries_of(&self.pool, seqs).await
     }
 
     async fn audit_events(&self, after_seq: i64, limit: u32) -> Result<Vec<AuditEvent>> {

@@ -6,6 +6,7 @@ use crate::{Backend, Result, SqlStore, Store};
 use chrono::{TimeZone, Utc};
 use nrmp_domain::audit::Actor;
 use nrmp_domain::organisation::OrgCode;
+use sqlx::Row;
 use std::sync::Arc;
 
 /// The PostgreSQL server tests use to create their databases.
@@ -67,6 +68,75 @@ impl TestDb {
             pool.close().await;
         }
     }
+}
+
+/// Every column of every table of the database whose value contains `needle` (ignoring case),
+/// as `table.column: rows`: the whole database, not just the tables a test expects to hold it.
+/// Panics on a database error (test helper).
+pub async fn rows_containing(store: &SqlStore, needle: &str) -> Vec<String> {
+    let pool = store.pool();
+    let columns: Vec<(String, String)> = match store.backend() {
+        Backend::Sqlite => {
+            let tables: Vec<String> = sqlx::query_scalar(
+                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
+            )
+            .fetch_all(pool)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+            let mut out = Vec::new();
+            for t in tables {
+                let cols: Vec<String> =
+                    sqlx::query_scalar(&format!("SELECT name FROM pragma_table_info('{t}')"))
+                        .fetch_all(pool)
+                        .await
+                        .unwrap_or_else(|e| panic!("{e}"));
+                out.extend(cols.into_iter().map(|c| (t.clone(), c)));
+            }
+            out
+        }
+        Backend::Postgres => sqlx::query(
+            "SELECT table_name::text, column_name::text FROM information_schema.columns \
+             WHERE table_schema = 'public' ORDER BY table_name, column_name",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .iter()
+        .map(|r| (r.get::<String, _>(0), r.get::<String, _>(1)))
+        .collect(),
+    };
+    assert!(columns.len() > 40, "too few columns found: {columns:?}");
+    let mut found = Vec::new();
+    for (t, c) in columns {
+        let n: i64 = sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM \"{t}\" WHERE LOWER(CAST(\"{c}\" AS TEXT)) LIKE $1"
+        ))
+        .bind(format!("%{}%", needle.to_lowercase()))
+        .fetch_one(pool)
+        .await
+        .unwrap_or_else(|e| panic!("{t}.{c}: {e}"));
+        if n > 0 {
+            found.push(format!("{t}.{c}: {n}"));
+        }
+    }
+    found
+}
+
+/// Characters the audit tables hold, summed over all their text (events, their record index,
+/// stored search queries and their links): what a test measures the log's growth by. Panics
+/// on a database error (test helper).
+pub async fn audit_chars(store: &SqlStore) -> i64 {
+    let sql = "SELECT \
+        (SELECT COALESCE(SUM(LENGTH(at) + LENGTH(actor_user) + LENGTH(actor_org) + LENGTH(action) \
+            + LENGTH(record_kind) + LENGTH(record_ids) + LENGTH(reason) + LENGTH(detail) \
+            + LENGTH(prev_hash) + LENGTH(hash)), 0) FROM audit_events) \
+      + (SELECT COALESCE(SUM(LENGTH(record_kind) + LENGTH(record_id)), 0) FROM audit_event_records) \
+      + (SELECT COALESCE(SUM(LENGTH(query)), 0) FROM audit_search_queries) \
+      + (SELECT COALESCE(SUM(LENGTH(record_id)), 0) FROM audit_search_query_subjects)";
+    sqlx::query_scalar(sql)
+        .fetch_one(store.pool())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// A test actor acting for `org`.

@@ -8,6 +8,7 @@
 use chrono::NaiveDate;
 use nrmp_domain::audit::AuditAction;
 use nrmp_domain::audit::chain::BreakKind;
+use nrmp_domain::audit::search::SearchQuery;
 use nrmp_domain::found::FoundPerson;
 use nrmp_domain::ids::{FoundPersonId, IncidentId, PersonId, PlacementId, ProfileId, ReferralId};
 use nrmp_domain::incident::{
@@ -15,11 +16,13 @@ use nrmp_domain::incident::{
 };
 use nrmp_domain::nrm::{ExploitationType, NrmReferral};
 use nrmp_domain::organisation::{OrgCode, OrgKind, Organisation};
-use nrmp_domain::person::{DateOfBirth, Description, NameKind, Person, PersonName, Sex};
+use nrmp_domain::person::{
+    DateOfBirth, Description, Mark, MarkKind, NameKind, Person, PersonName, Sex,
+};
 use nrmp_domain::placement::{Placement, PlacementType};
 use nrmp_domain::profile::PrefilledProfile;
 use nrmp_domain::retention::{ReviewDecision, SubjectKind};
-use nrmp_store::test_support::{TestDb, actor, at};
+use nrmp_store::test_support::{TestDb, actor, at, audit_chars, rows_containing};
 use nrmp_store::{Backend, Ctx, Store, StoreError};
 use sqlx::Row;
 use std::sync::Arc;
@@ -185,6 +188,8 @@ nrmp_store::on_both_backends!(
     erase_decision_erases_and_is_audited_twice,
     events_written_before_the_chain_are_chained_on_migrate,
     the_retention_policy_is_configurable,
+    audit_log_holds_no_encounter_query_after_erasure,
+    audit_values_are_bounded_before_they_are_stored,
 );
 
 async fn chain_verifies_after_a_mix_of_operations(backend: Backend) {
@@ -870,5 +875,237 @@ async fn the_retention_policy_is_configurable(backend: Backend) {
         ]
     );
     store.close().await;
+    db.cleanup().await;
+}
+
+/// The hole: an encounter check's query (names, date of birth, marks) was written into the
+/// append-only chain, so erasing the person left it there for ever.
+async fn audit_log_holds_no_encounter_query_after_erasure(backend: Backend) {
+    let db = busy(backend).await;
+    let s = &db.store;
+    let today = at(0).date_naive();
+    let mut p = person(101, "Quarrendon", None);
+    p.names =
+        vec![PersonName::parse(NameKind::Primary, "Ottoline", "Quarrendon", None, false).unwrap()];
+    p.dob = Some(DateOfBirth::parse("dob", "2009-07-14", today).unwrap());
+    p.description.marks = vec![Mark {
+        kind: MarkKind::Tattoo,
+        location: "left wrist".into(),
+        description: "anchor tattoo".into(),
+    }];
+    s.create_person(&ctx(2), &p).await.unwrap();
+    let needles = ["Ottoline", "Quarrendon", "2009-07-14", "anchor tattoo"];
+    for n in needles {
+        assert!(
+            !rows_containing(&db.store, n).await.is_empty(),
+            "{n} is stored before the erasure"
+        );
+    }
+    let officer = Ctx::new(
+        actor("pc.station", "force:kent"),
+        "stopped at the station, no ID",
+        at(5),
+    );
+    let query = |extra: &str| {
+        SearchQuery::new("encounter check")
+            .described(&format!(
+                "given=Ottoline, family=Quarrendon, dob=2009-07-14, mark=anchor tattoo, left wrist{extra}"
+            ))
+            .asked(10)
+    };
+    let target = pid(101).to_string();
+    let other = pid(2).to_string();
+    // Shown to the officer; matched but hidden from them; shown together with someone else.
+    s.record_search(
+        &officer,
+        "person",
+        std::slice::from_ref(&target),
+        &[],
+        &query(""),
+    )
+    .await
+    .unwrap();
+    s.record_search(
+        &officer,
+        "person",
+        &[],
+        std::slice::from_ref(&target),
+        &query(", sex=female"),
+    )
+    .await
+    .unwrap();
+    // …and one whose reason repeats the name searched for.
+    let named = Ctx {
+        reason: "looking for OTTOLINE Quarrendon, no ID".into(),
+        ..officer.clone()
+    };
+    s.record_search(
+        &named,
+        "person",
+        std::slice::from_ref(&other),
+        std::slice::from_ref(&target),
+        &query(""),
+    )
+    .await
+    .unwrap();
+    // A search about someone else only, and one that matched nobody (not kept at all).
+    let unrelated = SearchQuery::new("encounter check")
+        .described("family=Quillfeather")
+        .asked(5);
+    s.record_search(
+        &officer,
+        "person",
+        std::slice::from_ref(&other),
+        &[],
+        &unrelated,
+    )
+    .await
+    .unwrap();
+    let nobody = SearchQuery::new("encounter check").described("family=Nobodyknowsme");
+    s.record_search(&officer, "person", &[], &[], &nobody)
+        .await
+        .unwrap();
+
+    let events = s.audit_events(0, 1000).await.unwrap();
+    let searches: Vec<_> = events
+        .iter()
+        .filter(|e| e.action == AuditAction::Search && e.actor.user == "pc.station")
+        .collect();
+    assert_eq!(searches.len(), 5);
+    // The chained events hold the fields given and the ids shown, never the values.
+    assert_eq!(
+        searches[0].detail,
+        "encounter check: fields=given,family,dob,mark; k=10"
+    );
+    assert_eq!(searches[0].record_ids, vec![target.clone()]);
+    assert!(searches[1].record_ids.is_empty());
+    assert_eq!(
+        searches[4].detail,
+        "encounter check: fields=family; query not kept: it matched no record"
+    );
+    let seqs: Vec<i64> = searches.iter().map(|e| e.seq).collect();
+    let kept = s.search_queries(&seqs).await.unwrap();
+    assert_eq!(kept.len(), 4, "{kept:?}");
+    assert_eq!(
+        kept[&seqs[0]],
+        "given=Ottoline, family=Quarrendon, dob=2009-07-14, mark=anchor tattoo, left wrist"
+    );
+    assert_eq!(kept[&seqs[3]], "family=Quillfeather");
+    assert_eq!(searches[2].reason, "looking for [given] [family], no ID");
+    assert!(
+        kept[&seqs[2]].ends_with("; reason as given: looking for OTTOLINE Quarrendon, no ID"),
+        "{kept:?}"
+    );
+    assert!(rows_containing(&db.store, "Nobodyknowsme").await.is_empty());
+
+    let report = s
+        .decide_review(
+            &Ctx::new(actor("records.officer", "force:kent"), "x", at(9)),
+            SubjectKind::Person,
+            &target,
+            &ReviewDecision::erase("reviewed: no policing purpose remains").unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(report.search_queries, 3);
+    // Nothing of the person is left anywhere in the database…
+    for n in needles {
+        assert_eq!(
+            rows_containing(&db.store, n).await,
+            Vec::<String>::new(),
+            "{n}"
+        );
+    }
+    // …the other person's query is still there for the regulator, the chain still verifies,
+    // and the erasure's event counts what went.
+    let kept = s.search_queries(&seqs).await.unwrap();
+    assert_eq!(kept.keys().copied().collect::<Vec<_>>(), vec![seqs[3]]);
+    assert_eq!(verify(s.as_ref()).await.first_break, None);
+    let erase = s.audit_events(0, 1000).await.unwrap().pop().unwrap();
+    assert_eq!(erase.action, AuditAction::Erase);
+    assert!(
+        erase.detail.ends_with("3 stored search queries"),
+        "{}",
+        erase.detail
+    );
+    // The trail still lists the searches that showed the person.
+    let trail = s.audit_events_for("person", &target).await.unwrap();
+    assert!(trail.iter().any(|e| e.seq == seqs[0]));
+    db.cleanup().await;
+}
+
+/// The hole: the append-only log stored whatever it was given — a 250,000-character reason
+/// with terminal escapes, a 340,000-character detail.
+async fn audit_values_are_bounded_before_they_are_stored(backend: Backend) {
+    let db = busy(backend).await;
+    let s = &db.store;
+    s.create_person(&ctx(2), &person(101, "Quarrendon", None))
+        .await
+        .unwrap();
+    let hostile = format!(
+        "line one\nline two\r\u{1b}[2J\u{1b}[31mred\u{202e}gnp.exe\u{2066}{}",
+        "r".repeat(250_000)
+    );
+    let before = audit_chars(&db.store).await;
+    let attacker = Ctx::new(
+        actor("pc.patrol\u{1b}[0m", "force:kent"),
+        hostile.clone(),
+        at(5),
+    );
+    let many: Vec<String> = (0..20_000).map(|i| format!("{i}")).collect();
+    s.record_audit(
+        &attacker,
+        AuditAction::Search,
+        "person",
+        &[],
+        &"VNM, ".repeat(68_000),
+    )
+    .await
+    .unwrap();
+    let one = audit_chars(&db.store).await - before;
+    assert!(one < 3_000, "one refused search stored {one} characters");
+    let mut q = SearchQuery::new("encounter check").term("mark", hostile.clone());
+    for _ in 0..20_000 {
+        q = q.term("nationality", "VNM");
+    }
+    let before = audit_chars(&db.store).await;
+    s.record_search(&attacker, "person", &[pid(101).to_string()], &many, &q)
+        .await
+        .unwrap();
+    let two = audit_chars(&db.store).await - before;
+    // The 5,000 subject links of 1–5 digits each, plus a bounded event and query.
+    assert!(two < 30_000, "one search stored {two} characters");
+    let events = s.audit_events(0, 1000).await.unwrap();
+    let [.., refused, search] = events.as_slice() else {
+        panic!("{events:?}")
+    };
+    for e in [refused, search] {
+        assert!(e.reason.chars().count() <= 500, "{}", e.reason.len());
+        assert!(
+            e.reason
+                .starts_with("line one\\u{a}line two\\u{d}\\u{1b}[2J"),
+            "{}",
+            &e.reason[..60]
+        );
+        assert!(e.reason.ends_with("characters cut]"));
+        for text in [&e.reason, &e.detail, &e.actor.user] {
+            assert!(
+                !text
+                    .chars()
+                    .any(|c| c.is_control() || c == '\u{202e}' || c == '\u{2066}')
+            );
+        }
+        assert!(e.detail.chars().count() <= 1_000);
+    }
+    assert_eq!(
+        search.detail,
+        "encounter check: fields=mark,nationality×20000"
+    );
+    let stored = s.search_queries(&[search.seq]).await.unwrap();
+    assert!(stored[&search.seq].chars().count() <= 2_000);
+    assert!(!stored[&search.seq].chars().any(char::is_control));
+    // What was hashed is what was stored.
+    assert_eq!(verify(s.as_ref()).await.first_break, None);
     db.cleanup().await;
 }

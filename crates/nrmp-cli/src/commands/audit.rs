@@ -12,6 +12,7 @@ use nrmp_domain::ids::PersonId;
 use nrmp_domain::person::parse_date;
 use nrmp_domain::retention::{RetentionPolicy, ReviewDecision, SubjectKind};
 use nrmp_store::Ctx;
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -159,14 +160,32 @@ async fn verify(args: VerifyArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// One event of a trail as exported: the event and, for a search, its stored query while it is
+/// still kept (an erasure of a person it concerned deletes it).
+#[derive(serde::Serialize)]
+struct TrailEvent<'a> {
+    #[serde(flatten)]
+    event: &'a AuditEvent,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    query: Option<&'a str>,
+}
+
 fn write_trail(
     w: &mut dyn Write,
     events: &[AuditEvent],
+    queries: &BTreeMap<i64, String>,
     format: TrailFormat,
 ) -> anyhow::Result<()> {
+    let trail: Vec<TrailEvent<'_>> = events
+        .iter()
+        .map(|event| TrailEvent {
+            event,
+            query: queries.get(&event.seq).map(String::as_str),
+        })
+        .collect();
     match format {
         TrailFormat::Json => {
-            serde_json::to_writer_pretty(&mut *w, events)?;
+            serde_json::to_writer_pretty(&mut *w, &trail)?;
             writeln!(w)?;
         }
         TrailFormat::Csv => {
@@ -181,8 +200,10 @@ fn write_trail(
                 "record_ids",
                 "reason",
                 "detail",
+                "query",
             ])?;
-            for e in events {
+            for t in &trail {
+                let e = t.event;
                 c.write_record([
                     e.seq.to_string(),
                     nrmp_store::records::ts(e.at),
@@ -193,6 +214,7 @@ fn write_trail(
                     e.record_ids.join(" "),
                     e.reason.clone(),
                     e.detail.clone(),
+                    t.query.unwrap_or_default().to_owned(),
                 ])?;
             }
             c.flush()?;
@@ -213,6 +235,11 @@ async fn export(args: AuditExportArgs, clock: &dyn Clock) -> anyhow::Result<()> 
         .audit_events_for("person", &person.to_string())
         .await
         .context("reading the audit log")?;
+    let seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();
+    let queries = store
+        .search_queries(&seqs)
+        .await
+        .context("reading the stored search queries")?;
     let target = args
         .out
         .as_ref()
@@ -236,13 +263,13 @@ async fn export(args: AuditExportArgs, clock: &dyn Clock) -> anyhow::Result<()> 
             let f = std::fs::File::create(path)
                 .with_context(|| format!("creating {}", path.display()))?;
             let mut w = std::io::BufWriter::new(f);
-            write_trail(&mut w, &events, args.format)?;
+            write_trail(&mut w, &events, &queries, args.format)?;
             w.flush()?;
             eprintln!("{} events written to {}", events.len(), path.display());
         }
         None => {
             let mut w = std::io::stdout().lock();
-            write_trail(&mut w, &events, args.format)?;
+            write_trail(&mut w, &events, &queries, args.format)?;
         }
     }
     Ok(())

@@ -4,6 +4,7 @@
 
 use super::{import, synth_to};
 use nrmp_domain::audit::AuditAction;
+use nrmp_domain::audit::search::SearchQuery;
 use nrmp_domain::clock::{Clock, SystemClock};
 use nrmp_domain::ids::PersonId;
 use nrmp_domain::person::Person;
@@ -39,17 +40,15 @@ async fn register(backend: Backend) -> (TestDb, PersonId) {
     })
     .await
     .unwrap();
-    let id = first.unwrap().id;
+    let id = first.as_ref().unwrap().id;
     let officer = Ctx::new(actor("pc.other", "national:nmpu"), "encounter check", at(1));
     db.store.person(&officer, id).await.unwrap();
+    let family = &first.as_ref().unwrap().names[0].family;
+    let query = SearchQuery::new("encounter check")
+        .term("family", family.clone())
+        .term("dob", "2009");
     db.store
-        .record_audit(
-            &officer,
-            AuditAction::Search,
-            "person",
-            &[id.to_string()],
-            "fields=family,dob",
-        )
+        .record_search(&officer, "person", &[id.to_string()], &[], &query)
         .await
         .unwrap();
     (db, id)
@@ -130,7 +129,7 @@ async fn export_lists_who_saw_a_person_and_is_audited(backend: Backend) {
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(
         lines[0],
-        "seq,at,user,org,action,record_kind,record_ids,reason,detail"
+        "seq,at,user,org,action,record_kind,record_ids,reason,detail,query"
     );
     // The import names no person; the read and the search do.
     assert_eq!(lines.len(), 3, "{csv}");
@@ -140,6 +139,21 @@ async fn export_lists_who_saw_a_person_and_is_audited(backend: Backend) {
     );
     assert!(lines[2].contains(",search,person,"), "{csv}");
     assert!(lines[2].contains("encounter check"), "{csv}");
+    // The search's query is shown to the regulator, from where it is kept (not the chain).
+    let family = db
+        .store
+        .case_histories(&[id.parse().unwrap()])
+        .await
+        .unwrap()[0]
+        .person
+        .names[0]
+        .family
+        .clone();
+    assert!(
+        lines[2].ends_with(&format!(",\"family={family}, dob=2009\"")),
+        "{csv}"
+    );
+    assert!(lines[1].ends_with(','), "a read has no query: {csv}");
 
     // JSON on standard output, now including the first export (a disclosure about the person).
     let o = nrmp(&[
@@ -163,6 +177,11 @@ async fn export_lists_who_saw_a_person_and_is_audited(backend: Backend) {
         .map(|e| e["action"].as_str().unwrap())
         .collect();
     assert_eq!(actions, ["read", "search", "disclose"]);
+    assert_eq!(
+        events[1]["query"],
+        serde_json::json!(format!("family={family}, dob=2009"))
+    );
+    assert!(events[0].get("query").is_none());
     let last = db.store.audit_events(0, 100).await.unwrap().pop().unwrap();
     assert_eq!(last.action, AuditAction::Disclose);
     assert_eq!(last.record_ids, vec![id.clone()]);
@@ -262,7 +281,15 @@ async fn retention_keep_and_erase_through_the_binary(backend: Backend) {
         "{}",
         text(&o.stdout)
     );
+    assert!(
+        text(&o.stdout).ends_with(", 1 stored search queries\n"),
+        "{}",
+        text(&o.stdout)
+    );
     assert_eq!(db.store.counts().await.unwrap().persons, persons - 1);
+    // The search's stored query went with the person.
+    let seqs: Vec<i64> = (1..=100).collect();
+    assert!(db.store.search_queries(&seqs).await.unwrap().is_empty());
     let o = nrmp(&["audit", "verify", "--database", &db.url]);
     assert!(o.status.success(), "{}", text(&o.stderr));
     let events = db.store.audit_events(0, 100).await.unwrap();

@@ -2,6 +2,7 @@
 
 use crate::helpers::{person_body, spawn_app};
 use nrmp_domain::audit::AuditAction;
+use nrmp_store::Store;
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -68,7 +69,16 @@ async fn the_encounter_check_finds_the_child_and_shows_the_encounter_view(
         .unwrap();
     assert_eq!(e.reason, "stopped at Harwich port");
     assert!(e.record_ids.contains(&child));
-    assert!(e.detail.contains("name=Nguyen Duc"), "{}", e.detail);
+    // …the chain holding which fields were given, the query itself kept apart (erasably)
+    assert_eq!(
+        e.detail,
+        "encounter check: fields=name,dob,sex,nationality; k=5"
+    );
+    let kept = app.db.store.search_queries(&[e.seq]).await.unwrap();
+    assert_eq!(
+        kept[&e.seq],
+        "name=Nguyen Duc, dob=2009, sex=male, nationality=VNM"
+    );
     // an authority not involved gets no rows at all (not even a count)
     let r = app
         .post(
@@ -172,7 +182,6 @@ async fn eventually(
 
 async fn changes_made_outside_the_server_reach_the_index(backend: nrmp_store::Backend) {
     use nrmp_domain::person::{NameKind, PersonName};
-    use nrmp_store::Store;
     let app = spawn_app(backend).await;
     let id = app.person("la-kent-lead", "Van Duc", "Nguyen").await;
     let ctx = nrmp_store::Ctx::new(
@@ -206,7 +215,179 @@ async fn changes_made_outside_the_server_reach_the_index(backend: nrmp_store::Ba
     app.stop().await;
 }
 
+/// The hole: the encounter check wrote its query (names, date of birth, marks) into the
+/// append-only, hash-chained log, where erasing the person could never reach it.
+async fn audit_log_holds_no_encounter_query_after_erasure(backend: nrmp_store::Backend) {
+    use nrmp_domain::retention::{ReviewDecision, SubjectKind};
+    use nrmp_store::test_support::rows_containing;
+    let app = spawn_app(backend).await;
+    let mut body = person_body("Ottoline", "Quarrendon");
+    body["dob"] = json!({"kind": "exact", "date": "2008-11-23"});
+    body["description"]["marks"] = json!([
+        {"kind": "tattoo", "location": "left wrist", "description": "anchor and swallow"}
+    ]);
+    let r = app
+        .post("/api/v1/persons", "la-kent-lead", None, body)
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
+    let id = r.body["id"].as_str().unwrap().to_owned();
+    let _other = app.person("la-kent-lead", "Arben", "Hoxha").await;
+    let needles = ["Ottoline", "Quarrendon", "2008-11-23", "anchor and swallow"];
+    let query = json!({
+        "given": "Ottoline", "family": "Quarrendon", "dob": "2008-11-23",
+        "marks": ["anchor and swallow tattoo, left wrist"], "k": 5,
+    });
+    // One check that shows the person, one by an officer who may not see them.
+    for token in ["nmpu-analyst", "essex-patrol"] {
+        let r = app
+            .post(
+                "/api/v1/encounters",
+                token,
+                Some("stopped at Harwich port"),
+                query.clone(),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    }
+    let searches: Vec<_> = app
+        .audit()
+        .await
+        .into_iter()
+        .filter(|e| e.action == AuditAction::Search)
+        .collect();
+    assert_eq!(searches.len(), 2);
+    assert_eq!(searches[0].record_ids[0], id);
+    let seqs: Vec<i64> = searches.iter().map(|e| e.seq).collect();
+    let kept = app.db.store.search_queries(&seqs).await.unwrap();
+    assert_eq!(kept.len(), 2, "{kept:?}");
+    assert!(kept[&seqs[1]].starts_with("given=Ottoline, family=Quarrendon"));
+    for n in needles {
+        assert!(!rows_containing(&app.db.store, n).await.is_empty(), "{n}");
+    }
+    let ctx = nrmp_store::Ctx::new(
+        nrmp_store::test_support::actor("records.officer", "force:kent"),
+        "x",
+        crate::helpers::now(),
+    );
+    let report = app
+        .db
+        .store
+        .decide_review(
+            &ctx,
+            SubjectKind::Person,
+            &id,
+            &ReviewDecision::erase("reviewed: no policing purpose remains").unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(report.search_queries, 2);
+    for n in needles {
+        assert_eq!(
+            rows_containing(&app.db.store, n).await,
+            Vec::<String>::new(),
+            "{n}"
+        );
+    }
+    let chain = app.db.store.verify_audit_chain(&|_| {}).await.unwrap();
+    assert_eq!(chain.first_break, None);
+    app.stop().await;
+}
+
+/// The hole: a refused encounter check stored its 250,000-character reason, raw control
+/// characters and all, and a check with 20,000 nationalities a 340,000-character detail, in the
+/// log that can never be cut down.
+async fn refused_check_with_huge_reason_stores_bounded_event(backend: nrmp_store::Backend) {
+    use nrmp_store::test_support::audit_chars;
+    let app = spawn_app(backend).await;
+    let _child = app.person("la-kent-lead", "Van Duc", "Nguyen").await;
+    let hostile = format!(
+        "line\nbreak \u{1b}[2J\u{1b}[31mred\u{202e}fdp.exe\u{2066} {}",
+        "r".repeat(100_000)
+    );
+    let nationalities = vec!["VNM"; 20_000];
+    let header_reason = format!("{}\u{202e}\t", "h".repeat(250_000));
+    let attempts = [
+        // refused (the researcher may not search), reason in the header
+        (
+            "researcher",
+            Some(header_reason.as_str()),
+            json!({"name": "Nguyen Duc"}),
+        ),
+        // refused, control characters in the body's reason, 20,000 nationalities
+        (
+            "researcher",
+            None,
+            json!({"name": "Nguyen Duc", "reason": hostile, "nationalities": nationalities}),
+        ),
+        // an officer who may search, but whose reason is not acceptable: refused
+        (
+            "essex-patrol",
+            None,
+            json!({"name": "Nguyen Duc", "reason": hostile, "nationalities": nationalities}),
+        ),
+        // allowed, with 20,000 nationalities
+        (
+            "essex-patrol",
+            Some("stopped at Harwich port"),
+            json!({"name": "Nguyen Duc", "nationalities": nationalities}),
+        ),
+    ];
+    let mut statuses = Vec::new();
+    for (token, reason, body) in attempts {
+        let before = audit_chars(&app.db.store).await;
+        let events_before = app.audit().await.len();
+        let r = app.post("/api/v1/encounters", token, reason, body).await;
+        statuses.push(r.status);
+        let grown = audit_chars(&app.db.store).await - before;
+        assert_eq!(app.audit().await.len(), events_before + 1, "{r:?}");
+        assert!(
+            grown <= 4_000,
+            "{token}: one request grew the audit log by {grown} characters"
+        );
+    }
+    assert_eq!(
+        statuses,
+        [
+            StatusCode::FORBIDDEN,
+            StatusCode::FORBIDDEN,
+            StatusCode::BAD_REQUEST,
+            StatusCode::OK
+        ]
+    );
+    let events = app.audit().await;
+    for e in &events[events.len() - 4..] {
+        assert!(e.reason.chars().count() <= 500, "{}", e.reason.len());
+        assert!(e.detail.chars().count() <= 1_000, "{}", e.detail.len());
+        for text in [&e.reason, &e.detail] {
+            assert!(
+                !text
+                    .chars()
+                    .any(|c| c.is_control() || c == '\u{202e}' || c == '\u{2066}'),
+                "{text}"
+            );
+        }
+    }
+    let refused = &events[events.len() - 3];
+    assert!(refused.detail.starts_with("refused"), "{}", refused.detail);
+    assert!(
+        refused.reason.starts_with("line\\u{a}break \\u{1b}[2J"),
+        "{}",
+        refused.reason
+    );
+    let allowed = events.last().unwrap();
+    assert_eq!(
+        allowed.detail,
+        "encounter check: fields=name,nationality×20000; k=10"
+    );
+    let chain = app.db.store.verify_audit_chain(&|_| {}).await.unwrap();
+    assert_eq!(chain.first_break, None);
+    app.stop().await;
+}
+
 crate::on_both!(
     the_encounter_check_finds_the_child_and_shows_the_encounter_view,
-    changes_made_outside_the_server_reach_the_index
+    changes_made_outside_the_server_reach_the_index,
+    audit_log_holds_no_encounter_query_after_erasure,
+    refused_check_with_huge_reason_stores_bounded_event
 );
