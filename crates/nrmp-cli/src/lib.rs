@@ -53,7 +53,7 @@ pub enum Command {
     /// Look a person up in the register (encounter check): ranked, explained candidates.
     Match(commands::matching::MatchArgs),
     /// Find duplicate person records in any CSV file; write scored pairs and clusters.
-    Dedup(commands::matching::DedupArgs),
+    Dedup(commands::matching::DedupCommand),
     /// Link the person records of two CSV files; write scored pairs and clusters.
     Link(commands::matching::LinkArgs),
     /// Train the matching model (u from random pairs, m by EM) and write it as JSON.

@@ -288,13 +288,24 @@ fn bad_input_gets_one_line_errors_naming_it() {
         "ref,forename,surname,born\nX1,Ali,Hassan,2001-01-01\nX2,Omar,Osman,31/31/2000\n",
     )
     .unwrap();
-    let o = run("given=forename,family=surname,dob=born", &bad);
+    let o = nrmp(&[
+        "dedup",
+        "--input",
+        bad.to_str().unwrap(),
+        "--id",
+        "ref",
+        "--map",
+        "given=forename,family=surname,dob=born",
+        "--output",
+        out.to_str().unwrap(),
+        "--strict",
+    ]);
     assert!(!o.status.success());
     let e = stderr(&o);
     assert_eq!(e.trim().lines().count(), 1, "{e}");
     assert!(
         e.contains(&format!(
-            "{}:3: dob: `31/31/2000` is not a date",
+            "{}:3: born: `31/31/2000` is not a date",
             bad.display()
         )),
         "{e}"
@@ -325,6 +336,267 @@ fn bad_input_gets_one_line_errors_naming_it() {
     ]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("empty query"), "{}", stderr(&o));
+}
+
+/// A CSV with bad values in several columns (issue 15): dates of birth FEBRL-style, a
+/// height, a sex, an identifier without its kind and a name that is not UTF-8.
+fn dirty_csv(dir: &Path) -> std::path::PathBuf {
+    let rows: [&[u8]; 12] = [
+        b"ref,forename,surname,born,gender,height,documents",
+        b"A01,Mohammed,Karimi,2006-03-04,M,150,passport:AFG:P4471203",
+        // the duplicate: a date with day 32, a height that is not a number
+        b"A02,Muhammad,Karimi,2006-03-32,M,tall,passport:AFG:P4471203",
+        b"C01,Tesfalem,Gebrehiwet,2007-11-20,M,,passport:ERI:E0937321",
+        // the duplicate: a date before 1880, a sex that is not one
+        b"C02,Tesfalem,Gebrehiwot,15991116,q,,passport:ERI:E0937321",
+        b"D01,Ermal,Hoxha,19551192,M,,",
+        b"D02,Arben,Krasniqi,1999-06-30,M,,P77",
+        b"D03,Fatima,Osman,2008-02-11,F,,",
+        b"D04,Sarah,Jones,1987-12-01,F,165-170,",
+        b"D05,J\xf6rg,Weber,2003-05-05,M,,",
+        b"D06,Lan,Pham,2009-09-09,F,,",
+        b"D07,Azad,Barzani,2001-04-22,M,,",
+    ];
+    let path = dir.join("dirty.csv");
+    std::fs::write(&path, rows.join(&b'\n')).unwrap();
+    path
+}
+
+const DIRTY_MAP: &str = "given=forename,family=surname,dob=born,sex=gender,height=height";
+
+#[test]
+fn dedup_treats_bad_values_as_missing_counts_them_and_lists_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dirty_csv(dir.path());
+    let out = dir.path().join("pairs.csv");
+    let rejects = dir.path().join("rejects.txt");
+    let o = nrmp(&[
+        "dedup",
+        "--input",
+        input.to_str().unwrap(),
+        "--id",
+        "ref",
+        "--map",
+        DIRTY_MAP,
+        "--identifier",
+        "documents",
+        "--output",
+        out.to_str().unwrap(),
+        "--rejects",
+        rejects.to_str().unwrap(),
+        "--threshold",
+        "0.5",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // the duplicates are found although each has values that could not be read
+    let (_, pairs) = pairs_of(&out);
+    assert_eq!(pairs, set(&[("A01", "A02"), ("C01", "C02")]), "{pairs:?}");
+    let f = input.display();
+    assert_eq!(
+        std::fs::read_to_string(&rejects).unwrap(),
+        format!(
+            "{f}:3: born: `2006-03-32` is not a date\n\
+             {f}:3: height: `tall` is not a height in cm (`170` or `165-175`)\n\
+             {f}:5: born: `15991116` is before 1880, not a plausible date of birth\n\
+             {f}:5: gender: `q` is not a sex (male, female, other, unknown)\n\
+             {f}:6: born: `19551192` is not a date\n\
+             {f}:7: documents: `P77` is not kind:value\n\
+             {f}:10: forename: the value is not UTF-8 text (byte 2 of the cell)\n"
+        )
+    );
+    let text = stdout(&o);
+    assert!(
+        text.contains(&format!(
+            "7 unreadable or implausible value(s) treated as missing (listed in {}; --strict refuses them):\n  \
+             {f}: forename: 1\n  {f}: born: 3\n  {f}: gender: 1\n  {f}: height: 1\n  {f}: documents: 1\n",
+            rejects.display()
+        )),
+        "{text}"
+    );
+    assert!(text.contains("11 records"), "{text}");
+}
+
+#[test]
+fn dedup_strict_refuses_the_file_naming_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dirty_csv(dir.path());
+    let out = dir.path().join("pairs.csv");
+    let o = nrmp(&[
+        "dedup",
+        "--input",
+        input.to_str().unwrap(),
+        "--id",
+        "ref",
+        "--map",
+        DIRTY_MAP,
+        "--identifier",
+        "documents",
+        "--output",
+        out.to_str().unwrap(),
+        "--strict",
+    ]);
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert_eq!(e.trim().lines().count(), 1, "{e}");
+    assert!(
+        e.contains(&format!(
+            "{}:3: born: `2006-03-32` is not a date",
+            input.display()
+        )),
+        "{e}"
+    );
+    assert!(
+        !out.exists(),
+        "nothing is written when the input is refused"
+    );
+    // --strict and --rejects do not go together
+    let o = nrmp(&[
+        "dedup",
+        "--input",
+        input.to_str().unwrap(),
+        "--id",
+        "ref",
+        "--output",
+        out.to_str().unwrap(),
+        "--strict",
+        "--rejects",
+        "r.txt",
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("--rejects"), "{}", stderr(&o));
+}
+
+/// Two files laid out as the FEBRL benchmark files are (spaces after the commas, dates as
+/// `YYYYMMDD`), with synthetic values: the second file carries the kinds of dates FEBRL4's
+/// second file has (`19551192`, and `15991116`).
+#[test]
+fn link_febrl_like_files_with_impossible_dates() {
+    let dir = tempfile::tempdir().unwrap();
+    let header = "rec_id, given_name, surname, street_number, address_1, address_2, suburb, postcode, state, date_of_birth, soc_sec_id";
+    let left = dir.path().join("febrl-a.csv");
+    std::fs::write(
+        &left,
+        format!(
+            "{header}\n\
+             rec-1-org, mitchell, greenway, 7, wallaby place, delmar, cleveland, 2119, sa, 19551102, 1804974\n\
+             rec-2-org, harley, mccarthy, 177, pridham street, milton, marsden, 3165, nsw, 19160417, 6089216\n\
+             rec-3-org, madison, kearns, 12, edkins street, , north ryde, 3355, nsw, 19390212, 8859999\n\
+             rec-4-org, isabella, sharp, 44, kitchener crescent, , windermere, 3212, vic, 19651013, 1551941\n"
+        ),
+    )
+    .unwrap();
+    let right = dir.path().join("febrl-b.csv");
+    std::fs::write(
+        &right,
+        format!(
+            "{header}\n\
+             rec-1-dup-0, mitchell, greenway, 7, wallaby place, delmar, cleveland, 2119, sa, 19551192, 1804974\n\
+             rec-2-dup-0, harley, mccarthy, 177, pridhamstreet, milton, marsden, 3165, nsw, 15991116, 6089216\n\
+             rec-4-dup-0, isabella, sharpe, 44, kitchener crescent, , windermere, 3212, vic, 19651013, 1551941\n"
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("links.csv");
+    let rejects = dir.path().join("rejects.txt");
+    let args = |strict: bool| {
+        let mut a = vec![
+            "link",
+            "--left",
+            left.to_str().unwrap(),
+            "--right",
+            right.to_str().unwrap(),
+            "--id",
+            "rec_id",
+            "--map",
+            "given=given_name,family=surname,dob=date_of_birth",
+            "--text",
+            "address_1",
+            "--text",
+            "suburb",
+            "--identifier",
+            "ssn=soc_sec_id",
+            "--output",
+            out.to_str().unwrap(),
+            "--threshold",
+            "0.5",
+        ];
+        if strict {
+            a.push("--strict");
+        } else {
+            a.extend(["--rejects", rejects.to_str().unwrap()]);
+        }
+        a
+    };
+    let o = nrmp(&args(false));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (_, pairs) = pairs_of(&out);
+    assert_eq!(
+        pairs,
+        set(&[
+            ("rec-1-org", "rec-1-dup-0"),
+            ("rec-2-org", "rec-2-dup-0"),
+            ("rec-4-org", "rec-4-dup-0")
+        ])
+    );
+    let r = right.display();
+    assert_eq!(
+        std::fs::read_to_string(&rejects).unwrap(),
+        format!(
+            "{r}:2: date_of_birth: `19551192` is not a date\n\
+             {r}:3: date_of_birth: `15991116` is before 1880, not a plausible date of birth\n"
+        )
+    );
+    assert!(
+        stdout(&o).contains(&format!("  {r}: date_of_birth: 2\n")),
+        "{}",
+        stdout(&o)
+    );
+    let o = nrmp(&args(true));
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains(&format!("{r}:2: date_of_birth: `19551192` is not a date")),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// The encounter check still refuses a value it cannot read, naming the option.
+#[test]
+fn match_refuses_febrl_dates_naming_the_option() {
+    for (dob, problem) in [
+        ("19551192", "--dob: `19551192` is not a date"),
+        (
+            "15991116",
+            "--dob: `15991116` is before 1880, not a plausible date of birth",
+        ),
+    ] {
+        let o = nrmp(&[
+            "match",
+            "--database",
+            "sqlite://unused.db",
+            "--given",
+            "Ali",
+            "--dob",
+            dob,
+            "--reason",
+            "test",
+        ]);
+        assert!(!o.status.success());
+        assert!(stderr(&o).contains(problem), "{}", stderr(&o));
+    }
+    let o = nrmp(&[
+        "match",
+        "--database",
+        "sqlite://unused.db",
+        "--given",
+        "Ali",
+        "--height",
+        "tall",
+        "--reason",
+        "test",
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("--height: `tall`"), "{}", stderr(&o));
 }
 
 #[test]

@@ -596,3 +596,122 @@ mod tf_tests {
         assert!(index.vocab.tf_bits(index.vocab.get("nguyen").unwrap()) < 0.0);
     }
 }
+
+#[cfg(test)]
+mod ranking_tests {
+    use super::*;
+    use crate::prepare::Tokens;
+    use crate::record::{DobRange, PersonName, Sex};
+    use chrono::NaiveDate;
+
+    fn girl(id: &str, given: &str, family: &str, day: u32) -> MatchRecord {
+        MatchRecord::new(id)
+            .with_name(PersonName::new(given, family))
+            .with_dob(DobRange::exact(
+                NaiveDate::from_ymd_opt(2008, 1 + day % 12, 1 + day % 28).unwrap(),
+            ))
+            .with_sex(Sex::Female)
+    }
+
+    /// Issue 15, on the 20,000-person demo register: `Mohammed Ali, 2008` ranked first
+    /// girls born in 2008 whose names share nothing with the query (`Ella May Hall`,
+    /// explained as a partial name agreement), and `Sofia Rose Ali` 31st. Here the query
+    /// has no true match, every candidate is a girl born in 2008 (so only the name tells
+    /// them apart), and `Ali` is common enough that agreeing on it alone weighs less than
+    /// the name-agreement level itself.
+    #[test]
+    fn without_a_true_match_candidates_are_ordered_by_the_name_evidence_they_share() {
+        let given = [
+            "Sofia Rose",
+            "Amira",
+            "Layla",
+            "Noor",
+            "Huda",
+            "Rania",
+            "Salma",
+            "Dina",
+            "Yasmin",
+            "Mariam",
+            "Lina",
+            "Reem",
+            "Hana",
+            "Samira",
+            "Nadia",
+            "Farah",
+            "Aya",
+            "Zahra",
+            "Leila",
+            "Mona",
+        ];
+        let mut records: Vec<MatchRecord> = given
+            .iter()
+            .enumerate()
+            .map(|(i, g)| girl(&format!("ali-{i}"), g, "Ali", i as u32))
+            .collect();
+        let nothing = [
+            ("Ella May", "Hall"),
+            ("Isla Ann", "Wrayrow"),
+            ("Olly", "Jones"),
+            ("Najwa Osman", "Ismael"),
+            ("Grace", "Turner"),
+            ("Chloe", "Baker"),
+        ];
+        for (i, (g, f)) in nothing.iter().enumerate() {
+            records.push(girl(&format!("none-{i}"), g, f, i as u32));
+        }
+        for (i, (g, f)) in [("Emily", "Clarke"), ("Lucy", "Ward"), ("Amelia", "Price")]
+            .iter()
+            .enumerate()
+        {
+            for j in 0..20 {
+                records.push(girl(&format!("filler-{i}-{j}"), g, f, j));
+            }
+        }
+        records.push(girl("close", "Setareh", "Mohamadi", 3));
+        let index = Index::build(
+            Model::default_trained(),
+            BlockingConfig::default(),
+            &records,
+        );
+        let ali = index.vocab.get("ali").unwrap();
+        assert!(index.vocab.tf_bits(ali) < 0.0, "Ali is a common name here");
+        let query = MatchRecord::new("q")
+            .with_name(PersonName::new("Mohammed", "Ali"))
+            .with_dob(DobRange::year(2008).unwrap());
+        let hits = index.lookup(&query, records.len());
+        let name_level = |c: &Candidate| {
+            c.contributions
+                .iter()
+                .find(|x| x.field == "name")
+                .map(|x| x.level.clone())
+                .unwrap()
+        };
+        let rank = |id: &str| hits.iter().position(|c| c.id == id);
+        // every girl called Ali, and the close spelling of Mohammed, agree partly; the
+        // names sharing nothing (and found only through a shared phonetic code or the
+        // date) are different, and come after all of them
+        let sharing: Vec<&Candidate> = hits
+            .iter()
+            .filter(|c| c.id.starts_with("ali-") || c.id == "close")
+            .collect();
+        assert_eq!(sharing.len(), given.len() + 1, "all are candidates");
+        for c in &sharing {
+            assert_eq!(name_level(c), "partial", "{c}");
+        }
+        let last_sharing = sharing.iter().filter_map(|c| rank(&c.id)).max().unwrap();
+        for c in hits.iter().filter(|c| c.id.starts_with("none-")) {
+            assert_eq!(name_level(c), "different", "{c}");
+            assert!(rank(&c.id).unwrap() > last_sharing, "{c}");
+        }
+        for id in ["none-0", "none-1", "none-2"] {
+            assert!(
+                rank(id).is_some(),
+                "{id} is a candidate (shares the code AL)"
+            );
+        }
+        assert!(
+            rank("ali-0").unwrap() < rank("none-0").unwrap(),
+            "Sofia Rose Ali before Ella May Hall"
+        );
+    }
+}

@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-pub use input::MappingArgs;
+pub use input::{BadValueArgs, MappingArgs};
 
 /// The default `--threshold` of `dedup` and `link` (as [`BatchConfig::default`]).
 pub const DEFAULT_THRESHOLD: f64 = 0.3;
@@ -266,6 +266,17 @@ pub struct DedupArgs {
     pub model: Option<PathBuf>,
 }
 
+/// `nrmp dedup` as the command line gives it: the run and what to do with bad values.
+#[derive(Debug, Args)]
+pub struct DedupCommand {
+    /// The run.
+    #[command(flatten)]
+    pub run: DedupArgs,
+    /// Unreadable or implausible values.
+    #[command(flatten)]
+    pub bad_values: BadValueArgs,
+}
+
 /// Arguments of `nrmp link`.
 #[derive(Debug, Args)]
 pub struct LinkArgs {
@@ -311,6 +322,9 @@ pub struct LinkArgs {
     /// Model file (default: the shipped model).
     #[arg(long)]
     pub model: Option<PathBuf>,
+    /// Unreadable or implausible values.
+    #[command(flatten)]
+    pub bad_values: BadValueArgs,
 }
 
 /// What a batch run did (timings in seconds).
@@ -407,12 +421,19 @@ fn carry_over(result: &mut BatchResult, previous: Option<&Path>) -> anyhow::Resu
     Ok(())
 }
 
-/// The whole of `nrmp dedup`: read, match, write.
+/// The whole of `nrmp dedup`: read, match, write; a bad value is treated as missing.
 pub fn dedup_files(args: &DedupArgs) -> anyhow::Result<BatchSummary> {
+    dedup_files_with(args, &BadValueArgs::default())
+}
+
+/// [`dedup_files`] with `--strict` / `--rejects`; prints the values treated as missing.
+pub fn dedup_files_with(args: &DedupArgs, bad: &BadValueArgs) -> anyhow::Result<BatchSummary> {
     let threshold = check_threshold(args.threshold)?;
     let model = load_model(args.model.as_deref())?;
     let t = Instant::now();
-    let records = input::read_records(&args.input, &args.mapping)?;
+    let read = input::read_records(&args.input, &args.mapping, bad.policy())?;
+    input::report_bad_values(&[&read], bad, &mut std::io::stdout().lock())?;
+    let records = read.records;
     let read_secs = t.elapsed().as_secs_f64();
     let t = Instant::now();
     let config = BatchConfig {
@@ -462,8 +483,9 @@ fn print_summary(s: &BatchSummary, output: &Path, clusters: Option<&PathBuf>) {
 }
 
 /// Runs `nrmp dedup`.
-pub fn run_dedup(args: DedupArgs) -> anyhow::Result<()> {
-    let s = dedup_files(&args)?;
+pub fn run_dedup(cmd: DedupCommand) -> anyhow::Result<()> {
+    let args = &cmd.run;
+    let s = dedup_files_with(args, &cmd.bad_values)?;
     print_summary(&s, &args.output, args.clusters.as_ref());
     Ok(())
 }
@@ -494,8 +516,15 @@ pub fn run_link(args: LinkArgs) -> anyhow::Result<()> {
         },
     };
     let t = Instant::now();
-    let left = input::read_records(&args.left, &args.mapping)?;
-    let right = input::read_records(&args.right, &right_mapping)?;
+    let policy = args.bad_values.policy();
+    let left = input::read_records(&args.left, &args.mapping, policy)?;
+    let right = input::read_records(&args.right, &right_mapping, policy)?;
+    input::report_bad_values(
+        &[&left, &right],
+        &args.bad_values,
+        &mut std::io::stdout().lock(),
+    )?;
+    let (left, right) = (left.records, right.records);
     if args.clusters.is_some() {
         let ids: std::collections::HashSet<&str> = left.iter().map(|r| r.id.as_str()).collect();
         if let Some(r) = right.iter().find(|r| ids.contains(r.id.as_str())) {
@@ -549,6 +578,9 @@ pub struct TrainArgs {
     /// Which column is which field (with --input).
     #[command(flatten)]
     pub mapping: MappingArgs,
+    /// Unreadable or implausible values (with --input).
+    #[command(flatten)]
+    pub bad_values: BadValueArgs,
     /// Train on the persons in this register (`sqlite://…` or `postgres://…`).
     #[arg(long)]
     pub database: Option<String>,
@@ -576,10 +608,9 @@ pub struct TrainArgs {
 pub async fn run_train(args: TrainArgs) -> anyhow::Result<()> {
     let t = Instant::now();
     let (records, source) = if let Some(path) = &args.input {
-        (
-            input::read_records(path, &args.mapping)?,
-            format!("--input {}", path.display()),
-        )
+        let read = input::read_records(path, &args.mapping, args.bad_values.policy())?;
+        input::report_bad_values(&[&read], &args.bad_values, &mut std::io::stdout().lock())?;
+        (read.records, format!("--input {}", path.display()))
     } else if let Some(url) = &args.database {
         let store = super::open_migrated(url).await?;
         let mut records = Vec::new();

@@ -1,7 +1,7 @@
 //! Full-name comparison: best token alignment in any order, over all name forms.
 
 use crate::compare::NameLevel;
-use crate::prepare::{MAX_TOKENS, Prepared, Tok, Tokens};
+use crate::prepare::{MAX_TOKENS, Prepared, Tok, TokenInfo, Tokens};
 
 /// Jaro-Winkler similarity of two byte strings without allocation (names are
 /// short ASCII); falls back to `strsim` for strings longer than 64 bytes.
@@ -148,6 +148,17 @@ pub fn token_match<T: Tokens + ?Sized>(a: Tok, b: Tok, v: &T) -> TokenMatch {
     }
 }
 
+/// Whether a phonetic agreement of two tokens says anything about the name: they
+/// start with the same letter, or each has at least two consonants. Double Metaphone
+/// codes a name of a vowel and one consonant by those two letters, so `Ali`, `Ella`,
+/// `Isla` and `Olly` all share the code `AL`: on its own that is no shared evidence,
+/// and a name agreeing with another only so is [`NameLevel::Different`], not
+/// [`NameLevel::Partial`] (issue 15). Within a name whose every token corresponds
+/// (levels down to phonetic) it still counts.
+fn telling_phonetic(a: &TokenInfo, b: &TokenInfo) -> bool {
+    a.text.as_bytes().first() == b.text.as_bytes().first() || (a.skel_len >= 2 && b.skel_len >= 2)
+}
+
 /// Variant keys of agreeing tokens, without allocating (names have at most
 /// [`MAX_TOKENS`] tokens).
 #[derive(Debug, Clone, Copy)]
@@ -193,9 +204,14 @@ fn token_lists<T: Tokens + ?Sized>(a: &[Tok], b: &[Tok], v: &T) -> (NameLevel, K
     let (a, b) = (&a[..a.len().min(MAX_TOKENS)], &b[..b.len().min(MAX_TOKENS)]);
     let (n, m) = (a.len(), b.len());
     let mut grid = [TokenMatch::None; MAX_TOKENS * MAX_TOKENS];
+    // some pair of tokens agrees well enough to make the names partly agree
+    let mut shared = false;
     for (i, ta) in a.iter().enumerate() {
         for (j, tb) in b.iter().enumerate() {
-            grid[i * m + j] = token_match(*ta, *tb, v);
+            let t = token_match(*ta, *tb, v);
+            grid[i * m + j] = t;
+            shared |= t >= TokenMatch::JaroWinklerMid
+                || (t == TokenMatch::Phonetic && telling_phonetic(v.info(ta.id), v.info(tb.id)));
         }
     }
     // Greedy best-first alignment (names have few tokens).
@@ -250,7 +266,7 @@ fn token_lists<T: Tokens + ?Sized>(a: &[Tok], b: &[Tok], v: &T) -> (NameLevel, K
         }
     } else if shorter >= 2 && pairs.len() == shorter && worst >= TokenMatch::Phonetic {
         NameLevel::Subset
-    } else if pairs.iter().any(|t| *t >= TokenMatch::Phonetic) {
+    } else if shared {
         NameLevel::Partial
     } else {
         NameLevel::Different
@@ -484,5 +500,40 @@ mod tests {
             ),
             NameLevel::VariantGroup
         );
+    }
+
+    /// Issue 15: `Mohammed Ali` was a partial agreement with `Ella May Hall` (Ali and Ella
+    /// share the Double Metaphone code `AL`), weighed as `Sofia Rose Ali` was.
+    #[test]
+    fn names_sharing_only_a_vowel_and_one_consonant_are_different() {
+        let query = || PersonName::new("Mohammed", "Ali");
+        for (given, family) in [
+            ("Ella May", "Hall"),
+            ("Isla Ann", "Wrayrow"),
+            ("Olly", "Jones"),
+        ] {
+            assert_eq!(
+                level(query(), PersonName::new(given, family)),
+                NameLevel::Different,
+                "{given} {family}"
+            );
+        }
+        // a shared token, a close spelling, or a telling phonetic agreement (same first
+        // letter, or two consonants each) is still partial agreement
+        for (a, b) in [
+            (query(), PersonName::new("Sofia Rose", "Ali")),
+            (query(), PersonName::new("Setareh", "Mohamadi")),
+            (
+                PersonName::new("Hussein", "Karimi"),
+                PersonName::new("Hassan", "Jones"),
+            ),
+            (query(), PersonName::new("Aly", "Jones")),
+        ] {
+            assert_eq!(
+                level(a.clone(), b.clone()),
+                NameLevel::Partial,
+                "{a:?} {b:?}"
+            );
+        }
     }
 }
