@@ -187,6 +187,12 @@ impl Given {
 }
 
 impl EncounterInput {
+    /// Checks the query as the check would (every bad field named), without running it: an
+    /// adapter can refuse bad input before it opens the register.
+    pub fn check(&self, today: chrono::NaiveDate) -> AppResult<()> {
+        self.query(today).map(|_| ())
+    }
+
     fn query(&self, today: chrono::NaiveDate) -> AppResult<(MatchRecord, Given)> {
         let mut q = MatchRecord::new("query");
         let mut desc = Vec::new();

@@ -170,6 +170,21 @@ impl MatchArgs {
     }
 }
 
+/// A use case's error as the command line says it: an invalid field is named as its option
+/// (`dob` → `--dob`).
+fn option_error(e: AppError) -> anyhow::Error {
+    match e {
+        AppError::Invalid(errs) => anyhow::anyhow!(
+            "{}",
+            errs.iter()
+                .map(|e| format!("--{}: {}", e.field.trim_start_matches("--"), e.problem))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        other => other.into(),
+    }
+}
+
 /// Runs `nrmp match`: the encounter check of the application layer, as the register user
 /// `--as-user`, so the policy decides what they may see and the search is audited alike.
 pub async fn run_match(args: MatchArgs, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
@@ -180,6 +195,9 @@ pub async fn run_match(args: MatchArgs, clock: Arc<dyn Clock>) -> anyhow::Result
             "--reason: a lookup consults personal data; state why (e.g. --reason \"encounter check, incident 123\")"
         );
     }
+    input
+        .check(clock.now().date_naive())
+        .map_err(option_error)?;
     let model = load_model(args.model.as_deref())?;
     let store = super::open_migrated(&args.db.database).await?;
     let principal = args.actor.principal(store.as_ref()).await?;
@@ -199,16 +217,7 @@ pub async fn run_match(args: MatchArgs, clock: Arc<dyn Clock>) -> anyhow::Result
     let result = register
         .encounter_check(&principal, Some(reason.to_owned()), input)
         .await
-        .map_err(|e| match e {
-            AppError::Invalid(errs) => anyhow::anyhow!(
-                "{}",
-                errs.iter()
-                    .map(|e| format!("--{}: {}", e.field.trim_start_matches("--"), e.problem))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            ),
-            other => other.into(),
-        })?;
+        .map_err(option_error)?;
     let looked = t.elapsed();
     let mut out = std::io::stdout().lock();
     if args.json {
