@@ -65,9 +65,6 @@ pub enum Command {
     /// User accounts: add, disable, enable, reset, list; API tokens.
     #[command(subcommand)]
     Users(commands::users::UsersCommand),
-    /// Measure performance and print the figures.
-    #[command(subcommand)]
-    Bench(commands::bench::BenchCommand),
     /// The audit log: verify its hash chain; export who has seen a person's records.
     #[command(subcommand)]
     Audit(commands::audit::AuditCommand),
@@ -187,7 +184,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Link(a) => commands::matching::run_link(a),
             Command::Train(a) => commands::matching::run_train(a).await,
             Command::Stats(s) => commands::stats::run(s, &clock).await,
-            Command::Bench(b) => commands::bench::run(b, shared).await,
             Command::Users(u) => commands::users::run(u, shared).await,
             Command::Audit(c) => commands::audit::run_audit(c, &clock).await,
             Command::Retention(c) => commands::audit::run_retention(c, &clock).await,

@@ -64,7 +64,7 @@ impl Default for BatchConfig {
     /// Threshold 0.3: with the shipped model and the prior rescaled to the
     /// deduplicated register's size, 0.2 and 0.3 gave the best F1 of 0.05 / 0.1 /
     /// 0.2 / 0.3 / 0.5 / 0.8 / 0.9 on the two tuning seeds of
-    /// `nrmp bench match-accuracy` (0.917 and 0.920 at 0.3, within 0.001 of 0.2;
+    /// `nrmp-bench match-accuracy` (0.917 and 0.920 at 0.3, within 0.001 of 0.2;
     /// 0.5 about 0.01 lower; docs/matching.md).
     fn default() -> Self {
         Self {

@@ -88,7 +88,7 @@ pub struct BlockingConfig {
 
 impl Default for BlockingConfig {
     /// Lists over 1,000 skipped, at most 1,000 candidates (those sharing most keys)
-    /// per lookup: on 219,418 records (`bench match-accuracy --persons 200000`)
+    /// per lookup: on 219,418 records (`nrmp-bench match-accuracy --persons 200000`)
     /// recall@10 is the same as with 4,000 (0.9748 vs 0.9749) at two thirds of
     /// the time.
     fn default() -> Self {

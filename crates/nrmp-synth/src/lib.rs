@@ -11,6 +11,9 @@
 //! output, and each true person depends only on the seed and its index, so chunks can be
 //! generated independently (and in parallel).
 //!
+//! With the `matching` feature, [`matching`] gives the population as identity-matching records
+//! with its truth (for training and evaluating the matcher).
+//!
 //! ```
 //! use nrmp_synth::{Config, Generator};
 //! use chrono::TimeZone;
@@ -28,6 +31,8 @@
 #![deny(missing_docs)]
 
 pub mod calibration;
+#[cfg(feature = "matching")]
+pub mod matching;
 mod names;
 pub mod population;
 pub mod reference;

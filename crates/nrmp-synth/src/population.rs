@@ -608,7 +608,43 @@ const CIRCUMSTANCES_ADULT: [&str; 6] = [
     "Left supported accommodation and did not return",
 ];
 
-impl Sim<'_> {
+/// Who a true person is, drawn first: cohort, name pool, sex and home authority.
+struct Identity<'a> {
+    cohort: Cohort,
+    pool: &'a PoolTables,
+    nationality: &'static str,
+    gbr: bool,
+    sex: Sex,
+    home: usize,
+}
+
+/// A true person's timeline: date of birth, care, NRM referral, and the window their
+/// missing episodes fall in.
+struct Timeline {
+    dob: NaiveDate,
+    care: Option<CareSpan>,
+    referral_day: Option<NaiveDate>,
+    episodes_wanted: u32,
+    win_start: i64,
+    win_end: i64,
+    first_delay: i64,
+}
+
+/// A child's placements, each with the index of its host authority (same order).
+struct Placed {
+    records: Vec<Placement>,
+    hosts: Vec<usize>,
+}
+
+/// The first record of a true person, with what its duplicates are made from.
+struct FirstRecord {
+    person: Person,
+    name: TrueName,
+    with_original: bool,
+    first_contact: i64,
+}
+
+impl<'a> Sim<'a> {
     fn p(&mut self, p: f64) -> bool {
         self.rng.random_bool(p.clamp(0.0, 1.0))
     }
@@ -667,7 +703,64 @@ impl Sim<'_> {
         format!("{prefix}-{:04}", self.rng.random_range(1..10_000))
     }
 
+    /// Simulates one true person and appends their records to `out`, phase by phase: who they
+    /// are, their timeline, missing episodes, placements, NRM referral, incidents, the person
+    /// record, duplicate records, then the records' dates. The phases draw from the person's
+    /// RNG and id generator in this order; changing it changes the population (pinned by the
+    /// crate test `fixed_seed_output_is_unchanged`).
     fn run(mut self, out: &mut Generated) {
+        let g = self.g;
+        let who = self.identity();
+        let life = self.timeline(&who);
+        let episodes = self.episodes(who.cohort, &life);
+        let person_id = PersonId(self.ids.next_uuid());
+        let placed = self.placements(&who, &life, person_id);
+        let advocate = (who.cohort == Cohort::TraffickedChild && self.p(0.6))
+            .then(|| g.advocacy[g.authorities[who.home].advocacy].clone());
+        let (referrals, nrm_ref) = self.referral(&who, &life, person_id);
+        let mut incidents = Vec::with_capacity(episodes.len());
+        for ep in &episodes {
+            let incident = self.incident(&who, &life, ep, &placed, advocate.as_ref(), person_id);
+            incidents.push(incident);
+        }
+        let Some(first) = self.person_record(
+            &who,
+            &life,
+            &episodes,
+            &referrals,
+            &incidents,
+            nrm_ref.as_deref(),
+            person_id,
+        ) else {
+            return;
+        };
+        let (copies, incident_owner) = self.duplicates(&first, life.dob, &incidents);
+
+        debug_assert!(
+            incidents
+                .iter()
+                .all(|i| nrmp_domain::incident::check_no_overlap(i, &incidents).is_ok()),
+            "overlapping episodes for true person {}",
+            self.key
+        );
+
+        let first_contact = first.first_contact;
+        let mut all: Vec<(Person, Vec<Variation>)> = vec![(first.person, Vec::new())];
+        all.extend(copies);
+        self.assign_incidents(&mut all, &mut incidents, &incident_owner);
+        self.date_records(
+            &mut all,
+            &incidents,
+            &incident_owner,
+            &placed.records,
+            first_contact,
+        );
+        self.emit(out, &who, &life, all, incidents, referrals, placed.records);
+    }
+
+    /// Who the true person is: cohort, name pool, sex and home authority.
+    fn identity(&mut self) -> Identity<'a> {
+        let g = self.g;
         let shares = Cohort::SHARES;
         let total: f64 = shares.iter().map(|(_, s)| s).sum();
         let mut u = self.rng.random::<f64>() * total;
@@ -680,11 +773,11 @@ impl Sim<'_> {
             u -= s;
         }
         let cohort = shares[cohort_i].0;
-        let pool_i = self.g.cohort_nationalities[cohort_i]
+        let pool_i = g.cohort_nationalities[cohort_i]
             .pick(self.rng)
             .copied()
             .unwrap_or_default();
-        let pool = &self.g.pools[pool_i];
+        let pool = &g.pools[pool_i];
         let nationality = pool.pool.nationality;
         let gbr = nationality == "GBR";
         let p_male = match cohort {
@@ -705,9 +798,20 @@ impl Sim<'_> {
             Sex::Female
         };
         let home = self.authority();
-        let (ws, now) = (self.window_start, self.now);
+        Identity {
+            cohort,
+            pool,
+            nationality,
+            gbr,
+            sex,
+            home,
+        }
+    }
 
-        // --- timeline: anchor, date of birth, care, referral, number of episodes -------------
+    /// The timeline: anchor, date of birth, care, referral and number of episodes wanted.
+    fn timeline(&mut self, who: &Identity<'_>) -> Timeline {
+        let (ws, now) = (self.window_start, self.now);
+        let (cohort, home) = (who.cohort, who.home);
         let mut care: Option<CareSpan> = None;
         let mut referral_day: Option<NaiveDate> = None;
         let mut episodes_wanted = 0u32;
@@ -851,13 +955,26 @@ impl Sim<'_> {
         if win_end <= win_start {
             win_end = win_start;
         }
+        Timeline {
+            dob,
+            care,
+            referral_day,
+            episodes_wanted,
+            win_start,
+            win_end,
+            first_delay,
+        }
+    }
 
-        // --- episodes -------------------------------------------------------------------------
-        let trafficked_like = matches!(cohort, Cohort::TraffickedChild | Cohort::Unaccompanied);
+    /// The missing episodes in the timeline's window, one after another.
+    fn episodes(&mut self, cohort: Cohort, life: &Timeline) -> Vec<Episode> {
+        let now = self.now;
+        let (win_start, win_end) = (life.win_start, life.win_end);
+        let episodes_wanted = life.episodes_wanted;
         let mut episodes: Vec<Episode> = Vec::new();
         if episodes_wanted > 0 && win_end - win_start > 6 * HOUR {
             let span = win_end - win_start - 3 * HOUR;
-            let mut first = first_delay;
+            let mut first = life.first_delay;
             if first >= span {
                 first = self.uniform(0, span);
             }
@@ -918,17 +1035,21 @@ impl Sim<'_> {
                 }
             }
         }
+        episodes
+    }
 
-        // --- placements -------------------------------------------------------------------------
-        let person_id = PersonId(self.ids.next_uuid());
-        let unaccompanied = match cohort {
+    /// The placements of a child in care over their care span, with each one's host authority.
+    fn placements(&mut self, who: &Identity<'_>, life: &Timeline, person_id: PersonId) -> Placed {
+        let now = self.now;
+        let dob = life.dob;
+        let unaccompanied = match who.cohort {
             Cohort::Unaccompanied => true,
-            Cohort::TraffickedChild => !gbr,
+            Cohort::TraffickedChild => !who.gbr,
             _ => false,
         };
         let mut placements: Vec<Placement> = Vec::new();
         let mut placement_hosts: Vec<usize> = Vec::new();
-        if let Some(c) = &care {
+        if let Some(c) = &life.care {
             let span_end = c.end.unwrap_or(now);
             let n = 1 + crate::sampling::geometric(self.rng, 0.7).min(4);
             let mut cuts: Vec<i64> = (1..n)
@@ -981,13 +1102,24 @@ impl Sim<'_> {
                 });
             }
         }
+        Placed {
+            records: placements,
+            hosts: placement_hosts,
+        }
+    }
 
-        // --- NRM referral -------------------------------------------------------------------------
+    /// The NRM referral, if the timeline has one, and its reference.
+    fn referral(
+        &mut self,
+        who: &Identity<'_>,
+        life: &Timeline,
+        person_id: PersonId,
+    ) -> (Vec<NrmReferral>, Option<String>) {
+        let now = self.now;
+        let (cohort, home) = (who.cohort, who.home);
         let mut referrals = Vec::new();
         let mut nrm_ref: Option<String> = None;
-        let advocate = (cohort == Cohort::TraffickedChild && self.p(0.6))
-            .then(|| self.g.advocacy[self.g.authorities[home].advocacy].clone());
-        if let Some(day) = referral_day {
+        if let Some(day) = life.referral_day {
             let reference = format!(
                 "NRM-{}-{:06}",
                 day.year(),
@@ -998,7 +1130,7 @@ impl Sim<'_> {
             } else {
                 self.force_of(home).clone()
             };
-            let exploitation = self.exploitation(cohort, nationality, sex);
+            let exploitation = self.exploitation(cohort, who.nationality, who.sex);
             let today = date_of(now);
             let rg_day = day + chrono::Days::new(self.rng.random_range(2..40));
             let rg = (rg_day <= today).then(|| Decision {
@@ -1032,255 +1164,326 @@ impl Sim<'_> {
             });
             nrm_ref = Some(reference);
         }
+        (referrals, nrm_ref)
+    }
 
-        // --- incidents ------------------------------------------------------------------------------
-        let care_anchor = care.as_ref().map(|c| c.start);
-        let referral_anchor = referral_day.map(day_start);
-        let mut incidents = Vec::with_capacity(episodes.len());
-        for ep in &episodes {
-            // Where the person was living when they went missing.
-            let (host, placing) = match &care {
-                Some(c) => {
-                    let k = placements
-                        .iter()
-                        .rposition(|p| p.started_at.timestamp() <= ep.last_seen)
-                        .unwrap_or(0);
-                    (
-                        placement_hosts.get(k).copied().unwrap_or(home),
-                        Some(c.placing),
-                    )
-                }
-                None => (home, None),
-            };
-            let force_missing = self.force_of(host).clone();
-            let home_force = self.force_of(home).clone();
-            let child = years_between(dob, date_of(ep.last_seen)) < 18;
-            let category = if placing.is_some() && self.p(0.35) {
-                IncidentCategory::AwayFromPlacement
-            } else {
-                IncidentCategory::Missing
-            };
-            let owner = match (category, placing) {
-                (IncidentCategory::AwayFromPlacement, Some(p)) => self.la(p).clone(),
-                _ => force_missing.clone(),
-            };
-            let mut involved: Vec<OrgCode> = Vec::new();
-            let mut involve = |o: &OrgCode| {
-                if !involved.contains(o) {
-                    involved.push(o.clone());
-                }
-            };
-            involve(&force_missing);
-            involve(&home_force);
-            if let Some(p) = placing {
-                involve(self.la(p));
-                involve(self.la(host));
-            } else if child {
-                involve(self.la(home));
+    /// The incident of one episode: who is involved, the risk grades, a sighting, the return
+    /// and the return-home interview.
+    fn incident(
+        &mut self,
+        who: &Identity<'_>,
+        life: &Timeline,
+        ep: &Episode,
+        placed: &Placed,
+        advocate: Option<&OrgCode>,
+        person_id: PersonId,
+    ) -> Incident {
+        let (cohort, home) = (who.cohort, who.home);
+        let trafficked_like = matches!(cohort, Cohort::TraffickedChild | Cohort::Unaccompanied);
+        // Where the person was living when they went missing.
+        let (host, placing) = match &life.care {
+            Some(c) => {
+                let k = placed
+                    .records
+                    .iter()
+                    .rposition(|p| p.started_at.timestamp() <= ep.last_seen)
+                    .unwrap_or(0);
+                (
+                    placed.hosts.get(k).copied().unwrap_or(home),
+                    Some(c.placing),
+                )
             }
-            if let Some(a) = &advocate {
-                involve(a);
+            None => (home, None),
+        };
+        let force_missing = self.force_of(host).clone();
+        let home_force = self.force_of(home).clone();
+        let child = years_between(life.dob, date_of(ep.last_seen)) < 18;
+        let category = if placing.is_some() && self.p(0.35) {
+            IncidentCategory::AwayFromPlacement
+        } else {
+            IncidentCategory::Missing
+        };
+        let owner = match (category, placing) {
+            (IncidentCategory::AwayFromPlacement, Some(p)) => self.la(p).clone(),
+            _ => force_missing.clone(),
+        };
+        let mut involved: Vec<OrgCode> = Vec::new();
+        let mut involve = |o: &OrgCode| {
+            if !involved.contains(o) {
+                involved.push(o.clone());
             }
-            let circumstances = self
-                .pick_str(match cohort {
-                    Cohort::TraffickedChild | Cohort::Unaccompanied => &CIRCUMSTANCES_TRAFFICKED,
-                    Cohort::LookedAfter => &CIRCUMSTANCES_CHILD,
-                    Cohort::ChildFromHome => &CIRCUMSTANCES_HOME,
-                    _ => &CIRCUMSTANCES_ADULT,
-                })
-                .to_owned();
-            let last_seen_place = self.place(host);
+        };
+        involve(&force_missing);
+        involve(&home_force);
+        if let Some(p) = placing {
+            involve(self.la(p));
+            involve(self.la(host));
+        } else if child {
+            involve(self.la(home));
+        }
+        if let Some(a) = advocate {
+            involve(a);
+        }
+        let circumstances = self
+            .pick_str(match cohort {
+                Cohort::TraffickedChild | Cohort::Unaccompanied => &CIRCUMSTANCES_TRAFFICKED,
+                Cohort::LookedAfter => &CIRCUMSTANCES_CHILD,
+                Cohort::ChildFromHome => &CIRCUMSTANCES_HOME,
+                _ => &CIRCUMSTANCES_ADULT,
+            })
+            .to_owned();
+        let last_seen_place = self.place(host);
+        let risk_history = self.risk_history(who, life, ep, child, &force_missing);
+        let sightings = self.sightings(ep, host, &force_missing);
+        let returned = self.returned(ep, trafficked_like, host, placing, &force_missing);
+        if let Some(ret) = &returned
+            && !involved.contains(&ret.found_by)
+        {
+            involved.push(ret.found_by.clone());
+        }
+        let return_interview =
+            self.return_interview(ep, returned.as_ref(), child, trafficked_like, placing, home);
+        Incident {
+            id: IncidentId(self.ids.next_uuid()),
+            person_id,
+            owning_org: owner,
+            force_missing,
+            involved,
+            category,
+            reported_at: at(ep.reported),
+            last_seen_at: at(ep.last_seen),
+            last_seen_place,
+            circumstances,
+            risk_history,
+            sightings,
+            returned,
+            return_interview,
+        }
+    }
 
-            // Risk grade: initial, maybe a regrade.
-            let soon_after_referral = [care_anchor, referral_anchor]
-                .into_iter()
-                .flatten()
-                .any(|a| ep.last_seen - a < 7 * DAY && ep.last_seen >= a - DAY)
-                && cohort == Cohort::TraffickedChild;
-            let r: f64 = self.rng.random();
-            let initial = if soon_after_referral {
-                if r < 0.7 {
-                    RiskGrade::High
-                } else {
-                    RiskGrade::Medium
-                }
-            } else if cohort == Cohort::TraffickedChild {
-                if r < 0.35 {
-                    RiskGrade::High
-                } else if r < 0.9 {
-                    RiskGrade::Medium
-                } else {
-                    RiskGrade::Low
-                }
-            } else if child {
-                if r < 0.12 {
-                    RiskGrade::High
-                } else if r < 0.65 {
-                    RiskGrade::Medium
-                } else if r < 0.97 {
-                    RiskGrade::Low
-                } else {
-                    RiskGrade::NoApparentRisk
-                }
-            } else if r < 0.10 {
+    /// The risk grade of an episode: the initial grade, and maybe one regrade.
+    fn risk_history(
+        &mut self,
+        who: &Identity<'_>,
+        life: &Timeline,
+        ep: &Episode,
+        child: bool,
+        force_missing: &OrgCode,
+    ) -> Vec<GradeChange> {
+        let now = self.now;
+        let cohort = who.cohort;
+        let care_anchor = life.care.as_ref().map(|c| c.start);
+        let referral_anchor = life.referral_day.map(day_start);
+        let soon_after_referral = [care_anchor, referral_anchor]
+            .into_iter()
+            .flatten()
+            .any(|a| ep.last_seen - a < 7 * DAY && ep.last_seen >= a - DAY)
+            && cohort == Cohort::TraffickedChild;
+        let r: f64 = self.rng.random();
+        let initial = if soon_after_referral {
+            if r < 0.7 {
                 RiskGrade::High
-            } else if r < 0.58 {
+            } else {
                 RiskGrade::Medium
-            } else if r < 0.92 {
+            }
+        } else if cohort == Cohort::TraffickedChild {
+            if r < 0.35 {
+                RiskGrade::High
+            } else if r < 0.9 {
+                RiskGrade::Medium
+            } else {
+                RiskGrade::Low
+            }
+        } else if child {
+            if r < 0.12 {
+                RiskGrade::High
+            } else if r < 0.65 {
+                RiskGrade::Medium
+            } else if r < 0.97 {
                 RiskGrade::Low
             } else {
                 RiskGrade::NoApparentRisk
-            };
-            let graded_at = (ep.reported + self.uniform(60, 45 * 60))
-                .min(ep.found.unwrap_or(now))
-                .min(now);
-            let mut risk_history = vec![GradeChange {
-                grade: initial,
-                rationale: initial_rationale(initial, child).into(),
-                at: at(graded_at),
-                by: self.user("ch"),
+            }
+        } else if r < 0.10 {
+            RiskGrade::High
+        } else if r < 0.58 {
+            RiskGrade::Medium
+        } else if r < 0.92 {
+            RiskGrade::Low
+        } else {
+            RiskGrade::NoApparentRisk
+        };
+        let graded_at = (ep.reported + self.uniform(60, 45 * 60))
+            .min(ep.found.unwrap_or(now))
+            .min(now);
+        let mut risk_history = vec![GradeChange {
+            grade: initial,
+            rationale: initial_rationale(initial, child).into(),
+            at: at(graded_at),
+            by: self.user("ch"),
+            source: force_missing.clone(),
+        }];
+        let limit = ep.found.unwrap_or(now);
+        if soon_after_referral && initial != RiskGrade::High {
+            let t = (graded_at + self.uniform(10 * 60, 4 * HOUR))
+                .min(limit)
+                .max(graded_at);
+            risk_history.push(GradeChange {
+                grade: RiskGrade::High,
+                rationale: "Referred to the NRM within the last days: risk of re-trafficking"
+                    .into(),
+                at: at(t),
+                by: self.user("insp"),
                 source: force_missing.clone(),
-            }];
-            let limit = ep.found.unwrap_or(now);
-            if soon_after_referral && initial != RiskGrade::High {
-                let t = (graded_at + self.uniform(10 * 60, 4 * HOUR))
-                    .min(limit)
-                    .max(graded_at);
-                risk_history.push(GradeChange {
-                    grade: RiskGrade::High,
-                    rationale: "Referred to the NRM within the last days: risk of re-trafficking"
-                        .into(),
-                    at: at(t),
-                    by: self.user("insp"),
-                    source: force_missing.clone(),
-                });
-            } else if self.p(0.25) {
-                let t = graded_at + self.uniform(HOUR, 48 * HOUR);
-                if t <= limit {
-                    let up = self.p(0.5) || initial <= RiskGrade::Low;
-                    let (grade, why) = if up && initial < RiskGrade::High {
-                        (
-                            next_grade(initial, true),
-                            "Still missing; new information raises concern for welfare",
-                        )
-                    } else {
-                        (
-                            next_grade(initial, false),
-                            "Reviewed: in contact by phone and believed safe",
-                        )
-                    };
-                    if grade != initial {
-                        risk_history.push(GradeChange {
-                            grade,
-                            rationale: why.into(),
-                            at: at(t),
-                            by: self.user("ps"),
-                            source: force_missing.clone(),
-                        });
-                    }
-                }
-            }
-
-            // Sighting, return, interview.
-            let mut sightings = Vec::new();
-            if self.p(0.1) && limit - ep.last_seen > 3 * HOUR {
-                let t = ep.last_seen + self.uniform(HOUR, limit - ep.last_seen);
-                let elsewhere = self.other_authority(host);
-                let place = self.place(elsewhere);
-                sightings.push(Sighting {
-                    at: at(t),
-                    reported_by: place.force.clone().unwrap_or_else(|| force_missing.clone()),
-                    place,
-                    details: "Seen by a member of the public".into(),
-                });
-            }
-            let returned = ep.found.map(|f| {
-                let elsewhere = if trafficked_like {
-                    cal::P_FOUND_ELSEWHERE_TRAFFICKED
-                } else {
-                    cal::P_FOUND_ELSEWHERE
-                };
-                let (place_auth, found_by) = if self.p(elsewhere) {
-                    let a = self.other_authority(host);
-                    let force = self.force_of(a).clone();
-                    (a, force)
-                } else if placing.is_some() && self.p(0.4) {
-                    (host, self.la(host).clone())
-                } else {
-                    (host, force_missing.clone())
-                };
-                Return {
-                    found_at: at(f),
-                    place: self.place(place_auth),
-                    found_by,
-                    outcome: ep.outcome,
-                }
             });
-            if let Some(ret) = &returned
-                && !involved.contains(&ret.found_by)
-            {
-                involved.push(ret.found_by.clone());
-            }
-            let return_interview = match (&returned, ep.found) {
-                (Some(ret), Some(f))
-                    if child
-                        && ret.outcome != ReturnOutcome::Deceased
-                        && self.p(cal::P_INTERVIEW_OFFERED) =>
-                {
-                    let offered = if self.p(cal::P_INTERVIEW_WITHIN_72H) {
-                        f + self.uniform(2 * HOUR, 72 * HOUR)
-                    } else {
-                        f + self.uniform(72 * HOUR + 60, 10 * DAY)
-                    };
-                    (offered <= now).then(|| {
-                        let accepted = self.p(cal::P_INTERVIEW_ACCEPTED);
-                        let conducted = offered + self.uniform(HOUR, 48 * HOUR);
-                        let done = accepted && conducted <= now;
-                        let flag_p = if trafficked_like { 0.35 } else { 0.12 };
-                        let disclosures = done && self.p(flag_p);
-                        ReturnHomeInterview {
-                            offered_at: at(offered),
-                            accepted,
-                            conducted_by: done.then(|| self.la(placing.unwrap_or(home)).clone()),
-                            conducted_at: done.then(|| at(conducted)),
-                            outcome: done.then(|| {
-                                if disclosures {
-                                    "Disclosed contact with adults exploiting them; referral made"
-                                        .to_owned()
-                                } else {
-                                    "Discussed reasons for going missing; no new concerns"
-                                        .to_owned()
-                                }
-                            }),
-                            disclosures_flagged: disclosures,
-                        }
-                    })
+        } else if self.p(0.25) {
+            let t = graded_at + self.uniform(HOUR, 48 * HOUR);
+            if t <= limit {
+                let up = self.p(0.5) || initial <= RiskGrade::Low;
+                let (grade, why) = if up && initial < RiskGrade::High {
+                    (
+                        next_grade(initial, true),
+                        "Still missing; new information raises concern for welfare",
+                    )
+                } else {
+                    (
+                        next_grade(initial, false),
+                        "Reviewed: in contact by phone and believed safe",
+                    )
+                };
+                if grade != initial {
+                    risk_history.push(GradeChange {
+                        grade,
+                        rationale: why.into(),
+                        at: at(t),
+                        by: self.user("ps"),
+                        source: force_missing.clone(),
+                    });
                 }
-                _ => None,
-            };
-            incidents.push(Incident {
-                id: IncidentId(self.ids.next_uuid()),
-                person_id,
-                owning_org: owner,
-                force_missing,
-                involved,
-                category,
-                reported_at: at(ep.reported),
-                last_seen_at: at(ep.last_seen),
-                last_seen_place,
-                circumstances,
-                risk_history,
-                sightings,
-                returned,
-                return_interview,
+            }
+        }
+        risk_history
+    }
+
+    /// A sighting while missing, sometimes.
+    fn sightings(&mut self, ep: &Episode, host: usize, force_missing: &OrgCode) -> Vec<Sighting> {
+        let limit = ep.found.unwrap_or(self.now);
+        let mut sightings = Vec::new();
+        if self.p(0.1) && limit - ep.last_seen > 3 * HOUR {
+            let t = ep.last_seen + self.uniform(HOUR, limit - ep.last_seen);
+            let elsewhere = self.other_authority(host);
+            let place = self.place(elsewhere);
+            sightings.push(Sighting {
+                at: at(t),
+                reported_by: place.force.clone().unwrap_or_else(|| force_missing.clone()),
+                place,
+                details: "Seen by a member of the public".into(),
             });
         }
+        sightings
+    }
 
-        // --- the person record ------------------------------------------------------------------------
-        let Some(name) = TrueName::draw(self.rng, pool, sex) else {
-            return;
-        };
-        let owner = match (&care, cohort) {
+    /// The return, if the person was found: where, and by whom.
+    fn returned(
+        &mut self,
+        ep: &Episode,
+        trafficked_like: bool,
+        host: usize,
+        placing: Option<usize>,
+        force_missing: &OrgCode,
+    ) -> Option<Return> {
+        ep.found.map(|f| {
+            let elsewhere = if trafficked_like {
+                cal::P_FOUND_ELSEWHERE_TRAFFICKED
+            } else {
+                cal::P_FOUND_ELSEWHERE
+            };
+            let (place_auth, found_by) = if self.p(elsewhere) {
+                let a = self.other_authority(host);
+                let force = self.force_of(a).clone();
+                (a, force)
+            } else if placing.is_some() && self.p(0.4) {
+                (host, self.la(host).clone())
+            } else {
+                (host, force_missing.clone())
+            };
+            Return {
+                found_at: at(f),
+                place: self.place(place_auth),
+                found_by,
+                outcome: ep.outcome,
+            }
+        })
+    }
+
+    /// The return-home interview offered to a child found alive, sometimes.
+    fn return_interview(
+        &mut self,
+        ep: &Episode,
+        returned: Option<&Return>,
+        child: bool,
+        trafficked_like: bool,
+        placing: Option<usize>,
+        home: usize,
+    ) -> Option<ReturnHomeInterview> {
+        let now = self.now;
+        match (returned, ep.found) {
+            (Some(ret), Some(f))
+                if child
+                    && ret.outcome != ReturnOutcome::Deceased
+                    && self.p(cal::P_INTERVIEW_OFFERED) =>
+            {
+                let offered = if self.p(cal::P_INTERVIEW_WITHIN_72H) {
+                    f + self.uniform(2 * HOUR, 72 * HOUR)
+                } else {
+                    f + self.uniform(72 * HOUR + 60, 10 * DAY)
+                };
+                (offered <= now).then(|| {
+                    let accepted = self.p(cal::P_INTERVIEW_ACCEPTED);
+                    let conducted = offered + self.uniform(HOUR, 48 * HOUR);
+                    let done = accepted && conducted <= now;
+                    let flag_p = if trafficked_like { 0.35 } else { 0.12 };
+                    let disclosures = done && self.p(flag_p);
+                    ReturnHomeInterview {
+                        offered_at: at(offered),
+                        accepted,
+                        conducted_by: done.then(|| self.la(placing.unwrap_or(home)).clone()),
+                        conducted_at: done.then(|| at(conducted)),
+                        outcome: done.then(|| {
+                            if disclosures {
+                                "Disclosed contact with adults exploiting them; referral made"
+                                    .to_owned()
+                            } else {
+                                "Discussed reasons for going missing; no new concerns".to_owned()
+                            }
+                        }),
+                        disclosures_flagged: disclosures,
+                    }
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// The person's first record: name, recorded date of birth, identifiers, description.
+    /// `None` if no valid name or nationality could be drawn (the person is then left out).
+    #[allow(clippy::too_many_arguments)]
+    fn person_record(
+        &mut self,
+        who: &Identity<'_>,
+        life: &Timeline,
+        episodes: &[Episode],
+        referrals: &[NrmReferral],
+        incidents: &[Incident],
+        nrm_ref: Option<&str>,
+        person_id: PersonId,
+    ) -> Option<FirstRecord> {
+        let (ws, now) = (self.window_start, self.now);
+        let (cohort, home, sex, nationality, gbr) =
+            (who.cohort, who.home, who.sex, who.nationality, who.gbr);
+        let (care, dob) = (&life.care, life.dob);
+        let name = TrueName::draw(self.rng, who.pool, sex)?;
+        let owner = match (care, cohort) {
             (Some(c), _) => self.la(c.placing).clone(),
             (None, Cohort::NrmAdult) => referrals.first().map_or_else(
                 || self.force_of(home).clone(),
@@ -1292,13 +1495,13 @@ impl Sim<'_> {
         };
         let first_contact = [
             care.as_ref().map(|c| c.start),
-            referral_day.map(|d| day_start(d) + 9 * HOUR),
+            life.referral_day.map(|d| day_start(d) + 9 * HOUR),
             episodes.first().map(|e| e.reported),
         ]
         .into_iter()
         .flatten()
         .min()
-        .unwrap_or(win_start)
+        .unwrap_or(life.win_start)
         .clamp(ws, now);
         let today = date_of(first_contact);
         let non_latin = !is_latin(name.given.entry.original);
@@ -1318,8 +1521,8 @@ impl Sim<'_> {
             &mut identifiers,
             cohort,
             nationality,
-            &episodes,
-            nrm_ref.as_deref(),
+            episodes,
+            nrm_ref,
             care.as_ref().map(|c| c.placing),
             date_of(first_contact),
         );
@@ -1333,12 +1536,8 @@ impl Sim<'_> {
         } else {
             Description::default()
         };
-        let Some(nat) = Nationality::parse("nationality", nationality).ok() else {
-            return;
-        };
-        let Some(primary) = person_name(&rendered, false) else {
-            return;
-        };
+        let nat = Nationality::parse("nationality", nationality).ok()?;
+        let primary = person_name(&rendered, false)?;
         let mut names = vec![primary];
         if cohort != Cohort::Adult
             && self.p(0.05)
@@ -1353,9 +1552,9 @@ impl Sim<'_> {
                 });
             }
         }
-        let base_person = Person {
+        let person = Person {
             id: person_id,
-            owning_org: owner.clone(),
+            owning_org: owner,
             names,
             dob: recorded_dob,
             sex,
@@ -1366,14 +1565,30 @@ impl Sim<'_> {
             created_at: at(first_contact),
             updated_at: at(first_contact),
         };
+        Some(FirstRecord {
+            person,
+            name,
+            with_original,
+            first_contact,
+        })
+    }
 
-        // --- duplicates -------------------------------------------------------------------------------
+    /// Deliberate duplicate records of the person, sometimes, each owned by another
+    /// organisation and sometimes taking a tail of the incidents. Returns the duplicates and,
+    /// per incident, which record it belongs to (0: the first record, k: the k-th duplicate).
+    fn duplicates(
+        &mut self,
+        first: &FirstRecord,
+        dob: NaiveDate,
+        incidents: &[Incident],
+    ) -> (Vec<(Person, Vec<Variation>)>, Vec<usize>) {
+        let g = self.g;
         let mut records: Vec<(Person, Vec<Variation>)> = Vec::new();
         let mut incident_owner: Vec<usize> = vec![0; incidents.len()];
-        if self.p(self.g.config.duplicate_share) {
-            let copies = 1 + usize::from(self.p(self.g.config.third_record_share));
+        if self.p(g.config.duplicate_share) {
+            let copies = 1 + usize::from(self.p(g.config.third_record_share));
             let mut taken_from = 1usize.min(incidents.len());
-            let mut owners = vec![owner.clone()];
+            let mut owners = vec![first.person.owning_org.clone()];
             for copy in 0..copies {
                 let record_id = PersonId(self.ids.next_uuid());
                 // Take a tail of the remaining incidents for this record, sometimes.
@@ -1398,10 +1613,10 @@ impl Sim<'_> {
                 let dup_owner = match dup_owner {
                     Some(o) => o,
                     None => loop {
-                        let f = self.g.force_table.pick(self.rng).map_or_else(
-                            || self.g.nmpu.clone(),
-                            |&i| self.g.forces[i].code.clone(),
-                        );
+                        let f = g
+                            .force_table
+                            .pick(self.rng)
+                            .map_or_else(|| g.nmpu.clone(), |&i| g.forces[i].code.clone());
                         if !owners.contains(&f) {
                             break f;
                         }
@@ -1409,9 +1624,9 @@ impl Sim<'_> {
                 };
                 owners.push(dup_owner.clone());
                 let (person, vars) = self.duplicate(
-                    &base_person,
-                    &name,
-                    with_original,
+                    &first.person,
+                    &first.name,
+                    first.with_original,
                     dob,
                     record_id,
                     dup_owner,
@@ -1419,19 +1634,17 @@ impl Sim<'_> {
                 records.push((person, vars));
             }
         }
+        (records, incident_owner)
+    }
 
-        debug_assert!(
-            incidents
-                .iter()
-                .all(|i| nrmp_domain::incident::check_no_overlap(i, &incidents).is_ok()),
-            "overlapping episodes for true person {}",
-            self.key
-        );
-
-        // Assign incidents to records, then date the records.
-        let mut all: Vec<(Person, Vec<Variation>)> = vec![(base_person, Vec::new())];
-        all.extend(records);
-        for (inc, &r) in incidents.iter_mut().zip(&incident_owner) {
+    /// Moves each incident taken by a duplicate record to that record (and its owner).
+    fn assign_incidents(
+        &self,
+        all: &mut [(Person, Vec<Variation>)],
+        incidents: &mut [Incident],
+        incident_owner: &[usize],
+    ) {
+        for (inc, &r) in incidents.iter_mut().zip(incident_owner) {
             if r > 0 {
                 let (p, _) = &all[r];
                 inc.person_id = p.id;
@@ -1446,10 +1659,23 @@ impl Sim<'_> {
                 }
             }
         }
+    }
+
+    /// Dates each record: created at its first incident (or first contact), updated at the
+    /// latest change to it or its incidents (and, for the first record, its placements).
+    fn date_records(
+        &mut self,
+        all: &mut [(Person, Vec<Variation>)],
+        incidents: &[Incident],
+        incident_owner: &[usize],
+        placements: &[Placement],
+        first_contact: i64,
+    ) {
+        let now = self.now;
         for (r, (p, _)) in all.iter_mut().enumerate() {
             let mine = incidents
                 .iter()
-                .zip(&incident_owner)
+                .zip(incident_owner)
                 .filter(|(_, o)| **o == r)
                 .map(|(i, _)| i);
             let mut first: Option<i64> = None;
@@ -1470,7 +1696,7 @@ impl Sim<'_> {
             };
             let mut updated = created.max(last);
             if r == 0 {
-                for pl in &placements {
+                for pl in placements {
                     updated = updated.max(pl.started_at.timestamp());
                     if let Some(e) = pl.ended_at {
                         updated = updated.max(e.timestamp());
@@ -1480,17 +1706,30 @@ impl Sim<'_> {
             p.created_at = at(created);
             p.updated_at = at(updated.min(now).max(created));
         }
+    }
 
+    /// Appends the person's records and their truth to `out`.
+    #[allow(clippy::too_many_arguments)]
+    fn emit(
+        &self,
+        out: &mut Generated,
+        who: &Identity<'_>,
+        life: &Timeline,
+        all: Vec<(Person, Vec<Variation>)>,
+        incidents: Vec<Incident>,
+        referrals: Vec<NrmReferral>,
+        placements: Vec<Placement>,
+    ) {
         let first_id = all[0].0.id;
         out.people.push(TruthPerson {
             key: self.key,
-            cohort,
-            sex,
-            dob,
-            nationality,
+            cohort: who.cohort,
+            sex: who.sex,
+            dob: life.dob,
+            nationality: who.nationality,
             records: all.iter().map(|(p, _)| p.id).collect(),
-            entered_care_at: care.as_ref().map(|c| at(c.start)),
-            referred_on: referral_day,
+            entered_care_at: life.care.as_ref().map(|c| at(c.start)),
+            referred_on: life.referral_day,
         });
         for (k, (p, vars)) in all.into_iter().enumerate() {
             out.truth.push((p.id, self.key));

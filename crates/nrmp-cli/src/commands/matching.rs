@@ -1,15 +1,12 @@
 //! Identity matching commands: `nrmp match` (encounter lookup against the register),
-//! `nrmp dedup` / `nrmp link` (batch, on any CSV of person records), `nrmp train`
-//! (fit a model), and the matching benchmarks behind `nrmp bench match`,
-//! `nrmp bench match-accuracy` and `nrmp bench dedup`.
+//! `nrmp dedup` / `nrmp link` (batch, on any CSV of person records) and `nrmp train`
+//! (fit a model). The matching benchmarks are in the separate `nrmp-bench` binary.
 //!
 //! The matching itself is the pure crate `nrmp_match`; this module reads the
 //! register or CSV files, writes the results and audits lookups. See
 //! docs/matching.md.
 
-pub mod eval;
 pub mod input;
-pub mod speed;
 
 use crate::{ActorArgs, DatabaseArg};
 use anyhow::{Context, bail};
@@ -49,7 +46,8 @@ pub fn load_model(path: Option<&Path>) -> anyhow::Result<Model> {
     }
 }
 
-fn check_threshold(t: f64) -> anyhow::Result<f64> {
+/// `t` if it is a probability strictly between 0 and 1, else the `--threshold` error.
+pub fn check_threshold(t: f64) -> anyhow::Result<f64> {
     if t > 0.0 && t < 1.0 {
         Ok(t)
     } else {
@@ -631,7 +629,8 @@ pub async fn run_train(args: TrainArgs) -> anyhow::Result<()> {
         .context("reading persons")?;
         (records, "--database URL".to_string())
     } else if let Some(n) = args.synthetic {
-        let data = eval::Synthetic::generate(args.seed, n, args.until)?;
+        let generator = super::synth::generator(args.seed, n, args.until)?;
+        let data = nrmp_synth::matching::MatchingPopulation::generate(&generator);
         (
             data.records,
             format!("--synthetic {n} --until {}", args.until),

@@ -1,8 +1,7 @@
-//! One module per `nrmp` subcommand: its arguments (clap) and what it does.
+//! One module per `nrmp` subcommand: its arguments (clap) and what it does. (The benchmarks
+//! are the separate `nrmp-bench` binary, crate `nrmp-bench`.)
 
 pub mod audit;
-pub mod bench;
-pub mod bench_serve;
 pub mod demo;
 pub mod export;
 pub mod import;

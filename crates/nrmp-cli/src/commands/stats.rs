@@ -5,7 +5,6 @@
 //! command line to an `nrmp_analysis::request` and write charts to files; the API serves the
 //! same tables from the same functions. Definitions and methods: docs/statistics.md.
 
-pub mod bench;
 pub mod spend;
 pub mod ssda903;
 

@@ -177,7 +177,7 @@ async fn accounts(db: &DatabaseArg, clock: Arc<dyn Clock>) -> anyhow::Result<Acc
 }
 
 /// The acting administrator: `--as-user` for `--as-org`, holding the administrator role.
-async fn acting(accounts: &Accounts, actor: &ActorArgs) -> anyhow::Result<Principal> {
+pub async fn acting(accounts: &Accounts, actor: &ActorArgs) -> anyhow::Result<Principal> {
     let org = OrgCode::parse("--as-org", &actor.org)?;
     let kind = accounts
         .store()

@@ -1,38 +1,19 @@
-//! `nrmp bench`: measures and prints performance figures (see docs/benchmarks.md).
+//! `nrmp-bench import`: `nrmp synth --out` and `nrmp import` of a synthetic population, timed
+//! one after the other, with the database size they leave (see docs/benchmarks.md).
 
-use crate::ActorArgs;
-use crate::import::{Options, import_dataset};
 use anyhow::Context;
 use chrono::NaiveDate;
-use clap::{Args, Subcommand};
+use clap::Args;
+use nrmp_cli::ActorArgs;
+use nrmp_cli::commands::{FormatArg, open_migrated, synth};
+use nrmp_cli::import::{Options, import_dataset};
 use nrmp_domain::clock::Clock;
 use nrmp_interchange::DatasetFiles;
 use nrmp_store::redact_url;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Instant;
 
-/// The benchmarks.
-#[derive(Debug, Subcommand)]
-pub enum BenchCommand {
-    /// Time `synth --out` and `import` of a synthetic population; print rates and database size.
-    Import(BenchImportArgs),
-    /// The national picture (`nrmp stats` standard tables): snapshot load and compute times.
-    Stats(super::stats::bench::BenchStatsArgs),
-    /// Identity-matching lookup: index build time, p50/p99 latency, throughput, memory.
-    Match(super::matching::speed::SpeedArgs),
-    /// Identity-matching accuracy on synthetic truth: recall@k, dedup precision/recall/F1.
-    MatchAccuracy(super::matching::eval::AccuracyArgs),
-    /// Batch dedup of a large synthetic CSV, end to end, with peak memory.
-    Dedup(super::matching::speed::DedupBenchArgs),
-    /// The audit log: hash-chained appends from concurrent writers, then a full verify.
-    Audit(super::audit::BenchAuditArgs),
-    /// The HTTP API under a mixed read/write workload of concurrent clients: requests/s and
-    /// p50/p99 latency by operation.
-    Serve(super::bench_serve::BenchServeArgs),
-}
-
-/// Arguments of `nrmp bench import`.
+/// Arguments of `nrmp-bench import`.
 #[derive(Debug, Args)]
 pub struct BenchImportArgs {
     /// True persons to generate.
@@ -52,24 +33,10 @@ pub struct BenchImportArgs {
     pub work_dir: Option<PathBuf>,
     /// Format of the dataset.
     #[arg(long, value_enum, default_value = "csv")]
-    pub format: super::FormatArg,
+    pub format: FormatArg,
     /// Who is acting, for the audit log.
     #[command(flatten)]
     pub actor: ActorArgs,
-}
-
-/// Runs a benchmark.
-pub async fn run(cmd: BenchCommand, shared: Arc<dyn Clock>) -> anyhow::Result<()> {
-    let clock = shared.as_ref();
-    match cmd {
-        BenchCommand::Serve(a) => super::bench_serve::run(a, shared.clone()).await,
-        BenchCommand::Import(a) => bench_import(a, clock).await,
-        BenchCommand::Stats(a) => super::stats::bench::run(a, clock).await,
-        BenchCommand::Match(a) => super::matching::speed::run_speed(a),
-        BenchCommand::MatchAccuracy(a) => super::matching::eval::run_accuracy(a),
-        BenchCommand::Dedup(a) => super::matching::speed::run_dedup_bench(a),
-        BenchCommand::Audit(a) => super::audit::bench_audit(a, clock).await,
-    }
 }
 
 fn dir_size(dir: &std::path::Path) -> u64 {
@@ -83,8 +50,9 @@ fn dir_size(dir: &std::path::Path) -> u64 {
         .unwrap_or(0)
 }
 
-async fn bench_import(args: BenchImportArgs, clock: &dyn Clock) -> anyhow::Result<()> {
-    let store = super::open_migrated(&args.database).await?;
+/// Runs `nrmp-bench import`.
+pub async fn run(args: BenchImportArgs, clock: &dyn Clock) -> anyhow::Result<()> {
+    let store = open_migrated(&args.database).await?;
     if store.counts().await?.persons > 0 {
         anyhow::bail!(
             "--database: {} already holds persons; the benchmark needs an empty register",
@@ -100,14 +68,14 @@ async fn bench_import(args: BenchImportArgs, clock: &dyn Clock) -> anyhow::Resul
         }
     };
     println!(
-        "nrmp bench import: {} persons, seed {}, backend {}",
+        "nrmp-bench import: {} persons, seed {}, backend {}",
         args.persons,
         args.seed,
         store.backend().name()
     );
-    let generator = super::synth::generator(args.seed, args.persons, args.until)?;
+    let generator = synth::generator(args.seed, args.persons, args.until)?;
     let t = Instant::now();
-    let synth = super::synth::write_dataset(&generator, &dir, args.format.into(), true)?;
+    let synth = synth::write_dataset(&generator, &dir, args.format.into(), true)?;
     let synth_secs = t.elapsed().as_secs_f64();
     println!(
         "synth --out:  {synth} in {synth_secs:.1} s ({:.0} persons/s, {:.0} records/s), {:.0} MiB of files",

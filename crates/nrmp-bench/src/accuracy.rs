@@ -1,112 +1,19 @@
-//! `nrmp bench match-accuracy`: lookup recall@k and dedup precision / recall / F1 on a
+//! `nrmp-bench match-accuracy`: lookup recall@k and dedup precision / recall / F1 on a
 //! synthetic population with known truth (use a seed the model was not trained on).
 
 use chrono::NaiveDate;
 use clap::Args;
+use nrmp_cli::commands::matching::{DEFAULT_THRESHOLD, check_threshold, load_model};
+use nrmp_cli::commands::synth::generator;
 use nrmp_match::compare::{Level, compare_records};
-use nrmp_match::domain::match_record;
 use nrmp_match::{BatchConfig, BlockingConfig, Index, MatchRecord, blocking_recall};
-use nrmp_synth::Generator;
+use nrmp_synth::matching::MatchingPopulation;
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::Instant;
 
-/// A synthetic population flattened for matching, with its truth.
-#[derive(Debug, Default)]
-pub struct Synthetic {
-    /// Every person record (first records and duplicates).
-    pub records: Vec<MatchRecord>,
-    /// The true person's key of each record (same order).
-    pub keys: Vec<u64>,
-    /// Duplicate records: (record index, fields changed from the first record).
-    pub duplicates: Vec<(usize, usize)>,
-    /// Nationality of each true person's name, by key.
-    pub nationality: HashMap<u64, &'static str>,
-}
-
-/// Synthetic true persons generated per parallel chunk.
-const CHUNK: usize = 2_000;
-
-impl Synthetic {
-    /// Generates `persons` true persons (duplicates on top) in parallel.
-    pub fn generate(seed: u64, persons: usize, until: NaiveDate) -> anyhow::Result<Self> {
-        let g = generator(seed, persons, until)?;
-        let mut out = Self::default();
-        let starts: Vec<usize> = (0..persons).step_by(CHUNK).collect();
-        for batch in starts.chunks(64) {
-            let parts: Vec<Self> = batch
-                .par_iter()
-                .map(|s| Self::from_chunk(&g, *s..(*s + CHUNK).min(persons)))
-                .collect();
-            for p in parts {
-                out.append(p);
-            }
-        }
-        Ok(out)
-    }
-
-    /// The records of true persons `range`.
-    pub fn from_chunk(g: &Generator, range: std::ops::Range<usize>) -> Self {
-        let gen_ = g.chunk(range);
-        let key_of: HashMap<String, u64> = gen_
-            .truth
-            .iter()
-            .map(|(id, k)| (id.to_string(), *k))
-            .collect();
-        let mut out = Self::default();
-        let mut pos: HashMap<String, usize> = HashMap::new();
-        for p in &gen_.persons {
-            let r = match_record(p);
-            pos.insert(r.id.clone(), out.records.len());
-            out.keys
-                .push(key_of.get(&r.id).copied().unwrap_or(u64::MAX));
-            out.records.push(r);
-        }
-        for d in &gen_.duplicates {
-            if let Some(i) = pos.get(&d.record.to_string()) {
-                out.duplicates.push((*i, d.fields_changed()));
-            }
-        }
-        for t in &gen_.people {
-            out.nationality.insert(t.key, t.nationality);
-        }
-        out
-    }
-
-    fn append(&mut self, other: Self) {
-        let base = self.records.len();
-        self.records.extend(other.records);
-        self.keys.extend(other.keys);
-        self.duplicates
-            .extend(other.duplicates.into_iter().map(|(i, f)| (i + base, f)));
-        self.nationality.extend(other.nationality);
-    }
-
-    /// Every pair of records of the same true person, as (smaller id, larger id).
-    pub fn truth_pairs(&self) -> Vec<(String, String)> {
-        let mut by_key: HashMap<u64, Vec<usize>> = HashMap::new();
-        for (i, k) in self.keys.iter().enumerate() {
-            by_key.entry(*k).or_default().push(i);
-        }
-        let mut out = Vec::new();
-        for members in by_key.values().filter(|m| m.len() > 1) {
-            for (x, a) in members.iter().enumerate() {
-                for b in &members[x + 1..] {
-                    let (ia, ib) = (&self.records[*a].id, &self.records[*b].id);
-                    let (l, r) = if ia <= ib { (ia, ib) } else { (ib, ia) };
-                    out.push((l.clone(), r.clone()));
-                }
-            }
-        }
-        out.sort();
-        out
-    }
-}
-
-pub use crate::commands::synth::generator;
-
-/// Arguments of `nrmp bench match-accuracy`.
+/// Arguments of `nrmp-bench match-accuracy`.
 #[derive(Debug, Args)]
 pub struct AccuracyArgs {
     /// True persons to generate (duplicate records come on top).
@@ -119,7 +26,7 @@ pub struct AccuracyArgs {
     #[arg(long, default_value = "2026-11-01")]
     pub until: NaiveDate,
     /// Dedup threshold to evaluate.
-    #[arg(long, default_value_t = super::DEFAULT_THRESHOLD)]
+    #[arg(long, default_value_t = DEFAULT_THRESHOLD)]
     pub threshold: f64,
     /// Model file (default: the shipped model).
     #[arg(long)]
@@ -210,15 +117,15 @@ pub const GROUPS: [&str; 9] = [
     "VNM", "ALB", "ERI", "SDN", "AFG", "IRQ", "IRN", "SYR", "GBR",
 ];
 
-/// Runs `nrmp bench match-accuracy`.
+/// Runs `nrmp-bench match-accuracy`.
 pub fn run_accuracy(args: AccuracyArgs) -> anyhow::Result<()> {
-    let threshold = super::check_threshold(args.threshold)?;
-    let model = super::load_model(args.model.as_deref())?;
+    let threshold = check_threshold(args.threshold)?;
+    let model = load_model(args.model.as_deref())?;
     let t = Instant::now();
-    let data = Synthetic::generate(args.seed, args.persons, args.until)?;
+    let data = MatchingPopulation::generate(&generator(args.seed, args.persons, args.until)?);
 
     println!(
-        "nrmp bench match-accuracy: {} true persons, seed {}, {} records, {} duplicate records (generated in {:.1} s)",
+        "nrmp-bench match-accuracy: {} true persons, seed {}, {} records, {} duplicate records (generated in {:.1} s)",
         args.persons,
         args.seed,
         data.records.len(),
@@ -498,10 +405,10 @@ fn record_line(r: &MatchRecord) -> String {
     )
 }
 
-/// Writes the `--dump` file of `nrmp bench match-accuracy`.
+/// Writes the `--dump` file of `nrmp-bench match-accuracy`.
 fn write_dump(
     path: &std::path::Path,
-    data: &Synthetic,
+    data: &MatchingPopulation,
     model: &nrmp_match::Model,
     config: &BatchConfig,
     misses: &[(usize, usize)],

@@ -1,21 +1,22 @@
-//! `nrmp bench stats`: the national picture over a large synthetic register. Fills an empty
+//! `nrmp-bench stats`: the national picture over a large synthetic register. Fills an empty
 //! database with a synthetic population (or uses the one there), then times (1) reading the
 //! register into the analysis snapshot, (2) computing the standard tables from it, (3)
 //! publishing a whole period family of tables under one joint suppression plan (what
 //! `nrmp stats release` does), and (4) the researcher's view: a trend over every completed
 //! year (which works out each year's fixed plan), then a table cut from a plan already made.
 
-use super::{
-    Common, MissingArgs, OutFormat, Period, PeriodArgs, StatsCommand, TimeArgs, TrendArgs, compute,
-    load_snapshot,
-};
-use crate::{ActorArgs, DatabaseArg};
 use chrono::NaiveDate;
 use clap::Args;
 use nrmp_analysis::missing::By;
 use nrmp_analysis::publish::{period_family, publish_jointly};
 use nrmp_analysis::snapshot::{Cohort, SnapshotBuilder};
 use nrmp_analysis::survival::{Grouping, Origin};
+use nrmp_cli::commands::stats::{
+    Common, MissingArgs, OutFormat, Period, PeriodArgs, StatsCommand, TimeArgs, TrendArgs, compute,
+    load_snapshot,
+};
+use nrmp_cli::commands::{open_migrated, synth};
+use nrmp_cli::{ActorArgs, DatabaseArg};
 use nrmp_domain::audit::AuditAction;
 use nrmp_domain::clock::Clock;
 use nrmp_stats::disclosure::SuppressionRule;
@@ -23,7 +24,7 @@ use nrmp_store::redact_url;
 use rayon::prelude::*;
 use std::time::Instant;
 
-/// Arguments of `nrmp bench stats`.
+/// Arguments of `nrmp-bench stats`.
 #[derive(Debug, Args)]
 pub struct BenchStatsArgs {
     /// True persons to generate (if the database is empty).
@@ -128,7 +129,7 @@ pub fn standard_commands(
     ]
 }
 
-/// Runs `nrmp bench stats`.
+/// Runs `nrmp-bench stats`.
 pub async fn run(a: BenchStatsArgs, clock: &dyn Clock) -> anyhow::Result<()> {
     let end = nrmp_analysis::snapshot::ts_of_date(a.until);
     let (snapshot, load, database) = match (&a.database, a.in_memory) {
@@ -138,10 +139,10 @@ pub async fn run(a: BenchStatsArgs, clock: &dyn Clock) -> anyhow::Result<()> {
         }
         _ => {
             println!(
-                "nrmp bench stats: {} persons (seed {}), generated in memory, no database",
+                "nrmp-bench stats: {} persons (seed {}), generated in memory, no database",
                 a.persons, a.seed
             );
-            let generator = super::super::synth::generator(a.seed, a.persons, a.until)?;
+            let generator = synth::generator(a.seed, a.persons, a.until)?;
             let t = Instant::now();
             let mut b = SnapshotBuilder::new();
             for chunk in generator.chunks(2_000) {
@@ -300,28 +301,27 @@ async fn from_database(
     clock: &dyn Clock,
 ) -> anyhow::Result<(nrmp_analysis::Snapshot, f64)> {
     let end = nrmp_analysis::snapshot::ts_of_date(a.until);
-    let store = super::super::open_migrated(db).await?;
+    let store = open_migrated(db).await?;
     let backend = store.backend().name();
     let counts = store.counts().await?;
     if counts.persons == 0 {
         println!(
-            "nrmp bench stats: generating {} persons (seed {}) into {}",
+            "nrmp-bench stats: generating {} persons (seed {}) into {}",
             a.persons,
             a.seed,
             redact_url(db)
         );
-        let generator = super::super::synth::generator(a.seed, a.persons, a.until)?;
+        let generator = synth::generator(a.seed, a.persons, a.until)?;
         let ctx = a.actor.ctx(clock)?;
         let t = Instant::now();
-        let s =
-            super::super::synth::load_into(store.as_ref(), &ctx, &generator, None, true).await?;
+        let s = synth::load_into(store.as_ref(), &ctx, &generator, None, true).await?;
         println!(
             "generated and loaded: {s} in {:.1} s",
             t.elapsed().as_secs_f64()
         );
     } else {
         println!(
-            "nrmp bench stats: using the register in {} as it is",
+            "nrmp-bench stats: using the register in {} as it is",
             redact_url(db)
         );
     }
@@ -337,7 +337,7 @@ async fn from_database(
             AuditAction::Read,
             "statistics",
             &[],
-            "nrmp bench stats: standard tables",
+            "nrmp-bench stats: standard tables",
         )
         .await?;
     let t = Instant::now();

@@ -1,12 +1,15 @@
-//! `nrmp bench match` (lookup speed and memory on a large synthetic register) and
-//! `nrmp bench dedup` (end-to-end batch dedup of a large CSV).
+//! `nrmp-bench match` (lookup speed and memory on a large synthetic register) and
+//! `nrmp-bench dedup` (end-to-end batch dedup of a large CSV through `nrmp dedup`'s code).
 
-use super::eval::{Synthetic, generator};
-use super::input::MappingArgs;
 use anyhow::Context;
 use chrono::NaiveDate;
 use clap::Args;
+use nrmp_cli::commands::matching::{
+    DEFAULT_THRESHOLD, DedupArgs, MappingArgs, dedup_files, load_model,
+};
+use nrmp_cli::commands::synth::generator;
 use nrmp_match::{Index, MatchRecord};
+use nrmp_synth::matching::MatchingPopulation;
 use rayon::prelude::*;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -32,7 +35,7 @@ fn mib(b: u64) -> f64 {
     b as f64 / 1048576.0
 }
 
-/// Arguments of `nrmp bench match`.
+/// Arguments of `nrmp-bench match`.
 #[derive(Debug, Args)]
 pub struct SpeedArgs {
     /// True persons in the synthetic register (duplicate records come on top).
@@ -69,18 +72,18 @@ fn percentile(sorted: &[Duration], q: f64) -> Duration {
     sorted[i]
 }
 
-/// Runs `nrmp bench match`.
+/// Runs `nrmp-bench match`.
 pub fn run_speed(args: SpeedArgs) -> anyhow::Result<()> {
-    let model = super::load_model(args.model.as_deref())?;
+    let model = load_model(args.model.as_deref())?;
     let g = generator(args.seed, args.persons, args.until)?;
     println!(
-        "nrmp bench match: {} true persons, seed {}, {} threads available",
+        "nrmp-bench match: {} true persons, seed {}, {} threads available",
         args.persons,
         args.seed,
         rayon::current_num_threads()
     );
     let (rss0, _) = memory();
-    let config = super::eval::lookup_config(args.max_candidates);
+    let config = crate::accuracy::lookup_config(args.max_candidates);
     let mut index = Index::new(model, config);
     println!(
         "blocking: posting lists over {} skipped, at most {} candidates per lookup",
@@ -96,9 +99,9 @@ pub fn run_speed(args: SpeedArgs) -> anyhow::Result<()> {
     let mut dup_seen = 0usize;
     for batch in starts.chunks(16) {
         let t = Instant::now();
-        let parts: Vec<Synthetic> = batch
+        let parts: Vec<MatchingPopulation> = batch
             .par_iter()
-            .map(|s| Synthetic::from_chunk(&g, *s..(*s + chunk).min(args.persons)))
+            .map(|s| MatchingPopulation::from_chunk(&g, *s..(*s + chunk).min(args.persons)))
             .collect();
         gen_time += t.elapsed();
         for part in parts {
@@ -187,7 +190,7 @@ pub fn run_speed(args: SpeedArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Arguments of `nrmp bench dedup`.
+/// Arguments of `nrmp-bench dedup`.
 #[derive(Debug, Args)]
 pub struct DedupBenchArgs {
     /// Person records to deduplicate (synthetic; generated until at least this many).
@@ -200,7 +203,7 @@ pub struct DedupBenchArgs {
     #[arg(long, default_value = "2026-11-01")]
     pub until: NaiveDate,
     /// Dedup threshold.
-    #[arg(long, default_value_t = super::DEFAULT_THRESHOLD)]
+    #[arg(long, default_value_t = DEFAULT_THRESHOLD)]
     pub threshold: f64,
     /// Where to write the CSV and the outputs (default: a temporary directory, removed).
     #[arg(long)]
@@ -258,7 +261,7 @@ fn write_csv(
     Ok(())
 }
 
-/// Runs `nrmp bench dedup`.
+/// Runs `nrmp-bench dedup`.
 pub fn run_dedup_bench(args: DedupBenchArgs) -> anyhow::Result<()> {
     let tmp;
     let dir = match &args.work_dir {
@@ -290,9 +293,9 @@ pub fn run_dedup_bench(args: DedupBenchArgs) -> anyhow::Result<()> {
     let chunk = 2_000;
     let starts: Vec<usize> = (0..persons).step_by(chunk).collect();
     'outer: for batch in starts.chunks(16) {
-        let parts: Vec<Synthetic> = batch
+        let parts: Vec<MatchingPopulation> = batch
             .par_iter()
-            .map(|s| Synthetic::from_chunk(&g, *s..(*s + chunk).min(persons)))
+            .map(|s| MatchingPopulation::from_chunk(&g, *s..(*s + chunk).min(persons)))
             .collect();
         for part in parts {
             let take = (args.records - written).min(part.records.len());
@@ -306,12 +309,12 @@ pub fn run_dedup_bench(args: DedupBenchArgs) -> anyhow::Result<()> {
     w.flush()?;
     drop(w);
     println!(
-        "nrmp bench dedup: {written} synthetic person records written to a CSV in {:.1} s (not timed below)",
+        "nrmp-bench dedup: {written} synthetic person records written to a CSV in {:.1} s (not timed below)",
         t.elapsed().as_secs_f64()
     );
     reset_peak();
     let (rss0, _) = memory();
-    let dargs = super::DedupArgs {
+    let dargs = DedupArgs {
         input: input.clone(),
         mapping: MappingArgs {
             id: "ref".to_string(),
@@ -336,7 +339,7 @@ pub fn run_dedup_bench(args: DedupBenchArgs) -> anyhow::Result<()> {
         model: args.model.clone(),
     };
     let t = Instant::now();
-    let s = super::dedup_files(&dargs)?;
+    let s = dedup_files(&dargs)?;
     let total = t.elapsed().as_secs_f64();
     let (_, hwm) = memory();
     println!(
