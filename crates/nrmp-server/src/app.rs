@@ -28,6 +28,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use utoipa_axum::router::OpenApiRouter;
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -159,41 +160,23 @@ impl App {
     }
 }
 
-crate::openapi::served_routes!(API_ROUTES, api, AppState;
-    post "/api/v1/persons" => persons::create,
-    get "/api/v1/persons" => persons::list,
-    get "/api/v1/persons/{id}" => persons::get,
-    put "/api/v1/persons/{id}" => persons::replace,
-    get "/api/v1/persons/{id}/history" => persons::history,
-    post "/api/v1/persons/{id}/referrals" => related::create_referral,
-    put "/api/v1/persons/{id}/referrals/{rid}" => related::update_referral,
-    post "/api/v1/persons/{id}/placements" => related::create_placement,
-    put "/api/v1/persons/{id}/placements/{rid}" => related::update_placement,
-    post "/api/v1/persons/{id}/profiles" => related::create_profile,
-    get "/api/v1/persons/{id}/profiles/{rid}" => related::get_profile,
-    put "/api/v1/persons/{id}/profiles/{rid}" => related::new_profile_version,
-    post "/api/v1/incidents" => incidents::create,
-    get "/api/v1/incidents" => incidents::list,
-    get "/api/v1/incidents/{id}" => incidents::get,
-    patch "/api/v1/incidents/{id}" => incidents::patch,
-    post "/api/v1/incidents/{id}/risk" => incidents::change_grade,
-    post "/api/v1/incidents/{id}/sightings" => incidents::add_sighting,
-    post "/api/v1/incidents/{id}/return" => incidents::record_return,
-    put "/api/v1/incidents/{id}/interview" => incidents::record_interview,
-    post "/api/v1/found-persons" => found::create,
-    get "/api/v1/found-persons" => found::list,
-    get "/api/v1/found-persons/{id}" => found::get,
-    put "/api/v1/found-persons/{id}/identification" => found::identify,
-    post "/api/v1/encounters" => encounters::check,
-    get "/api/v1/organisations" => organisations::list,
-    post "/api/v1/statistics" => statistics::publish_table,
-);
+/// The API's routes with their OpenAPI description, each declared once by its module.
+pub fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .merge(persons::routes())
+        .merge(related::routes())
+        .merge(incidents::routes())
+        .merge(found::routes())
+        .merge(encounters::routes())
+        .merge(organisations::routes())
+        .merge(statistics::routes())
+}
 
 /// The API's routes, and the web UI's beside them ([`crate::ui`]), with the state applied (no
 /// cross-cutting layers; see [`layered`]).
 pub fn router(state: AppState) -> Router {
-    api()
-        .merge(crate::ui::routes())
+    let (api, _) = api_routes().split_for_parts();
+    api.merge(crate::ui::routes())
         .route("/api/openapi.json", get(crate::openapi::serve))
         .route("/health", get(health))
         .route("/ready", get(ready))

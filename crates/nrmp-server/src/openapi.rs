@@ -37,31 +37,26 @@ impl utoipa::IntoResponses for CaseProblems {
     }
 }
 
-/// Declares a router's routes once: `served_routes!(ROUTES, fn_name, StateType; get "/a" => h, post "/a" => h2, …)`
-/// defines `const ROUTES: &[(&str, &str)]` (lower-case method, path) and
-/// `fn fn_name() -> Router<StateType>` routing each method and path to its handler (routes on
-/// the same path are merged into one method router).
-macro_rules! served_routes {
-    ($list:ident, $router:ident, $state:ty; $($method:ident $path:literal => $handler:expr),+ $(,)?) => {
-        /// Every `(method, path)` this module's router serves (methods in lower case, as in the
-        /// OpenAPI document); built from the same table as the router.
-        pub const $list: &[(&str, &str)] = &[$((stringify!($method), $path)),+];
-
-        fn $router() -> axum::Router<$state> {
-            axum::Router::new()$(.route($path, axum::routing::$method($handler)))+
+/// Every `(method, path)` served by the API and accounts routers (methods in lower case):
+/// the document's operations, since each route is declared once for both (the operational
+/// routes `/health`, `/ready`, `/metrics` and the document itself are not part of the API).
+pub fn served() -> Vec<(String, String)> {
+    let doc = document();
+    let mut out = Vec::new();
+    for (path, item) in &doc.paths.paths {
+        for (method, op) in [
+            ("get", &item.get),
+            ("put", &item.put),
+            ("post", &item.post),
+            ("delete", &item.delete),
+            ("patch", &item.patch),
+        ] {
+            if op.is_some() {
+                out.push((method.to_owned(), path.clone()));
+            }
         }
-    };
-}
-pub(crate) use served_routes;
-
-/// Every `(method, path)` served by the API and accounts routers, each of which the document
-/// must describe (the operational routes `/health`, `/ready`, `/metrics` and the document
-/// itself are not part of the API and are left out).
-pub fn served() -> impl Iterator<Item = (&'static str, &'static str)> {
-    crate::app::API_ROUTES
-        .iter()
-        .chain(crate::accounts::http::ROUTES)
-        .copied()
+    }
+    out
 }
 
 /// The API description.
@@ -70,45 +65,6 @@ pub fn served() -> impl Iterator<Item = (&'static str, &'static str)> {
     info(
         title = "nrmp — National Register of Missing Persons",
         description = "JSON API. Every request is authenticated (Bearer token or the nrmp_session cookie); searches, lists and reads of cases the caller's organisation is not involved in need a stated reason in the X-NRMP-Reason header. Errors are RFC 9457 problem+json."
-    ),
-    paths(
-        crate::api::persons::create,
-        crate::api::persons::list,
-        crate::api::persons::get,
-        crate::api::persons::replace,
-        crate::api::persons::history,
-        crate::api::related::create_referral,
-        crate::api::related::update_referral,
-        crate::api::related::create_placement,
-        crate::api::related::update_placement,
-        crate::api::related::create_profile,
-        crate::api::related::new_profile_version,
-        crate::api::related::get_profile,
-        crate::api::incidents::create,
-        crate::api::incidents::list,
-        crate::api::incidents::get,
-        crate::api::incidents::patch,
-        crate::api::incidents::change_grade,
-        crate::api::incidents::add_sighting,
-        crate::api::incidents::record_return,
-        crate::api::incidents::record_interview,
-        crate::api::found::create,
-        crate::api::found::list,
-        crate::api::found::get,
-        crate::api::found::identify,
-        crate::api::encounters::check,
-        crate::api::organisations::list,
-        crate::api::statistics::publish_table,
-        crate::accounts::http::sign_in,
-        crate::accounts::http::sign_out,
-        crate::accounts::http::list_tokens,
-        crate::accounts::http::create_token,
-        crate::accounts::http::revoke_token,
-        crate::accounts::http::list_users,
-        crate::accounts::http::add_user,
-        crate::accounts::http::get_user,
-        crate::accounts::http::update_user,
-        crate::accounts::http::change_password,
     ),
     tags(
         (name = "persons"), (name = "incidents"), (name = "found-persons"),
@@ -123,6 +79,8 @@ pub struct ApiDoc;
 /// default) repeat across modules (`create`, `list`, `get`).
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
+    doc.merge(crate::app::api_routes().split_for_parts().1);
+    doc.merge(crate::accounts::http::table().split_for_parts().1);
     for (path, item) in doc.paths.paths.iter_mut() {
         let slug = operation_slug(path);
         for (method, op) in [

@@ -33,23 +33,23 @@ use nrmp_domain::organisation::OrgCode;
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-crate::openapi::served_routes!(ROUTES, table, Arc<Accounts>;
-    post "/api/v1/session" => sign_in,
-    delete "/api/v1/session" => sign_out,
-    get "/api/v1/tokens" => list_tokens,
-    post "/api/v1/tokens" => create_token,
-    delete "/api/v1/tokens/{id}" => revoke_token,
-    get "/api/v1/users" => list_users,
-    post "/api/v1/users" => add_user,
-    put "/api/v1/users/me/password" => change_password,
-    get "/api/v1/users/{id}" => get_user,
-    patch "/api/v1/users/{id}" => update_user,
-);
+/// The accounts routes with their OpenAPI description, each declared once.
+pub(crate) fn table() -> OpenApiRouter<Arc<Accounts>> {
+    OpenApiRouter::new()
+        .routes(routes!(sign_in, sign_out))
+        .routes(routes!(list_tokens, create_token))
+        .routes(routes!(revoke_token))
+        .routes(routes!(list_users, add_user))
+        .routes(routes!(change_password))
+        .routes(routes!(get_user, update_user))
+}
 
 /// The accounts routes, with their state applied: merge them into the server's router.
 pub fn routes(accounts: Arc<Accounts>) -> Router {
-    table().with_state(accounts)
+    table().split_for_parts().0.with_state(accounts)
 }
 
 type Shared = State<Arc<Accounts>>;

@@ -10,6 +10,8 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use nrmp_app::encounters::{EncounterInput, EncounterResult};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// `POST /api/v1/encounters`.
 #[utoipa::path(
@@ -36,4 +38,10 @@ pub async fn check(
             .encounter_check(&caller, reason, input)
             .await?,
     ))
+}
+
+/// This module's routes, each declared once for both the router and the OpenAPI document
+/// (handlers on one path share a `routes!`).
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(check))
 }

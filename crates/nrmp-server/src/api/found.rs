@@ -12,6 +12,8 @@ use axum::response::Response;
 use nrmp_app::found::{FoundInput, IdentifyInput};
 use nrmp_domain::access::RedactedFoundPerson;
 use nrmp_domain::ids::FoundPersonId;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// `POST /api/v1/found-persons`.
 #[utoipa::path(
@@ -118,4 +120,13 @@ pub async fn list(
             .list_found_persons(&caller, reason, q)
             .await?,
     ))
+}
+
+/// This module's routes, each declared once for both the router and the OpenAPI document
+/// (handlers on one path share a `routes!`).
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create, list))
+        .routes(routes!(get))
+        .routes(routes!(identify))
 }

@@ -14,6 +14,8 @@ use nrmp_app::incidents::{
     SightingInput,
 };
 use nrmp_domain::ids::IncidentId;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// `POST /api/v1/incidents`: reports a person on the register missing; the caller's
 /// organisation owns the incident.
@@ -236,4 +238,16 @@ pub async fn list(
     Ok(Json(
         state.register.list_incidents(&caller, reason, q).await?,
     ))
+}
+
+/// This module's routes, each declared once for both the router and the OpenAPI document
+/// (handlers on one path share a `routes!`).
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create, list))
+        .routes(routes!(get, patch))
+        .routes(routes!(change_grade))
+        .routes(routes!(add_sighting))
+        .routes(routes!(record_return))
+        .routes(routes!(record_interview))
 }

@@ -6,6 +6,8 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use nrmp_domain::organisation::Organisation;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// `GET /api/v1/organisations`: every organisation, by code.
 #[utoipa::path(
@@ -22,4 +24,10 @@ pub async fn list(
     Caller(caller): Caller,
 ) -> ApiResult<Json<Vec<Organisation>>> {
     Ok(Json(state.register.organisations(&caller).await?))
+}
+
+/// This module's routes, each declared once for both the router and the OpenAPI document
+/// (handlers on one path share a `routes!`).
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list))
 }

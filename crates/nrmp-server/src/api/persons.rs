@@ -10,6 +10,8 @@ use axum::response::Response;
 use nrmp_app::persons::{HistoryView, PersonInput};
 use nrmp_domain::access::RedactedPerson;
 use nrmp_domain::ids::PersonId;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// `POST /api/v1/persons`: adds a person owned by the caller's organisation.
 #[utoipa::path(
@@ -132,4 +134,13 @@ pub async fn history(
     Ok(Json(
         state.register.person_history(&caller, reason, id).await?,
     ))
+}
+
+/// This module's routes, each declared once for both the router and the OpenAPI document
+/// (handlers on one path share a `routes!`).
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create, list))
+        .routes(routes!(get, replace))
+        .routes(routes!(history))
 }

@@ -12,6 +12,8 @@ use axum::response::Response;
 use nrmp_app::related::{PlacementInput, ProfileInput, ReferralInput};
 use nrmp_domain::access::RedactedProfile;
 use nrmp_domain::ids::{PersonId, PlacementId, ProfileId, ReferralId};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// `POST /api/v1/persons/{id}/referrals`.
 #[utoipa::path(
@@ -224,4 +226,16 @@ pub async fn get_profile(
     Ok(Json(
         state.register.profile(&caller, reason, pid, rid, q).await?,
     ))
+}
+
+/// This module's routes, each declared once for both the router and the OpenAPI document
+/// (handlers on one path share a `routes!`).
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_referral))
+        .routes(routes!(update_referral))
+        .routes(routes!(create_placement))
+        .routes(routes!(update_placement))
+        .routes(routes!(create_profile))
+        .routes(routes!(get_profile, new_profile_version))
 }

@@ -12,6 +12,8 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use nrmp_app::statistics::Published;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// `POST /api/v1/statistics`: one published table. The body is a request tagged by `table`
 /// (`missing`, `trend`, `time-to-missing`, `proportion-trafficked`, `spend-model`) with that
@@ -34,4 +36,10 @@ pub async fn publish_table(
     Body(body): Body<serde_json::Value>,
 ) -> ApiResult<Json<Published>> {
     Ok(Json(state.register.publish_table(&caller, body).await?))
+}
+
+/// This module's routes, each declared once for both the router and the OpenAPI document
+/// (handlers on one path share a `routes!`).
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(publish_table))
 }

@@ -38,19 +38,38 @@ async fn health_ready_metrics_and_openapi(backend: nrmp_store::Backend) {
     assert!(r.body["openapi"].as_str().unwrap().starts_with("3."));
     let paths = r.body["paths"].as_object().unwrap();
     // every route the API and accounts routers serve is described, with its method
-    let served: Vec<(&str, &str)> = nrmp_server::openapi::served().collect();
+    // every route the API and accounts routers declare is described (each is declared once for
+    // both) and really served: asked without a credential, none falls through to the router's
+    // fallbacks (404 "no such resource", 405)
+    let served = nrmp_server::openapi::served();
     assert!(
         served.len() >= 37,
         "the route tables lost routes: {served:?}"
     );
-    let missing: Vec<String> = served
-        .iter()
-        .filter(|(method, path)| paths.get(*path).and_then(|p| p.get(*method)).is_none())
-        .map(|(method, path)| format!("{} {path}", method.to_uppercase()))
-        .collect();
+    let fallen: Vec<String> = {
+        let mut fallen = Vec::new();
+        // this app mounts the case API only; the accounts routes are driven in tests/accounts.rs
+        let accounts = ["/api/v1/session", "/api/v1/tokens", "/api/v1/users"];
+        for (method, path) in served
+            .iter()
+            .filter(|(_, p)| !accounts.iter().any(|a| p.starts_with(a)))
+        {
+            let concrete = path
+                .replace("{id}", "0192f3c4-7d1e-7a51-9c3e-2b8f4d6a1e07")
+                .replace("{rid}", "0192f3c4-7d1e-7a51-9c3e-2b8f4d6a1e08");
+            let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let r = app.call(m, &concrete, None, None, None).await;
+            if r.status == StatusCode::METHOD_NOT_ALLOWED
+                || (r.status == StatusCode::NOT_FOUND && r.body["detail"] == "no such resource")
+            {
+                fallen.push(format!("{} {path}: {}", method.to_uppercase(), r.status));
+            }
+        }
+        fallen
+    };
     assert!(
-        missing.is_empty(),
-        "served but missing from the OpenAPI document: {missing:?}"
+        fallen.is_empty(),
+        "described in the OpenAPI document but not served: {fallen:?}"
     );
     // and the document describes nothing that is not served
     let described: Vec<String> = paths

@@ -179,7 +179,7 @@ fn is_route(js_path: &str, route: &str) -> bool {
 
 #[test]
 fn every_api_call_of_the_ui_is_a_served_route() {
-    let served: Vec<(&str, &str)> = nrmp_server::openapi::served().collect();
+    let served = nrmp_server::openapi::served();
     let mut calls: Vec<Call> = ASSETS
         .iter()
         .filter(|a| a.path.ends_with(".js"))
