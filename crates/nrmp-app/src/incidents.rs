@@ -281,7 +281,6 @@ impl Register {
             returned: None,
             return_interview: None,
         };
-        incident.validate()?;
         let grant = match authorize(
             caller,
             Action::Create,
@@ -293,6 +292,8 @@ impl Register {
             Err(d) if d.hides_existence() => return Err(no_person()),
             Err(d) => return Err(AppError::denied(d, "incident")),
         };
+        // Judged only once the caller may know the person exists.
+        incident.validate()?;
         grant
             .check_writes(changed_fields(None, &incident))
             .map_err(|d| AppError::denied(d, "incident"))?;

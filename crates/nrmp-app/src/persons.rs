@@ -235,17 +235,19 @@ impl Register {
             .load_case(id)
             .await?
             .ok_or(AppError::NotFound("person"))?;
-        let old = &case.history.person;
-        let now = self.clock.now().max(old.updated_at);
-        let person = input.into_person(id, old.owning_org.clone(), old.created_at, now)?;
         let attempt = Attempt {
             action: Action::Update,
             resource: ResourceKind::Person,
             ids: &[],
         };
+        // Decided before the input is judged: a hidden person is answered exactly like a
+        // missing one, whatever the body holds.
         let grant = self
             .decide(caller, attempt, &Target::Case(&case.ctx), reason.as_deref())
             .await?;
+        let old = &case.history.person;
+        let now = self.clock.now().max(old.updated_at);
+        let person = input.into_person(id, old.owning_org.clone(), old.created_at, now)?;
         grant
             .check_writes(changed_fields(Some(old), &person))
             .map_err(|d| AppError::denied(d, "person"))?;

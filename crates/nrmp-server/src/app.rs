@@ -212,6 +212,30 @@ pub fn layered(routes: Router, state: &AppState) -> Router {
                 res
             }
         }))
+        // Outermost, so that every answer gets them, errors and time-outs included.
+        .layer(middleware::map_response(no_store_no_sniff))
+}
+
+/// Every response: `X-Content-Type-Options: nosniff`; API responses (which may carry personal
+/// data) also `Cache-Control: no-store`, so no browser or proxy keeps a copy.
+async fn no_store_no_sniff(res: Response) -> Response {
+    let mut res = res;
+    let h = res.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        header::HeaderValue::from_static("nosniff"),
+    );
+    let is_api = h
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.contains("json"));
+    if is_api && !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("no-store"),
+        );
+    }
+    res
 }
 
 /// `GET /health`: the process is up (liveness).

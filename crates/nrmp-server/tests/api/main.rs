@@ -12,6 +12,7 @@ mod encounters;
 mod incidents;
 mod matrix;
 mod persons;
+mod security;
 mod sign_in;
 mod statistics;
 mod ui;
