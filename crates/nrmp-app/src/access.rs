@@ -15,6 +15,7 @@ use nrmp_domain::found::FoundPerson;
 use nrmp_domain::ids::{FoundPersonId, IncidentId, PersonId};
 use nrmp_domain::incident::Incident;
 use nrmp_store::{FoundFilter, IncidentFilter, PersonHistory};
+use std::borrow::Cow;
 
 /// A person's records and the case context computed from them.
 #[derive(Debug, Clone)]
@@ -172,4 +173,126 @@ fn denial_name(d: DenyReason) -> String {
 /// record is a bug in the handler, reported as 500 rather than leaking anything).
 pub(crate) fn render_error(d: DenyReason) -> AppError {
     AppError::Internal(format!("rendering refused: {d}"))
+}
+
+/// A list use case's rows, for [`Register::search`]: how to read a page of them and, for one
+/// row, its cursor, the case it belongs to and its view. The decision is not the listing's: the
+/// search path asks the policy for every row.
+pub(crate) trait Listing {
+    /// A stored row.
+    type Row;
+    /// Where a page starts.
+    type Cursor: Clone;
+    /// A row as the caller may see it.
+    type View;
+    /// The kind of resource listed (and the audit event's record kind).
+    const RESOURCE: ResourceKind;
+
+    /// Up to `want` rows after `after`, in list order. Not audited.
+    async fn fetch(
+        &self,
+        register: &Register,
+        after: Option<Self::Cursor>,
+        want: u32,
+    ) -> AppResult<Vec<Self::Row>>;
+    /// The row's cursor, and the same as the text a client passes as `after`.
+    fn cursor(row: &Self::Row) -> (Self::Cursor, String);
+    /// The register person whose case decides who may see the row, if any.
+    fn person(row: &Self::Row) -> Option<PersonId>;
+    /// The need-to-know context of the row (`case`: its person's, if loaded).
+    fn context<'a>(row: &'a Self::Row, case: Option<&'a Case>) -> Option<Cow<'a, CaseContext>>;
+    /// The row through `grant`.
+    fn render(&self, grant: &Grant, row: &Self::Row, case: Option<&Case>) -> Option<Self::View>;
+    /// The id of a shown row, for the audit event.
+    fn shown_id(view: &Self::View) -> String;
+}
+
+/// Which page of a list is asked for.
+#[derive(Debug, Clone)]
+pub(crate) struct PageRequest<C> {
+    /// Most rows to return.
+    pub(crate) limit: u32,
+    /// Start after this row.
+    pub(crate) after: Option<C>,
+    /// The cursor text that asked for this page, if any.
+    pub(crate) after_text: Option<String>,
+}
+
+impl Register {
+    /// The one path every list takes: the search is decided on the register (a reason is
+    /// required), rows are read page by page and each is shown only if the policy grants the
+    /// caller a search of its own case, a page is filled from at most
+    /// [`crate::input::scan_budget`] rows (rows the caller may not see must not make a request
+    /// unbounded), and the consultation is audited with the ids shown before anything is
+    /// returned.
+    pub(crate) async fn search<L: Listing>(
+        &self,
+        caller: &Principal,
+        reason: Option<&str>,
+        listing: &L,
+        page: PageRequest<L::Cursor>,
+        detail: String,
+    ) -> AppResult<crate::input::Page<L::View>> {
+        let attempt = Attempt {
+            action: Action::Search,
+            resource: L::RESOURCE,
+            ids: &[],
+        };
+        self.decide(caller, attempt, &Target::Register, reason)
+            .await?;
+        let PageRequest {
+            limit,
+            mut after,
+            after_text: mut next,
+        } = page;
+        let mut items = Vec::new();
+        let mut scanned = 0u32;
+        let mut exhausted = false;
+        while items.len() < limit as usize && scanned < crate::input::scan_budget(limit) {
+            let want = limit - items.len() as u32;
+            let rows = listing.fetch(self, after.clone(), want).await?;
+            scanned += rows.len() as u32;
+            exhausted = rows.len() < want as usize;
+            let persons: Vec<PersonId> = rows.iter().filter_map(L::person).collect();
+            let cases = self.load_cases(&persons).await?;
+            for row in &rows {
+                let (cursor, text) = L::cursor(row);
+                after = Some(cursor);
+                next = Some(text);
+                let case = L::person(row).and_then(|p| cases.get(&p));
+                let Some(ctx) = L::context(row, case) else {
+                    continue;
+                };
+                let Ok(grant) = authorize(
+                    caller,
+                    Action::Search,
+                    L::RESOURCE,
+                    &Target::Case(&ctx),
+                    reason,
+                ) else {
+                    continue;
+                };
+                if let Some(v) = listing.render(&grant, row, case) {
+                    items.push(v);
+                }
+            }
+            if exhausted {
+                break;
+            }
+        }
+        let shown: Vec<String> = items.iter().map(L::shown_id).collect();
+        self.store
+            .record_audit(
+                &self.ctx(caller, reason),
+                AuditAction::Search,
+                L::RESOURCE.as_str(),
+                &shown,
+                &detail,
+            )
+            .await?;
+        Ok(crate::input::Page {
+            items,
+            next: if exhausted { None } else { next },
+        })
+    }
 }

@@ -3,22 +3,22 @@
 //! person once identified.
 
 use crate::Register;
-use crate::access::{Attempt, render_error};
+use crate::access::{Attempt, Case, Listing, PageRequest, render_error};
 use crate::error::{AppError, AppResult};
 use crate::input::Created;
-use crate::input::{Errors, Page, bool_param, opt_param, scan_budget};
+use crate::input::{Errors, Page, bool_param, opt_param};
 use chrono::{DateTime, Utc};
-use nrmp_domain::access::Principal;
 use nrmp_domain::access::{
     Action, CaseContext, Field, FieldSet, RedactedFoundPerson, ResourceKind, Target, authorize,
 };
-use nrmp_domain::audit::AuditAction;
+use nrmp_domain::access::{Grant, Principal};
 use nrmp_domain::found::FoundPerson;
 use nrmp_domain::ids::{FoundPersonId, PersonId};
 use nrmp_domain::incident::Place;
 use nrmp_domain::organisation::OrgCode;
 use nrmp_domain::person::{DateOfBirth, Description, PersonName, Sex};
 use nrmp_store::{FoundCursor, FoundFilter};
+use std::borrow::Cow;
 
 /// A found person as a client sends it; the finder is the caller's organisation.
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -275,6 +275,69 @@ pub struct FoundListQuery {
     pub after: Option<String>,
 }
 
+/// Found persons as [`Register::list_found_persons`] lists them, most recently found first.
+struct FoundListing(FoundFilter);
+
+impl Listing for FoundListing {
+    type Row = FoundPerson;
+    type Cursor = FoundCursor;
+    type View = RedactedFoundPerson;
+    const RESOURCE: ResourceKind = ResourceKind::FoundPerson;
+
+    async fn fetch(
+        &self,
+        register: &Register,
+        after: Option<FoundCursor>,
+        want: u32,
+    ) -> AppResult<Vec<FoundPerson>> {
+        Ok(register
+            .store
+            .query_found_persons(&self.0, after, want)
+            .await?)
+    }
+
+    fn cursor(f: &FoundPerson) -> (FoundCursor, String) {
+        let text = format!(
+            "{}~{}",
+            f.found_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            f.id
+        );
+        (
+            FoundCursor {
+                found_at: f.found_at,
+                id: f.id,
+            },
+            text,
+        )
+    }
+
+    fn person(f: &FoundPerson) -> Option<PersonId> {
+        f.identified_as
+    }
+
+    /// Shared with the register person it was identified as, if any.
+    fn context<'a>(f: &'a FoundPerson, case: Option<&'a Case>) -> Option<Cow<'a, CaseContext>> {
+        Some(Cow::Owned(CaseContext::for_found_person(
+            f,
+            case.map(|c| &c.ctx),
+        )))
+    }
+
+    fn render(
+        &self,
+        grant: &Grant,
+        f: &FoundPerson,
+        _: Option<&Case>,
+    ) -> Option<RedactedFoundPerson> {
+        grant.view(f).ok()
+    }
+
+    fn shown_id(v: &RedactedFoundPerson) -> String {
+        v.id.to_string()
+    }
+}
+
 fn parse_cursor(field: &str, s: &str) -> Result<FoundCursor, nrmp_domain::FieldError> {
     let bad = || nrmp_domain::FieldError::new(field, "is not a cursor from a previous page");
     let (t, id) = s.split_once('~').ok_or_else(bad)?;
@@ -298,79 +361,29 @@ impl Register {
         let found_by = errs.take(opt_param("found_by", q.found_by.as_deref(), OrgCode::parse));
         let after = errs.take(opt_param("after", q.after.as_deref(), parse_cursor));
         errs.finish()?;
-        let (Some(limit), Some(unidentified), Some(found_by), Some(mut after)) =
+        let (Some(limit), Some(unidentified), Some(found_by), Some(after)) =
             (limit, unidentified, found_by, after)
         else {
             return Err(AppError::invalid("query", "incomplete"));
         };
-        self.decide(
-            caller,
-            Attempt {
-                action: Action::Search,
-                resource: ResourceKind::FoundPerson,
-                ids: &[],
-            },
-            &Target::Register,
-            reason.as_deref(),
-        )
-        .await?;
         let filter = FoundFilter {
             ids: vec![],
             unidentified,
             found_by,
         };
-        let mut items = Vec::new();
-        let mut scanned = 0u32;
-        let mut exhausted = false;
-        let mut next = q.after.clone();
-        while items.len() < limit as usize && scanned < scan_budget(limit) {
-            let want = limit - items.len() as u32;
-            let rows = self.store.query_found_persons(&filter, after, want).await?;
-            scanned += rows.len() as u32;
-            exhausted = rows.len() < want as usize;
-            let pids: Vec<PersonId> = rows.iter().filter_map(|f| f.identified_as).collect();
-            let cases = self.load_cases(&pids).await?;
-            for f in &rows {
-                after = Some(FoundCursor {
-                    found_at: f.found_at,
-                    id: f.id,
-                });
-                next = Some(format!(
-                    "{}~{}",
-                    f.found_at
-                        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-                    f.id
-                ));
-                let identified = f.identified_as.and_then(|p| cases.get(&p)).map(|c| &c.ctx);
-                let ctx = CaseContext::for_found_person(f, identified);
-                if let Ok(g) = authorize(
-                    caller,
-                    Action::Search,
-                    ResourceKind::FoundPerson,
-                    &Target::Case(&ctx),
-                    reason.as_deref(),
-                ) && let Ok(v) = g.view(f)
-                {
-                    items.push(v);
-                }
-            }
-            if exhausted {
-                break;
-            }
-        }
-        let shown: Vec<String> = items.iter().map(|f| f.id.to_string()).collect();
-        self.store
-            .record_audit(
-                &self.ctx(caller, reason.as_deref()),
-                AuditAction::Search,
-                "found_person",
-                &shown,
-                &format!("list found persons: {}", crate::input::describe_query(&q)),
-            )
-            .await?;
-        Ok(Page {
-            items,
-            next: if exhausted { None } else { next },
-        })
+        let page = PageRequest {
+            limit,
+            after,
+            after_text: q.after.clone(),
+        };
+        let detail = format!("list found persons: {}", crate::input::describe_query(&q));
+        self.search(
+            caller,
+            reason.as_deref(),
+            &FoundListing(filter),
+            page,
+            detail,
+        )
+        .await
     }
 }

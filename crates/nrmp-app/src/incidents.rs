@@ -3,16 +3,15 @@
 //! interview, and corrections to its narrative.
 
 use crate::Register;
-use crate::access::{Attempt, Case, render_error};
+use crate::access::{Attempt, Case, Listing, PageRequest, render_error};
 use crate::error::{AppError, AppResult};
 use crate::input::Created;
-use crate::input::{Errors, Page, bool_param, list_param, opt_param, scan_budget};
+use crate::input::{Errors, Page, bool_param, list_param, opt_param};
 use chrono::{DateTime, Utc};
 use nrmp_domain::access::{
-    Action, Field, FieldSet, Grant, Principal, RedactedIncident, ResourceKind, Target, authorize,
-    redact_flags,
+    Action, CaseContext, Field, FieldSet, Grant, Principal, RedactedIncident, ResourceKind, Target,
+    authorize, redact_flags,
 };
-use nrmp_domain::audit::AuditAction;
 use nrmp_domain::flags::{FlagRules, History, RiskFlag, incident_flags};
 use nrmp_domain::ids::{IncidentId, PersonId};
 use nrmp_domain::incident::{
@@ -21,6 +20,7 @@ use nrmp_domain::incident::{
 };
 use nrmp_domain::organisation::OrgCode;
 use nrmp_store::{IncidentCursor, IncidentFilter, PersonHistory};
+use std::borrow::Cow;
 
 /// An incident as shown: the redacted record plus the derived warning flags (if granted).
 #[derive(Debug, serde::Serialize)]
@@ -701,6 +701,55 @@ fn parse_cursor(field: &str, s: &str) -> Result<IncidentCursor, nrmp_domain::Fie
     })
 }
 
+/// Incidents as [`Register::list_incidents`] lists them, most recently last seen first.
+struct IncidentListing {
+    filter: IncidentFilter,
+    now: DateTime<Utc>,
+}
+
+impl Listing for IncidentListing {
+    type Row = Incident;
+    type Cursor = IncidentCursor;
+    type View = IncidentView;
+    const RESOURCE: ResourceKind = ResourceKind::Incident;
+
+    async fn fetch(
+        &self,
+        register: &Register,
+        after: Option<IncidentCursor>,
+        want: u32,
+    ) -> AppResult<Vec<Incident>> {
+        Ok(register
+            .store
+            .query_incidents(&self.filter, after, want)
+            .await?)
+    }
+
+    fn cursor(i: &Incident) -> (IncidentCursor, String) {
+        let cursor = IncidentCursor {
+            last_seen_at: i.last_seen_at,
+            id: i.id,
+        };
+        (cursor, cursor_text(i))
+    }
+
+    fn person(i: &Incident) -> Option<PersonId> {
+        Some(i.person_id)
+    }
+
+    fn context<'a>(_: &'a Incident, case: Option<&'a Case>) -> Option<Cow<'a, CaseContext>> {
+        case.map(|c| Cow::Borrowed(&c.ctx))
+    }
+
+    fn render(&self, grant: &Grant, i: &Incident, case: Option<&Case>) -> Option<IncidentView> {
+        render(grant, i, &case?.history, self.now).ok()
+    }
+
+    fn shown_id(v: &IncidentView) -> String {
+        v.incident.id.to_string()
+    }
+}
+
 fn cursor_text(i: &Incident) -> String {
     format!(
         "{}~{}",
@@ -768,24 +817,13 @@ impl Register {
             Some(person),
             Some(category),
             Some(hours),
-            Some(mut after),
+            Some(after),
         ) = (
             limit, open, risk, force, owning_org, authority, person, category, hours, after,
         )
         else {
             return Err(AppError::invalid("query", "incomplete"));
         };
-        self.decide(
-            caller,
-            Attempt {
-                action: Action::Search,
-                resource: ResourceKind::Incident,
-                ids: &[],
-            },
-            &Target::Register,
-            reason.as_deref(),
-        )
-        .await?;
         let filter = IncidentFilter {
             ids: vec![],
             open: if hours.is_some() { Some(true) } else { open },
@@ -797,59 +835,15 @@ impl Register {
             category,
             last_seen_before: hours.map(|h| now - chrono::Duration::hours(i64::from(h))),
         };
-        let mut items = Vec::new();
-        let mut scanned = 0u32;
-        let mut exhausted = false;
-        let mut last_cursor: Option<String> = q.after.clone();
-        while items.len() < limit as usize && scanned < scan_budget(limit) {
-            let want = limit - items.len() as u32;
-            let rows = self.store.query_incidents(&filter, after, want).await?;
-            scanned += rows.len() as u32;
-            if rows.len() < want as usize {
-                exhausted = true;
-            }
-            let pids: Vec<PersonId> = rows.iter().map(|i| i.person_id).collect();
-            let cases = self.load_cases(&pids).await?;
-            for i in &rows {
-                after = Some(IncidentCursor {
-                    last_seen_at: i.last_seen_at,
-                    id: i.id,
-                });
-                last_cursor = Some(cursor_text(i));
-                let Some(case) = cases.get(&i.person_id) else {
-                    continue;
-                };
-                let Ok(grant) = authorize(
-                    caller,
-                    Action::Search,
-                    ResourceKind::Incident,
-                    &Target::Case(&case.ctx),
-                    reason.as_deref(),
-                ) else {
-                    continue;
-                };
-                if let Ok(v) = render(&grant, i, &case.history, now) {
-                    items.push(v);
-                }
-            }
-            if exhausted {
-                break;
-            }
-        }
-        let shown: Vec<String> = items.iter().map(|v| v.incident.id.to_string()).collect();
-        self.store
-            .record_audit(
-                &self.ctx(caller, reason.as_deref()),
-                AuditAction::Search,
-                "incident",
-                &shown,
-                &format!("list incidents: {}", crate::input::describe_query(&q)),
-            )
-            .await?;
-        Ok(Page {
-            items,
-            next: if exhausted { None } else { last_cursor },
-        })
+        let page = PageRequest {
+            limit,
+            after,
+            after_text: q.after.clone(),
+        };
+        let detail = format!("list incidents: {}", crate::input::describe_query(&q));
+        let listing = IncidentListing { filter, now };
+        self.search(caller, reason.as_deref(), &listing, page, detail)
+            .await
     }
 }
 

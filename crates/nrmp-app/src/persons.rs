@@ -1,22 +1,22 @@
 //! Persons: create, read, replace, list (a search), and a person's whole case history.
 
 use crate::Register;
-use crate::access::{Attempt, Case, render_error};
+use crate::access::{Attempt, Case, Listing, PageRequest, render_error};
 use crate::error::{AppError, AppResult};
 use crate::input::Created;
-use crate::input::{Errors, Page, scan_budget};
-use nrmp_domain::access::Principal;
+use crate::input::{Errors, Page};
 use nrmp_domain::access::{
     Action, Field, FieldSet, RedactedPerson, RedactedPlacement, RedactedProfile, RedactedReferral,
     ResourceKind, Target, decide,
 };
-use nrmp_domain::audit::AuditAction;
+use nrmp_domain::access::{CaseContext, Grant, Principal};
 use nrmp_domain::identifier::Identifier;
 use nrmp_domain::ids::PersonId;
 use nrmp_domain::organisation::OrgCode;
 use nrmp_domain::person::{
     DateOfBirth, Description, Language, Nationality, Person, PersonName, Sex,
 };
+use std::borrow::Cow;
 
 /// A person as a client sends it (create, or full replacement). The register sets the id,
 /// the owning organisation (the caller's) and the record dates.
@@ -301,76 +301,63 @@ impl Register {
             PersonId::parse,
         ));
         errs.finish()?;
-        let (Some(limit), Some(owning_org), Some(mut after)) = (limit, owning_org, after) else {
+        let (Some(limit), Some(owning_org), Some(after)) = (limit, owning_org, after) else {
             return Err(AppError::invalid("query", "incomplete"));
         };
-        let search = Attempt {
-            action: Action::Search,
-            resource: ResourceKind::Person,
-            ids: &[],
+        let detail = format!(
+            "list persons{}",
+            owning_org
+                .as_ref()
+                .map(|o| format!(" owning_org={o}"))
+                .unwrap_or_default()
+        );
+        let page = PageRequest {
+            limit,
+            after_text: after.map(|a| a.to_string()),
+            after,
         };
-        self.decide(caller, search, &Target::Register, reason.as_deref())
-            .await?;
-        let filter = nrmp_store::PersonFilter { owning_org };
-        let mut items = Vec::new();
-        let mut scanned = 0u32;
-        let mut exhausted = false;
-        while items.len() < limit as usize && scanned < scan_budget(limit) {
-            let want = limit - items.len() as u32;
-            let rows = self.store.query_persons(&filter, after, want).await?;
-            scanned += rows.len() as u32;
-            if rows.len() < want as usize {
-                exhausted = true;
-            }
-            let ids: Vec<PersonId> = rows.iter().map(|p| p.id).collect();
-            let cases = self.load_cases(&ids).await?;
-            for p in &rows {
-                after = Some(p.id);
-                let Some(case) = cases.get(&p.id) else {
-                    continue;
-                };
-                let Ok(grant) = nrmp_domain::access::authorize(
-                    caller,
-                    Action::Search,
-                    ResourceKind::Person,
-                    &Target::Case(&case.ctx),
-                    reason.as_deref(),
-                ) else {
-                    continue;
-                };
-                if let Ok(v) = grant.view(p) {
-                    items.push(v);
-                }
-            }
-            if exhausted {
-                break;
-            }
-        }
-        let shown: Vec<String> = items.iter().map(|p| p.id.to_string()).collect();
-        self.store
-            .record_audit(
-                &self.ctx(caller, reason.as_deref()),
-                AuditAction::Search,
-                "person",
-                &shown,
-                &format!(
-                    "list persons{}",
-                    filter
-                        .owning_org
-                        .as_ref()
-                        .map(|o| format!(" owning_org={o}"))
-                        .unwrap_or_default()
-                ),
-            )
-            .await?;
-        Ok(Page {
-            items,
-            next: if exhausted {
-                None
-            } else {
-                after.map(|a| a.to_string())
-            },
-        })
+        let listing = PersonListing(nrmp_store::PersonFilter { owning_org });
+        self.search(caller, reason.as_deref(), &listing, page, detail)
+            .await
+    }
+}
+
+/// Persons as [`Register::list_persons`] lists them, in id order.
+struct PersonListing(nrmp_store::PersonFilter);
+
+impl Listing for PersonListing {
+    type Row = Person;
+    type Cursor = PersonId;
+    type View = RedactedPerson;
+    const RESOURCE: ResourceKind = ResourceKind::Person;
+
+    async fn fetch(
+        &self,
+        register: &Register,
+        after: Option<PersonId>,
+        want: u32,
+    ) -> AppResult<Vec<Person>> {
+        Ok(register.store.query_persons(&self.0, after, want).await?)
+    }
+
+    fn cursor(p: &Person) -> (PersonId, String) {
+        (p.id, p.id.to_string())
+    }
+
+    fn person(p: &Person) -> Option<PersonId> {
+        Some(p.id)
+    }
+
+    fn context<'a>(_: &'a Person, case: Option<&'a Case>) -> Option<Cow<'a, CaseContext>> {
+        case.map(|c| Cow::Borrowed(&c.ctx))
+    }
+
+    fn render(&self, grant: &Grant, p: &Person, _: Option<&Case>) -> Option<RedactedPerson> {
+        grant.view(p).ok()
+    }
+
+    fn shown_id(v: &RedactedPerson) -> String {
+        v.id.to_string()
     }
 }
 
