@@ -135,6 +135,32 @@ impl Register {
         }
     }
 
+    /// The case of person `pid` (404 if absent) and the policy's decision on `action` on
+    /// `resource` in it; a refused consultation is audited.
+    pub(crate) async fn open_case(
+        &self,
+        caller: &Principal,
+        pid: PersonId,
+        action: Action,
+        resource: ResourceKind,
+        reason: Option<&str>,
+    ) -> AppResult<(Case, Grant)> {
+        let case = self
+            .load_case(pid)
+            .await?
+            .ok_or(AppError::NotFound("person"))?;
+        let ids = [pid.to_string()];
+        let attempt = Attempt {
+            action,
+            resource,
+            ids: &ids,
+        };
+        let grant = self
+            .decide(caller, attempt, &Target::Case(&case.ctx), reason)
+            .await?;
+        Ok((case, grant))
+    }
+
     /// Writes the audit event of a refused consultation.
     pub(crate) async fn audit_refusal(
         &self,

@@ -200,18 +200,14 @@ impl Register {
         reason: Option<String>,
         id: PersonId,
     ) -> AppResult<RedactedPerson> {
-        let case = self
-            .load_case(id)
-            .await?
-            .ok_or(AppError::NotFound("person"))?;
-        let ids = [id.to_string()];
-        let attempt = Attempt {
-            action: Action::Read,
-            resource: ResourceKind::Person,
-            ids: &ids,
-        };
-        let grant = self
-            .decide(caller, attempt, &Target::Case(&case.ctx), reason.as_deref())
+        let (_, grant) = self
+            .open_case(
+                caller,
+                id,
+                Action::Read,
+                ResourceKind::Person,
+                reason.as_deref(),
+            )
             .await?;
         let person = self
             .store
@@ -390,18 +386,14 @@ impl Register {
         reason: Option<String>,
         id: PersonId,
     ) -> AppResult<HistoryView> {
-        let case = self
-            .load_case(id)
-            .await?
-            .ok_or(AppError::NotFound("person"))?;
-        let ids = [id.to_string()];
-        let attempt = Attempt {
-            action: Action::Read,
-            resource: ResourceKind::Person,
-            ids: &ids,
-        };
-        let grant = self
-            .decide(caller, attempt, &Target::Case(&case.ctx), reason.as_deref())
+        let (case, grant) = self
+            .open_case(
+                caller,
+                id,
+                Action::Read,
+                ResourceKind::Person,
+                reason.as_deref(),
+            )
             .await?;
         let h = self
             .store

@@ -3,14 +3,13 @@
 //! ([`Register::person_history`]) or, for a profile's versions, directly ([`Register::profile`]).
 
 use crate::Register;
-use crate::access::{Attempt, Case, render_error};
+use crate::access::{Case, render_error};
 use crate::error::{AppError, AppResult};
 use crate::input::Created;
 use crate::input::finish;
 use chrono::{DateTime, NaiveDate, Utc};
 use nrmp_domain::access::{
-    Action, Field, FieldSet, Grant, Principal, Redact, RedactedProfile, ResourceKind, Target,
-    authorize,
+    Action, Field, FieldSet, Principal, Redact, RedactedProfile, ResourceKind, Target, authorize,
 };
 use nrmp_domain::ids::{PersonId, PlacementId, ProfileId, ReferralId};
 use nrmp_domain::nrm::{Decision, ExploitationType, NrmReferral};
@@ -19,37 +18,6 @@ use nrmp_domain::person::Description;
 use nrmp_domain::placement::{Placement, PlacementType};
 use nrmp_domain::profile::PrefilledProfile;
 use serde::Serialize;
-
-impl Register {
-    /// Loads the person's case (404 if absent) and decides `action` on `resource` in it.
-    async fn decide_on(
-        &self,
-        caller: &Principal,
-        pid: PersonId,
-        action: Action,
-        resource: ResourceKind,
-        reason: Option<&str>,
-    ) -> AppResult<(Case, Grant)> {
-        let case = self
-            .load_case(pid)
-            .await?
-            .ok_or(AppError::NotFound("person"))?;
-        let ids = [pid.to_string()];
-        let grant = self
-            .decide(
-                caller,
-                Attempt {
-                    action,
-                    resource,
-                    ids: &ids,
-                },
-                &Target::Case(&case.ctx),
-                reason,
-            )
-            .await?;
-        Ok((case, grant))
-    }
-}
 
 /// The record as the caller may read it after the write (`{"id"}` only if they may not).
 fn after_write<T: Redact>(
@@ -172,7 +140,7 @@ impl Register {
             return Err(AppError::invalid("referred_on", "is in the future"));
         }
         let (case, grant) = self
-            .decide_on(
+            .open_case(
                 caller,
                 pid,
                 Action::Create,
@@ -227,7 +195,7 @@ impl Register {
     ) -> AppResult<serde_json::Value> {
         check_reference(&input.reference)?;
         let (case, grant) = self
-            .decide_on(
+            .open_case(
                 caller,
                 pid,
                 Action::Update,
@@ -320,7 +288,7 @@ impl Register {
         input: PlacementInput,
     ) -> AppResult<Created> {
         let (case, grant) = self
-            .decide_on(
+            .open_case(
                 caller,
                 pid,
                 Action::Create,
@@ -381,7 +349,7 @@ impl Register {
         input: PlacementInput,
     ) -> AppResult<serde_json::Value> {
         let (case, grant) = self
-            .decide_on(
+            .open_case(
                 caller,
                 pid,
                 Action::Update,
@@ -524,7 +492,7 @@ impl Register {
     ) -> AppResult<Created> {
         check_profile_text(&input)?;
         let (case, grant) = self
-            .decide_on(
+            .open_case(
                 caller,
                 pid,
                 Action::Create,
@@ -586,7 +554,7 @@ impl Register {
     ) -> AppResult<serde_json::Value> {
         check_profile_text(&input)?;
         let (case, grant) = self
-            .decide_on(
+            .open_case(
                 caller,
                 pid,
                 Action::Update,
@@ -651,7 +619,7 @@ impl Register {
             }
         })?;
         let (case, grant) = self
-            .decide_on(
+            .open_case(
                 caller,
                 pid,
                 Action::Read,
