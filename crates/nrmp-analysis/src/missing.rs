@@ -152,6 +152,49 @@ fn year_start(y: i32) -> Ts {
     crate::snapshot::ts_of_date(NaiveDate::from_ymd_opt(y, 1, 1).unwrap_or(NaiveDate::MIN))
 }
 
+/// The whole calendar years inside `[from, to)`: the start moved forward to the next
+/// 1 January and the end back to the last, with the partial periods that were cut off (at
+/// most one at each end). When no whole year fits, the range is empty (`from == to`) and
+/// the whole of `[from, to)` is reported as left out.
+pub fn whole_years(from: Ts, to: Ts) -> (Ts, Ts, Vec<(Ts, Ts)>) {
+    if from >= to {
+        return (from, from, Vec::new());
+    }
+    let y0 = date_of_ts(from).year();
+    let start = if year_start(y0) == from {
+        from
+    } else {
+        year_start(y0 + 1)
+    };
+    let end = year_start(date_of_ts(to).year()).max(start);
+    if end <= start || start >= to {
+        return (from, from, vec![(from, to)]);
+    }
+    let mut cut = Vec::new();
+    if from < start {
+        cut.push((from, start));
+    }
+    if end < to {
+        cut.push((end, to));
+    }
+    (start, end, cut)
+}
+
+/// The label of year `y`'s row over `[from, to)`: the year, or — when the period covers only
+/// part of it — the year with the dates it covers, so a partial year never reads as whole.
+fn year_label(y: i32, from: Ts, to: Ts) -> String {
+    let (lo, hi) = (year_start(y).max(from), year_start(y + 1).min(to));
+    if lo == year_start(y) && hi == year_start(y + 1) {
+        y.to_string()
+    } else {
+        format!(
+            "{y} (part year: {} to {})",
+            date_of_ts(lo).format("%-d %b"),
+            date_of_ts(hi - 1).format("%-d %b")
+        )
+    }
+}
+
 /// Computes the breakdown of `cohort` over `[from, to)` by `by`.
 pub fn breakdown(s: &Snapshot, by: By, cohort: Cohort, from: Ts, to: Ts) -> Breakdown {
     let to = to.min(s.end_of_data);
@@ -160,8 +203,12 @@ pub fn breakdown(s: &Snapshot, by: By, cohort: Cohort, from: Ts, to: Ts) -> Brea
     match by {
         By::Year => {
             let (y0, y1) = (date_of_ts(from).year(), date_of_ts(to - 1).year());
-            let years: Vec<i32> = (y0..=y1).collect();
-            labels = years.iter().map(i32::to_string).collect();
+            let years: Vec<i32> = if from < to {
+                (y0..=y1).collect()
+            } else {
+                Vec::new()
+            };
+            labels = years.iter().map(|y| year_label(*y, from, to)).collect();
             rows = vec![Counts::default(); years.len()];
             for k in 0..s.len() {
                 let Some((e, x)) = s.cohort_interval(k, cohort) else {
@@ -358,14 +405,18 @@ fn finish(
     let keys = labels
         .iter()
         .map(|l| match by {
-            By::Year => l.parse::<i32>().ok().map(|y| {
-                key(
-                    cohort,
-                    year_start(y).max(from),
-                    year_start(y + 1).min(to),
-                    None,
-                )
-            }),
+            By::Year => l
+                .split(' ')
+                .next()
+                .and_then(|y| y.parse::<i32>().ok())
+                .map(|y| {
+                    key(
+                        cohort,
+                        year_start(y).max(from),
+                        year_start(y + 1).min(to),
+                        None,
+                    )
+                }),
             By::Cohort => Cohort::ALL
                 .iter()
                 .find(|c| c.label() == l)

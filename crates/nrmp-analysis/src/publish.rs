@@ -238,8 +238,15 @@ pub fn trend(s: &Snapshot, a: &TrendRequest) -> Result<Report> {
     trend_from(s, a, &b, &status)
 }
 
-fn trend_breakdown(s: &Snapshot, a: &TrendRequest) -> missing::Breakdown {
+/// A trend compares whole calendar years only: the period of a trend request cut to the
+/// whole years inside it, with the partial periods left out.
+fn trend_period(s: &Snapshot, a: &TrendRequest) -> (Ts, Ts, Vec<(Ts, Ts)>) {
     let (from, to) = a.period.bounds(s);
+    missing::whole_years(from, to)
+}
+
+fn trend_breakdown(s: &Snapshot, a: &TrendRequest) -> missing::Breakdown {
+    let (from, to, _) = trend_period(s, a);
     missing::breakdown(s, By::Year, a.cohort, from, to)
 }
 
@@ -250,12 +257,28 @@ fn trend_from(
     status: &[RowStatus],
 ) -> Result<Report> {
     let rule = a.suppression;
-    let (from, to) = a.period.bounds(s);
-    let title = format!(
-        "Trend: {} who went missing, by year, {}",
-        a.cohort.label(),
-        period_text(from, to)
-    );
+    let (from, to, cut) = trend_period(s, a);
+    let title = if from < to {
+        format!(
+            "Trend: {} who went missing, by year, {}",
+            a.cohort.label(),
+            period_text(from, to)
+        )
+    } else {
+        format!(
+            "Trend: {} who went missing, by year: no whole calendar year in the period",
+            a.cohort.label()
+        )
+    };
+    let left_out = (!cut.is_empty()).then(|| {
+        format!(
+            "Left out as part years: {}. A trend compares whole calendar years only: persons at risk are counted per year, not per day, so a part year would show fewer going missing and a lower rate than a whole year — a fall that is not there.",
+            cut.iter()
+                .map(|(lo, hi)| period_text(*lo, *hi))
+                .collect::<Vec<_>>()
+                .join(" and ")
+        )
+    });
     let table = missing::publish_with(b, status, &rule, title.clone(), "Year");
     let mut grid = Grid::new(
         "Trend tests (Poisson regression on year)",
@@ -273,108 +296,53 @@ fn trend_from(
         .filter_map(|l| l.parse::<f64>().ok())
         .collect();
     let counts: Vec<f64> = b.rows.iter().map(|r| r.missing as f64).collect();
-    let ones = vec![1.0; years.len()];
     let mut fitted_line = None;
     if years.len() >= 2 {
-        match poisson_trend(&years, &counts, &ones) {
-            Ok(t) => grid.push(vec![
-                "Number going missing".into(),
-                "Poisson, no exposure".into(),
-                format!(
-                    "×{}",
-                    fmt_ratio((t.rate_ratio_per_year, t.ci_low, t.ci_high))
-                ),
-                fmt_p(t.p_value),
-                format!("{:.2}", t.dispersion),
-            ]),
-            Err(e) => grid.push(vec![
-                "Number going missing".into(),
-                format!("not estimable: {e}"),
-                String::new(),
-                String::new(),
-                String::new(),
-            ]),
-        }
+        trend_rows(
+            &mut grid,
+            "Number going missing",
+            "Poisson, no exposure",
+            &years,
+            &counts,
+            None,
+        );
         let keep: Vec<usize> = (0..years.len())
             .filter(|i| b.rows[*i].at_risk > 0)
             .collect();
         let ys: Vec<f64> = keep.iter().map(|i| years[*i]).collect();
         let cs: Vec<f64> = keep.iter().map(|i| counts[*i]).collect();
         let ex: Vec<f64> = keep.iter().map(|i| b.rows[*i].at_risk as f64).collect();
-        match poisson_trend(&ys, &cs, &ex) {
-            Ok(t) => {
-                grid.push(vec![
-                    "Proportion going missing (rate per person at risk)".into(),
-                    "Poisson, offset ln(at risk)".into(),
-                    format!(
-                        "×{}",
-                        fmt_ratio((t.rate_ratio_per_year, t.ci_low, t.ci_high))
-                    ),
-                    fmt_p(t.p_value),
-                    format!("{:.2}", t.dispersion),
-                ]);
-                grid.push(vec![
-                    "  (over-dispersion allowed)".into(),
-                    "quasi-Poisson".into(),
-                    format!(
-                        "×{}",
-                        fmt_ratio((t.rate_ratio_per_year, t.quasi_ci_low, t.quasi_ci_high))
-                    ),
-                    fmt_p(t.quasi_p_value),
-                    String::new(),
-                ]);
-                if t.dispersion > 1.5 {
-                    let mean = ys.iter().sum::<f64>() / ys.len() as f64;
-                    let design = Design::new(
-                        vec!["const".into(), "year_centred".into()],
-                        ys.iter().map(|y| vec![1.0, y - mean]).collect(),
-                    )
-                    .map_err(AnalysisError::procedure("trend design"))?;
-                    let off: Vec<f64> = ex.iter().map(|e| e.ln()).collect();
-                    match negative_binomial(&design, &cs, Some(&off)) {
-                        Ok(nb) => {
-                            if let Some(c) = nb.coefficient("year_centred") {
-                                grid.push(vec![
-                                    "  (over-dispersion modelled)".into(),
-                                    format!("negative binomial (α = {:.4})", nb.alpha),
-                                    format!("×{}", fmt_ratio(c.ratio())),
-                                    fmt_p(c.p_value),
-                                    String::new(),
-                                ]);
-                            }
-                        }
-                        Err(e) => grid
-                            .notes
-                            .push(format!("negative binomial not fitted: {e}")),
-                    }
-                }
-                let (b0, b1) = (
-                    t.fit.coefficients[0].estimate,
-                    t.fit.coefficients[1].estimate,
-                );
-                let mean = ys.iter().sum::<f64>() / ys.len() as f64;
-                fitted_line = Some(
-                    ys.iter()
-                        .map(|y| (*y, 1000.0 * (b0 + b1 * (y - mean)).exp()))
-                        .collect::<Vec<_>>(),
-                );
-            }
-            Err(e) => grid.push(vec![
-                "Proportion going missing".into(),
-                format!("not estimable: {e}"),
-                String::new(),
-                String::new(),
-                String::new(),
-            ]),
+        if let Some(t) = trend_rows(
+            &mut grid,
+            "Proportion going missing (rate per person at risk)",
+            "Poisson, offset ln(at risk)",
+            &ys,
+            &cs,
+            Some(&ex),
+        ) {
+            let (b0, b1) = (
+                t.fit.coefficients[0].estimate,
+                t.fit.coefficients[1].estimate,
+            );
+            let mean = ys.iter().sum::<f64>() / ys.len() as f64;
+            fitted_line = Some(
+                ys.iter()
+                    .map(|y| (*y, 1000.0 * (b0 + b1 * (y - mean)).exp()))
+                    .collect::<Vec<_>>(),
+            );
         }
     } else {
-        grid.notes.push("A trend needs at least two years.".into());
+        grid.notes
+            .push("A trend needs at least two whole calendar years.".into());
+    }
+    if let Some(note) = left_out {
+        grid.notes.push(note);
     }
     grid.notes.push(
         "A rising number with a flat rate means more children at risk, not a higher chance of going missing: read both lines.".into(),
     );
     grid.notes.push(
-        "Change per year is the rate ratio exp(β_year); the quasi-Poisson line widens the CI by the Pearson dispersion, and the negative-binomial model is fitted when the dispersion exceeds 1.5. Models use unsuppressed counts; only model estimates are published.".into(),
+        "Change per year is the rate ratio exp(β_year). The quasi-Poisson line scales the Poisson CI by √(Pearson dispersion): wider when the dispersion is above 1, narrower when it is below 1. The negative-binomial (NB2) model estimates the over-dispersion α by maximum likelihood; when the data are not over-dispersed its maximum is α = 0, where it is the Poisson model, and the Poisson estimate is printed as such. Models use unsuppressed counts; only model estimates are published.".into(),
     );
     let mut charts = Vec::new();
     if a.chart {
@@ -413,6 +381,108 @@ fn trend_from(
         charts,
         ..Report::default()
     })
+}
+
+/// The rows of one question of the trend grid — Poisson, quasi-Poisson and negative
+/// binomial — for yearly `counts` with `exposure` (the rate model) or without (the number
+/// model). Returns the Poisson trend, or `None` (with a row saying why) if it cannot be
+/// fitted. A negative binomial that does not converge says so and prints no estimate.
+fn trend_rows(
+    grid: &mut Grid,
+    question: &str,
+    model: &str,
+    years: &[f64],
+    counts: &[f64],
+    exposure: Option<&[f64]>,
+) -> Option<nrmp_stats::regression::Trend> {
+    let ones = vec![1.0; years.len()];
+    let t = match poisson_trend(years, counts, exposure.unwrap_or(&ones)) {
+        Ok(t) => t,
+        Err(e) => {
+            grid.push(vec![
+                question.into(),
+                format!("not estimable: {e}"),
+                String::new(),
+                String::new(),
+                String::new(),
+            ]);
+            return None;
+        }
+    };
+    grid.push(vec![
+        question.into(),
+        model.into(),
+        format!(
+            "×{}",
+            fmt_ratio((t.rate_ratio_per_year, t.ci_low, t.ci_high))
+        ),
+        fmt_p(t.p_value),
+        format!("{:.2}", t.dispersion),
+    ]);
+    grid.push(vec![
+        "  (dispersion allowed for)".into(),
+        "quasi-Poisson".into(),
+        format!(
+            "×{}",
+            fmt_ratio((t.rate_ratio_per_year, t.quasi_ci_low, t.quasi_ci_high))
+        ),
+        fmt_p(t.quasi_p_value),
+        String::new(),
+    ]);
+    grid.push(negative_binomial_row(years, counts, exposure));
+    Some(t)
+}
+
+/// The negative-binomial row of a trend question (see [`trend_rows`]).
+fn negative_binomial_row(years: &[f64], counts: &[f64], exposure: Option<&[f64]>) -> Vec<String> {
+    let label = "  (over-dispersion modelled)".to_owned();
+    let mean = years.iter().sum::<f64>() / years.len() as f64;
+    let fit = Design::new(
+        vec!["const".into(), "year_centred".into()],
+        years.iter().map(|y| vec![1.0, y - mean]).collect(),
+    )
+    .and_then(|design| {
+        let off: Option<Vec<f64>> = exposure.map(|e| e.iter().map(|v| v.ln()).collect());
+        negative_binomial(&design, counts, off.as_deref())
+    });
+    match fit {
+        Ok(nb) => match nb.coefficient("year_centred") {
+            Some(c) => vec![
+                label,
+                negative_binomial_model(&nb),
+                format!("×{}", fmt_ratio(c.ratio())),
+                fmt_p(c.p_value),
+                String::new(),
+            ],
+            None => vec![
+                label,
+                "negative binomial: no year term".into(),
+                String::new(),
+                String::new(),
+                String::new(),
+            ],
+        },
+        Err(e) => vec![
+            label,
+            format!("negative binomial not fitted: {e}"),
+            String::new(),
+            String::new(),
+            String::new(),
+        ],
+    }
+}
+
+/// How a negative-binomial fit is named in a table: its α, or the boundary α = 0 where the
+/// estimate is Poisson's.
+pub(crate) fn negative_binomial_model(nb: &nrmp_stats::regression::NegBinFit) -> String {
+    if nb.boundary {
+        "negative binomial: α = 0 (no over-dispersion; the estimate is Poisson's)".into()
+    } else {
+        format!(
+            "negative binomial (α = {:.4}, SE {:.4})",
+            nb.alpha, nb.alpha_std_error
+        )
+    }
 }
 
 /// Horizons reported for time to missing, in days.

@@ -197,7 +197,16 @@ pub const CAVEATS: [&str; 5] = [
 /// # Errors
 /// Too few authority-years with spend data, or a model that cannot be fitted.
 pub fn spend_model(s: &Snapshot, a: &SpendModelRequest, spend: &SpendTable) -> Result<Report> {
-    let (from, to) = a.period.bounds(s);
+    // Units are authority × calendar year, with persons at risk (not time at risk) as the
+    // exposure: only whole calendar years are comparable, so part years are left out.
+    let (from0, to0) = a.period.bounds(s);
+    let (from, to, cut) = crate::missing::whole_years(from0, to0);
+    if from >= to {
+        return Err(AnalysisError::InsufficientData(format!(
+            "the period {} holds no whole calendar year: the spend model's units are authority × calendar year",
+            period_text(from0, to0)
+        )));
+    }
     let all = units(s, from, to);
     let rows: Vec<(f64, f64, f64, f64)> = all
         .iter()
@@ -262,24 +271,37 @@ pub fn spend_model(s: &Snapshot, a: &SpendModelRequest, spend: &SpendTable) -> R
         Ok(nb) => {
             for c in nb.coefficients.iter().skip(1) {
                 g.push(vec![
-                    format!("negative binomial (α = {:.4})", nb.alpha),
+                    crate::publish::negative_binomial_model(&nb),
                     c.name.clone(),
                     fmt_ratio(c.ratio()),
                     fmt_p(c.p_value),
                 ]);
             }
         }
-        Err(e) => g.notes.push(format!(
-            "Negative binomial not fitted ({e}); no over-dispersion beyond Poisson."
-        )),
+        // a fit that did not converge prints no numbers
+        Err(e) => g.push(vec![
+            format!("negative binomial not fitted: {e}"),
+            String::new(),
+            String::new(),
+            String::new(),
+        ]),
     }
     let exposure: f64 = rows.iter().map(|r| r.2).sum();
     g.notes.push(format!(
-        "{} authority-years ({} without spend data left out); {} child-years at risk; Pearson dispersion {disp:.2}. Outcome: looked-after children (by placing authority of the first placement) who went missing in the year; exposure: those at risk in the year.",
+        "{} authority-years ({} without spend data left out); exposure {} = looked-after children at risk, summed over the authority-years (a child counts once in each year they were at risk in, for any part of it: a count of persons per year, not of time at risk); Pearson dispersion {disp:.2}. Outcome: looked-after children (by placing authority of the first placement) who went missing in the year.",
         rows.len(),
         all.len() - rows.len(),
         exposure
     ));
+    if !cut.is_empty() {
+        g.notes.push(format!(
+            "Left out as part years: {} (a part year's persons at risk cover less time, so its rate is not comparable).",
+            cut.iter()
+                .map(|(lo, hi)| period_text(*lo, *hi))
+                .collect::<Vec<_>>()
+                .join(" and ")
+        ));
+    }
     g.notes.push(if several_years {
         "spend_per_child_1000: rate ratio per £1,000 more spend per child; year_centred: per calendar year.".into()
     } else {
@@ -303,9 +325,9 @@ pub fn spend_model(s: &Snapshot, a: &SpendModelRequest, spend: &SpendTable) -> R
 }
 
 /// The chart beside the spend model: each authority's missing rate per 1,000 looked-after
-/// child-years (Wilson 95 % CI) at its mean spend per child over the period, with the fitted
+/// children at risk, summed over its years (Wilson 95 % CI) at its mean spend per child over the period, with the fitted
 /// Poisson curve at the mean year (`b` = const, spend per £1,000, centred year) and the
-/// caveats printed under it. An authority whose missing count, child-years or their
+/// caveats printed under it. An authority whose missing count, children at risk or their
 /// difference is in the suppression range is left out; if that leaves out exactly one, the
 /// smallest other is left out too, so the one cannot be worked out from the model's totals.
 fn spend_chart(
@@ -316,7 +338,7 @@ fn spend_chart(
     rule: &nrmp_stats::disclosure::SuppressionRule,
     title: &str,
 ) -> String {
-    // authority -> (child-years, missing, Σ spend × child-years)
+    // authority -> (at risk summed over years, missing, Σ spend × at risk)
     let mut by_auth: BTreeMap<u32, (u64, u64, f64)> = BTreeMap::new();
     for (auth, y, n, m) in units {
         if let Some(v) = spend.get(&s.orgs[*auth as usize], *y) {
@@ -344,7 +366,10 @@ fn spend_chart(
         .filter_map(|(auth, (n, m, sv))| {
             let p = nrmp_stats::Proportion::try_wilson(*m, *n)?;
             Some(ScatterPoint {
-                label: format!("{}: {m} of {n} child-years", s.orgs[*auth as usize]),
+                label: format!(
+                    "{}: {m} of {n} at risk (summed over years)",
+                    s.orgs[*auth as usize]
+                ),
                 x: sv / *n as f64,
                 y: 1000.0 * p.estimate,
                 low: 1000.0 * p.ci_low,
@@ -363,7 +388,7 @@ fn spend_chart(
             .collect()
     });
     let mut notes = vec![format!(
-        "Each point: a placing authority's looked-after children who went missing per 1,000 child-years at risk over the period (Wilson 95% CI), at its mean spend per child. Dashed: the Poisson model at the mean year. {hidden} authorities with counts of {}–{} (or needed to protect one) are not shown.",
+        "Each point: a placing authority's looked-after children who went missing per 1,000 children at risk, summed over the years of the period (Wilson 95% CI), at its mean spend per child. Dashed: the Poisson model at the mean year. {hidden} authorities with counts of {}–{} (or needed to protect one) are not shown.",
         rule.min, rule.max
     )];
     notes.extend(CAVEATS.iter().map(|c| (*c).to_owned()));
@@ -372,7 +397,7 @@ fn spend_chart(
         &points,
         curve.as_deref(),
         "spend per child (£)",
-        "went missing per 1,000 child-years",
+        "went missing per 1,000 at risk (summed over years)",
         &notes,
     )
 }

@@ -80,6 +80,32 @@ pub fn solve(a: &[Vec<f64>], b: &[f64]) -> Result<Vec<f64>> {
     Ok(mat_vec(&invert(a)?, b))
 }
 
+/// Whether a symmetric matrix is positive definite (its Cholesky factorisation exists with
+/// pivots above a relative tolerance). Used to check that a fitted point is a maximum: the
+/// negative Hessian of the log-likelihood must be positive definite there.
+pub fn is_positive_definite(a: &[Vec<f64>]) -> bool {
+    let n = a.len();
+    if a.iter().any(|r| r.len() != n) {
+        return false;
+    }
+    let mut l = zeros(n);
+    for i in 0..n {
+        for j in 0..=i {
+            let s: f64 = (0..j).map(|k| l[i][k] * l[j][k]).sum();
+            if i == j {
+                let d = a[i][i] - s;
+                if !(d.is_finite() && d > 1e-12 * a[i][i].abs()) || d <= 0.0 {
+                    return false;
+                }
+                l[i][i] = d.sqrt();
+            } else {
+                l[i][j] = (a[i][j] - s) / l[j][j];
+            }
+        }
+    }
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,5 +129,8 @@ mod tests {
         let x = solve(&a, &[1.0, 2.0, 3.0]).unwrap();
         let back = mat_vec(&a, &x);
         assert!((back[2] - 3.0).abs() < 1e-12);
+        assert!(is_positive_definite(&a));
+        assert!(!is_positive_definite(&s));
+        assert!(!is_positive_definite(&[vec![1.0, 2.0], vec![2.0, 1.0]]));
     }
 }

@@ -59,6 +59,54 @@ fn negative_binomial_nb2_matches_statsmodels() {
     close(f.alpha, num(&fx["alpha"]), 1e-6, "alpha");
     close(f.alpha_std_error, num(&fx["alpha_se"]), 1e-6, "alpha se");
     close(f.log_likelihood, num(&fx["llf"]), 1e-8, "llf");
+    assert!(!f.boundary);
+}
+
+/// Over- and under-dispersed yearly counts and Poisson data either side of the boundary, for
+/// the rate model (offset ln(persons at risk)) and the number model (no offset), as
+/// `nrmp stats trend` fits them. An interior case must match statsmodels' maximum (zero
+/// score, negative-definite Hessian); a boundary case must be flagged and equal the Poisson
+/// fit — the starting point must never come back as "converged".
+#[test]
+fn negative_binomial_cases_match_statsmodels_or_the_poisson_boundary() {
+    let fx = load(include_str!("../fixtures/negbin_cases.json"));
+    let cases = fx["cases"].as_array().unwrap();
+    assert!(cases.len() >= 6);
+    let (mut interior, mut boundary, mut number) = (0, 0, 0);
+    for c in cases {
+        let name = c["name"].as_str().unwrap();
+        let d = design(c);
+        let y = vec_f64(&c["y"]);
+        let off = (!c["offset"].is_null()).then(|| vec_f64(&c["offset"]));
+        number += usize::from(off.is_none());
+        let f = negative_binomial(&d, &y, off.as_deref()).unwrap();
+        let est: Vec<f64> = f.coefficients.iter().map(|c| c.estimate).collect();
+        let se: Vec<f64> = f.coefficients.iter().map(|c| c.std_error).collect();
+        if c["boundary"].as_bool().unwrap() {
+            boundary += 1;
+            assert!(
+                f.boundary,
+                "{name}: boundary expected, got alpha {}",
+                f.alpha
+            );
+            assert_eq!(f.alpha, 0.0, "{name}");
+            close_all(&est, &vec_f64(&c["poisson_params"]), 1e-6, name);
+            close_all(&se, &vec_f64(&c["poisson_bse"]), 1e-6, name);
+            close(f.log_likelihood, num(&c["poisson_llf"]), 1e-8, name);
+            // statsmodels' own search ends next to the same point
+            close_all(&est, &vec_f64(&c["statsmodels_params"]), 1e-3, name);
+        } else {
+            interior += 1;
+            assert!(!f.boundary, "{name}");
+            close_all(&est, &vec_f64(&c["params"]), 1e-6, name);
+            close_all(&se, &vec_f64(&c["bse"]), 1e-6, name);
+            close(f.alpha, num(&c["alpha"]), 1e-6, name);
+            close(f.alpha_std_error, num(&c["alpha_se"]), 1e-6, name);
+            close(f.log_likelihood, num(&c["llf"]), 1e-8, name);
+            assert!(f.log_likelihood > num(&c["poisson_llf"]), "{name}");
+        }
+    }
+    assert!(interior >= 3 && boundary >= 3 && number >= 2);
 }
 
 #[test]

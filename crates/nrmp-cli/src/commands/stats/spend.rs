@@ -54,8 +54,9 @@ pub struct SpendModelArgs {
     /// Period.
     #[command(flatten)]
     pub period: Period,
-    /// Write a chart of each authority's missing rate per 1,000 looked-after child-years
-    /// (95% CI) against its spend per child, with the fitted curve and the caveats.
+    /// Write a chart of each authority's missing rate per 1,000 looked-after children at
+    /// risk (summed over its years; 95% CI) against its spend per child, with the fitted
+    /// curve and the caveats.
     #[arg(long)]
     pub svg: Option<PathBuf>,
     /// Common options.
