@@ -44,6 +44,13 @@ pub fn credential(headers: &HeaderMap) -> Option<String> {
     {
         return None;
     }
+    // A browser that sends no Sec-Fetch-Site still names the page's origin on writes and
+    // cross-origin requests: the cookie counts only when that origin is this host.
+    if let Some(origin) = headers.get(header::ORIGIN)
+        && !same_origin(origin.to_str().ok(), headers.get(header::HOST))
+    {
+        return None;
+    }
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -65,6 +72,16 @@ impl FromRequestParts<AppState> for Caller {
             Err(_) => Err(ApiError::Unauthenticated),
         }
     }
+}
+
+/// True if `origin` (`scheme://host[:port]`) names the host the request was sent to.
+fn same_origin(origin: Option<&str>, host: Option<&axum::http::HeaderValue>) -> bool {
+    let (Some(origin), Some(host)) = (origin, host.and_then(|h| h.to_str().ok())) else {
+        return false;
+    };
+    origin
+        .split_once("://")
+        .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host))
 }
 
 /// The reason stated in the `X-NRMP-Reason` header, if any (UTF-8; blank counts as none).
@@ -173,6 +190,27 @@ mod tests {
         assert_eq!(credential(&h).as_deref(), Some("tok"));
         h.insert(header::AUTHORIZATION, "Basic abc".parse().unwrap());
         assert_eq!(credential(&h), None);
+    }
+
+    /// The hole: a cookie-authenticated write with `Origin: http://evil.example` and no
+    /// `Sec-Fetch-Site` was accepted. The cookie now counts only from the register's own origin.
+    #[test]
+    fn cookie_from_another_origin_is_no_credential() {
+        let mut h = HeaderMap::new();
+        h.insert(header::COOKIE, "nrmp_session=s3ss".parse().unwrap());
+        h.insert(header::HOST, "register.example:8080".parse().unwrap());
+        h.insert(header::ORIGIN, "http://evil.example".parse().unwrap());
+        assert_eq!(credential(&h), None);
+        h.insert(
+            header::ORIGIN,
+            "https://register.example:8080".parse().unwrap(),
+        );
+        assert_eq!(credential(&h).as_deref(), Some("s3ss"));
+        h.insert(header::ORIGIN, "null".parse().unwrap());
+        assert_eq!(credential(&h), None);
+        // a bearer token is not sent by browsers on their own: the origin does not matter
+        h.insert(header::AUTHORIZATION, "Bearer tok".parse().unwrap());
+        assert_eq!(credential(&h).as_deref(), Some("tok"));
     }
 
     #[derive(Debug, serde::Deserialize)]

@@ -339,6 +339,30 @@ async fn a_session_cookie_cannot_be_used_by_another_sites_form(backend: nrmp_sto
         assert_eq!(res.status(), status, "Sec-Fetch-Site: {site}");
     }
 
+    // A browser that sends no Sec-Fetch-Site still sends Origin on a write: from another
+    // origin, the cookie is not a credential (the write is refused and nothing is stored).
+    let res = app
+        .http
+        .post(url("/api/v1/persons"))
+        .header(header::COOKIE, &cookie)
+        .header(header::ORIGIN, "http://evil.example")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::UNAUTHORIZED,
+        "cookie write from another origin"
+    );
+    let persons: serde_json::Value = list().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        persons["items"].as_array().map(Vec::len),
+        Some(0),
+        "{persons}"
+    );
+
     // Another origin gets no CORS grant, so its script cannot send JSON or DELETE with the cookie.
     let res = app
         .http
