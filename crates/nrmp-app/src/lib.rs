@@ -3,7 +3,7 @@
 //! The register's application layer: every use case written once, as one method of
 //! [`Register`], called alike by the HTTP API, the web pages and the command line. Each method
 //! takes the acting [`Principal`] and the reason they stated; need-to-know is decided and what is
-//! disclosed is audited on one private path ([`access`]) that every read goes through, and every
+//! disclosed is audited on one private path (`access.rs`) that every read goes through, and every
 //! write goes through the store's audited, transactional methods. Adapters only extract input,
 //! call a method and render its answer.
 //!
