@@ -667,7 +667,8 @@ mod ranking_tests {
                 records.push(girl(&format!("filler-{i}-{j}"), g, f, j));
             }
         }
-        records.push(girl("close", "Setareh", "Mohamadi", 3));
+        records.push(girl("close", "Setareh", "Alli", 3));
+        records.push(girl("none-other-name", "Setareh", "Mohamadi", 4));
         let index = Index::build(
             Model::default_trained(),
             BlockingConfig::default(),
@@ -687,9 +688,10 @@ mod ranking_tests {
                 .unwrap()
         };
         let rank = |id: &str| hits.iter().position(|c| c.id == id);
-        // every girl called Ali, and the close spelling of Mohammed, agree partly; the
-        // names sharing nothing (and found only through a shared phonetic code or the
-        // date) are different, and come after all of them
+        // every girl called Ali, and the close spelling of Ali, agree partly; the names
+        // sharing nothing (and found only through a shared phonetic code or the date) are
+        // different, and come after all of them; so does Mohamadi, a name of its own
+        // (another variant group than Mohammed's) however alike they look
         let sharing: Vec<&Candidate> = hits
             .iter()
             .filter(|c| c.id.starts_with("ali-") || c.id == "close")
@@ -713,5 +715,36 @@ mod ranking_tests {
             rank("ali-0").unwrap() < rank("none-0").unwrap(),
             "Sofia Rose Ali before Ella May Hall"
         );
+    }
+
+    /// Issue 15: `Hussein Ebrahim, 2005` put `Hassan Ebrahimi` (4.1 %) above `Hussain
+    /// Ebrahim Mohamed` (0.3 %), whose name holds every part of the query.
+    #[test]
+    fn a_third_name_part_does_not_lose_to_a_different_given_name() {
+        let boy = |id: &str, given: &str, family: &str, m: u32, d: u32| {
+            MatchRecord::new(id)
+                .with_name(PersonName::new(given, family))
+                .with_dob(DobRange::exact(NaiveDate::from_ymd_opt(2005, m, d).unwrap()))
+                .with_sex(Sex::Male)
+        };
+        let mut records = vec![
+            boy("hassan", "Hassan", "Ebrahimi", 4, 2),
+            boy("hussain", "Hussain Ebrahim", "Mohamed", 9, 17),
+        ];
+        for (i, g) in ["Omar", "Yusuf", "Ali", "Karim", "Samir", "Tariq"].iter().enumerate() {
+            records.push(boy(&format!("filler-{i}"), g, "Ebrahimi", 1 + i as u32, 3));
+        }
+        let index = Index::build(
+            Model::default_trained(),
+            BlockingConfig::default(),
+            &records,
+        );
+        let query = MatchRecord::new("q")
+            .with_name(PersonName::new("Hussein", "Ebrahim"))
+            .with_dob(DobRange::year(2005).unwrap());
+        let hits = index.lookup(&query, 5);
+        assert_eq!(hits[0].id, "hussain", "{}", hits[0]);
+        let rank = |id: &str| hits.iter().position(|c| c.id == id);
+        assert!(rank("hassan").is_none_or(|r| r > 0));
     }
 }

@@ -292,6 +292,57 @@ pub fn skeleton(token: &str) -> String {
     out
 }
 
+/// Consonant skeleton across transliteration schemes, for Latin spellings of names from
+/// Arabic, Persian, Pashto, Tigrinya and other scripts: the digraphs one scheme writes for a
+/// letter another writes with one (`th`/`s`/`t` for ث: Othman / Osman; `dh`→`d`, `kh`→`k`,
+/// `gh`→`g`, `ph`→`f`, `dj`→`j`, `q`/`ck`→`k`, `w`→`v`, `z`→`s`), then [`skeleton`] (vowels
+/// and medial `w`/`y` dropped, doubled letters collapsed, final `h` dropped). Two tokens with
+/// the same transliteration skeleton of at least three consonants, starting alike, agree
+/// phonetically (`Yousef` / `Yusuf`, `Othman` / `Usman`, `Hussein` / `Hussien`).
+///
+/// ```
+/// use nrmp_match::normalise::translit_skeleton;
+/// assert_eq!(translit_skeleton("othman"), translit_skeleton("usman"));
+/// assert_eq!(translit_skeleton("yousef"), translit_skeleton("yusuf"));
+/// assert_eq!(translit_skeleton("hussein"), translit_skeleton("hussien"));
+/// assert_ne!(translit_skeleton("hassan"), translit_skeleton("hashem"));
+/// ```
+pub fn translit_skeleton(token: &str) -> String {
+    let mut s = String::with_capacity(token.len());
+    let b = token.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let two = b.get(i..i + 2);
+        let (out, step) = match two {
+            Some(b"th") => ('s', 2),
+            Some(b"dh") => ('d', 2),
+            Some(b"kh") => ('k', 2),
+            Some(b"gh") => ('g', 2),
+            Some(b"ph") => ('f', 2),
+            Some(b"dj") => ('j', 2),
+            Some(b"ck") => ('k', 2),
+            _ => (
+                match b[i] {
+                    b'q' => 'k',
+                    b'w' if i > 0 => 'v',
+                    b'z' => 's',
+                    c => c as char,
+                },
+                1,
+            ),
+        };
+        s.push(out);
+        i += step;
+    }
+    // an initial vowel is kept as one mark, so `Usman` / `Osman` agree and `Sman` does not
+    let initial_vowel = s.starts_with(['a', 'e', 'i', 'o', 'u']);
+    let mut sk = skeleton(&s);
+    if initial_vowel {
+        sk.insert(0, '_');
+    }
+    sk
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

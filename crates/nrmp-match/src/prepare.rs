@@ -9,8 +9,10 @@ use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 use crate::normalise::{
-    NameToken, fold_words, normalise_name, phonetic_codes, skeleton, variant_key,
+    NameToken, fold_words, normalise_name, phonetic_codes, skeleton, translit_skeleton,
+    variant_key,
 };
+use crate::variants::variant_canonical;
 use crate::record::{DobRange, MatchRecord, Sex};
 
 /// Stable 64-bit hash (SipHash with fixed keys: identical across runs and machines).
@@ -35,6 +37,12 @@ pub struct TokenInfo {
     pub skel_len: u8,
     /// Number of record names containing this token as a variant key (term frequency).
     pub count: u32,
+    /// The token is a spelling listed in a variant group ([`crate::variants`]): two such
+    /// tokens of *different* groups are known to be different names (Hassan / Hussein).
+    pub grouped: bool,
+    /// Hash of the transliteration skeleton ([`translit_skeleton`]), 0 when it is shorter
+    /// than three consonants (too little to tell names apart).
+    pub translit: u64,
 }
 
 /// Access to token information (the base vocabulary or a query overlay).
@@ -62,6 +70,7 @@ fn make_info(text: &str, key: u32) -> TokenInfo {
     let (p, a) = phonetic_codes(text);
     let code = |c: &str| if c.is_empty() { 0 } else { hash64(c) };
     let sk = skeleton(text);
+    let tr = translit_skeleton(text);
     TokenInfo {
         text: text.into(),
         key,
@@ -69,6 +78,12 @@ fn make_info(text: &str, key: u32) -> TokenInfo {
         skel: hash64(&sk),
         skel_len: u8::try_from(sk.len()).unwrap_or(u8::MAX),
         count: 0,
+        grouped: variant_canonical(text).is_some(),
+        translit: if tr.trim_start_matches('_').len() >= 3 {
+            hash64(&tr)
+        } else {
+            0
+        },
     }
 }
 

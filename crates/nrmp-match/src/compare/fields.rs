@@ -18,17 +18,42 @@ fn swapped(d: NaiveDate) -> Option<NaiveDate> {
     }
 }
 
+/// Whether an exact date is 1 January, the default date the Home Office (and many other
+/// systems) records when only the year of birth is known or assessed.
+fn default_date(r: &DobRange) -> bool {
+    r.kind == DobKind::Exact && r.is_point() && r.earliest.ordinal() == 1
+}
+
+/// A 1 January default date taken for what it means: the year only.
+fn as_year(r: &DobRange) -> DobRange {
+    DobRange::year(r.earliest.year()).unwrap_or(*r)
+}
+
 /// Compares dates of birth as ranges.
+///
+/// Two exact dates that differ only in the year, by one or two (`2007-05-03` /
+/// `2009-05-03`), are one mistyped part of the date, as a day/month swap is: level
+/// `DayMonthSwapped`. A 1 January date compared with another date is the year only
+/// ([`DobRange::year`]: `2008-01-01` against `2008-05-03` overlaps narrowly).
 pub fn compare_dob(a: Option<&DobRange>, b: Option<&DobRange>) -> DobLevel {
     let (Some(a), Some(b)) = (a, b) else {
         return DobLevel::Missing;
     };
+    if a != b && (default_date(a) || default_date(b)) {
+        let ya = if default_date(a) { as_year(a) } else { *a };
+        let yb = if default_date(b) { as_year(b) } else { *b };
+        return compare_dob(Some(&ya), Some(&yb));
+    }
     let exact = |r: &DobRange| r.kind == DobKind::Exact && r.is_point();
     if exact(a) && exact(b) {
         let (da, db) = (a.earliest, b.earliest);
         return if da == db {
             DobLevel::Exact
         } else if swapped(da) == Some(db) {
+            DobLevel::DayMonthSwapped
+        } else if (da.month(), da.day()) == (db.month(), db.day())
+            && da.year().abs_diff(db.year()) <= 2
+        {
             DobLevel::DayMonthSwapped
         } else if da.year() == db.year() {
             DobLevel::SameYear
@@ -301,6 +326,41 @@ mod tests {
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn default_first_of_january_is_the_year_and_a_year_out_is_one_mistyped_part() {
+        let e = |y, m, dd| DobRange::exact(d(y, m, dd));
+        // the Home Office default date: the year only
+        assert_eq!(
+            compare_dob(Some(&e(2008, 1, 1)), Some(&e(2008, 5, 3))),
+            DobLevel::OverlapNarrow
+        );
+        assert_eq!(
+            compare_dob(Some(&e(2008, 5, 3)), Some(&e(2007, 1, 1))),
+            DobLevel::WithinOneYear,
+            "an assessed year one out"
+        );
+        assert_eq!(
+            compare_dob(Some(&e(2008, 1, 1)), Some(&e(2008, 1, 1))),
+            DobLevel::Exact
+        );
+        assert_eq!(
+            compare_dob(Some(&e(2008, 1, 1)), Some(&e(2004, 6, 1))),
+            DobLevel::Different
+        );
+        // the same day and month, the year one or two out
+        for y in [2006, 2007, 2009, 2010] {
+            assert_eq!(
+                compare_dob(Some(&e(2008, 5, 3)), Some(&e(y, 5, 3))),
+                DobLevel::DayMonthSwapped,
+                "{y}"
+            );
+        }
+        assert_eq!(
+            compare_dob(Some(&e(2008, 5, 3)), Some(&e(2011, 5, 3))),
+            DobLevel::Different
+        );
     }
 
     #[test]
