@@ -32,6 +32,8 @@
 
 pub mod calibration;
 #[cfg(feature = "matching")]
+pub mod hard_cases;
+#[cfg(feature = "matching")]
 pub mod matching;
 mod names;
 pub mod population;
