@@ -10,6 +10,7 @@
 
 pub mod accuracy;
 pub mod audit;
+pub mod hard;
 pub mod import;
 pub mod serve;
 pub mod speed;
@@ -46,6 +47,10 @@ pub enum Command {
     Match(speed::SpeedArgs),
     /// Identity-matching accuracy on synthetic truth: recall@k, dedup precision/recall/F1.
     MatchAccuracy(accuracy::AccuracyArgs),
+    /// Identity-matching lookups on the variation real records show (patronymic family names,
+    /// default and wrong-year dates, compounds, transliteration, siblings and cousins):
+    /// blocking recall, recall@1/@10 and top-candidate precision by kind and group.
+    MatchHard(hard::HardArgs),
     /// Batch dedup of a large synthetic CSV, end to end, with peak memory.
     Dedup(speed::DedupBenchArgs),
     /// The audit log: hash-chained appends from concurrent writers, then a full verify.
@@ -69,6 +74,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Stats(a) => stats::run(a, clock).await,
             Command::Match(a) => speed::run_speed(a),
             Command::MatchAccuracy(a) => accuracy::run_accuracy(a),
+            Command::MatchHard(a) => hard::run_hard(a),
             Command::Dedup(a) => speed::run_dedup_bench(a),
             Command::Audit(a) => audit::bench_audit(a, clock).await,
         }

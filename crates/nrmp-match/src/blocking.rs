@@ -130,6 +130,84 @@ fn swapped(d: NaiveDate) -> Option<NaiveDate> {
     }
 }
 
+/// The phonetic code a token is blocked under (that of its variant key).
+fn block_code<T: Tokens + ?Sized>(tokens: &T, id: u32) -> u64 {
+    let key_info = tokens.info(tokens.info(id).key);
+    if key_info.phon[0] != 0 {
+        key_info.phon[0]
+    } else {
+        hash64(&*key_info.text)
+    }
+}
+
+/// Particles written onto the next name part in one word (`VanDung`, `Alhassan`).
+const JOINED_PARTICLES: &[&str] = &["al", "el", "van", "thi", "abu", "bin", "ben", "ul"];
+
+/// Keys a query probes for names written as one word in one record and two in another
+/// (`Ahmadshah` / `Ahmad Shah`, `VanDung` / `Van Dung`): a query token that splits into two
+/// tokens known to the index probes their pair and each with the date band; two adjacent
+/// query tokens whose joined spelling is known probe it; a token with a particle written on
+/// (or a particle that could be) probes the other form. Only for queries, so the index
+/// stores nothing more.
+fn compound_query_keys<T: Tokens + ?Sized>(
+    p: &Prepared,
+    tokens: &T,
+    bands: &[i32],
+    keys: &mut Vec<BlockKey>,
+) {
+    let mut found: Vec<u32> = Vec::new();
+    let mut pairs: Vec<(u32, u32)> = Vec::new();
+    let mut buf = String::with_capacity(32);
+    for name in &p.names {
+        for (i, t) in name.tokens.iter().enumerate() {
+            let text = &*tokens.info(t.id).text;
+            if text.len() >= 6 && text.is_ascii() {
+                for cut in 3..=text.len() - 3 {
+                    if let (Some(a), Some(b)) =
+                        (tokens.known(&text[..cut]), tokens.known(&text[cut..]))
+                    {
+                        pairs.push((a, b));
+                    }
+                }
+            }
+            for particle in JOINED_PARTICLES {
+                if let Some(rest) = text.strip_prefix(particle)
+                    && rest.len() >= 3
+                    && let Some(id) = tokens.known(rest)
+                {
+                    found.push(id);
+                }
+                buf.clear();
+                buf.push_str(particle);
+                buf.push_str(text);
+                if let Some(id) = tokens.known(&buf) {
+                    found.push(id);
+                }
+            }
+            if let Some(next) = name.tokens.get(i + 1) {
+                buf.clear();
+                buf.push_str(text);
+                buf.push_str(&tokens.info(next.id).text);
+                if let Some(id) = tokens.known(&buf) {
+                    found.push(id);
+                }
+            }
+        }
+    }
+    for (a, b) in pairs {
+        let (ca, cb) = (block_code(tokens, a), block_code(tokens, b));
+        keys.push(BlockKey::new(KeyKind::NamePair, (ca.min(cb), ca.max(cb))));
+        found.push(a);
+        found.push(b);
+    }
+    for id in found {
+        let code = block_code(tokens, id);
+        for b in bands {
+            keys.push(BlockKey::new(KeyKind::NameDob, (code, *b)));
+        }
+    }
+}
+
 /// All blocking keys of a prepared record (sorted, deduplicated).
 pub fn blocking_keys<T: Tokens + ?Sized>(p: &Prepared, tokens: &T, role: Role) -> Vec<BlockKey> {
     let mut keys = Vec::with_capacity(24);
@@ -163,12 +241,21 @@ pub fn blocking_keys<T: Tokens + ?Sized>(p: &Prepared, tokens: &T, role: Role) -
             }
         }
     }
+    if role == Role::Query {
+        compound_query_keys(p, tokens, &bands, &mut keys);
+    }
     if let Some(dob) = p.dob.filter(|d| d.kind == DobKind::Exact && d.is_point()) {
         keys.push(BlockKey::new(KeyKind::DobDate, dob.earliest));
-        if role == Role::Query
-            && let Some(s) = swapped(dob.earliest)
-        {
-            keys.push(BlockKey::new(KeyKind::DobDate, s));
+        if role == Role::Query {
+            if let Some(s) = swapped(dob.earliest) {
+                keys.push(BlockKey::new(KeyKind::DobDate, s));
+            }
+            // the year one or two out, day and month right
+            for delta in [-2, -1, 1, 2] {
+                if let Some(d) = dob.earliest.with_year(dob.earliest.year() + delta) {
+                    keys.push(BlockKey::new(KeyKind::DobDate, d));
+                }
+            }
         }
     }
     for (kind, value) in &p.identifiers {

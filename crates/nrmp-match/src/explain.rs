@@ -22,6 +22,66 @@ pub struct Contribution {
     pub detail: String,
 }
 
+/// How strongly a candidate's evidence says "this is the person", in an officer's words.
+///
+/// Bands of the match weight (which, unlike the probability, does not depend on how
+/// rare a true match is in a register the size of a nation's), calibrated on the tuning
+/// query set of `nrmp-bench match-hard` ([`Strength::STRONG_FROM`], [`Strength::POSSIBLE_FROM`]):
+/// see docs/matching.md for how often the top candidate of each band was the person there
+/// and on the held-out set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Strength {
+    /// The evidence points to this person: check them first.
+    Strong,
+    /// Some evidence agrees and some does not or is not given: worth checking.
+    Possible,
+    /// Little evidence agrees: probably someone else.
+    Weak,
+}
+
+impl Strength {
+    /// Lowest match weight (bits, prior included) of a strong candidate.
+    pub const STRONG_FROM: f64 = 0.0;
+    /// Lowest match weight of a possible candidate.
+    pub const POSSIBLE_FROM: f64 = -12.0;
+
+    /// The band of a match weight.
+    pub fn of(weight: f64) -> Self {
+        if weight >= Self::STRONG_FROM {
+            Self::Strong
+        } else if weight >= Self::POSSIBLE_FROM {
+            Self::Possible
+        } else {
+            Self::Weak
+        }
+    }
+
+    /// The band in words (`strong`, `possible`, `weak`).
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Strong => "strong",
+            Self::Possible => "possible",
+            Self::Weak => "weak",
+        }
+    }
+
+    /// What the band means, for the officer.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Self::Strong => "the evidence points to this person: check them first",
+            Self::Possible => "some details agree, others differ or are not given: worth checking",
+            Self::Weak => "little agrees: probably someone else",
+        }
+    }
+}
+
+impl fmt::Display for Strength {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
 /// A scored match candidate with its explanation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Candidate {

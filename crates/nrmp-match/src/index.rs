@@ -316,6 +316,20 @@ impl Index {
             .collect()
     }
 
+    /// Ids of the candidates a lookup of `query` scores: its blocking candidates after the
+    /// cap, those sharing most keys first (for measuring blocking recall of queries).
+    pub fn candidate_ids(&self, query: &MatchRecord) -> Vec<&str> {
+        let mut overlay = Overlay::new(&self.vocab);
+        let q = overlay.prepare(normalise_record(query));
+        let keys = blocking_keys(&q, &overlay, Role::Query);
+        self.postings
+            .ranked_candidates(&keys, &self.config)
+            .into_iter()
+            .filter_map(|s| self.records.get(s as usize).and_then(Option::as_ref))
+            .map(|r| &*r.id)
+            .collect()
+    }
+
     /// Number of candidates a query would score (for benchmarks and tuning).
     pub fn candidate_count(&self, query: &MatchRecord) -> usize {
         let mut overlay = Overlay::new(&self.vocab);

@@ -51,6 +51,8 @@ pub trait Tokens {
     fn info(&self, id: u32) -> &TokenInfo;
     /// Interns a folded token, returning its id.
     fn intern(&mut self, text: &str) -> u32;
+    /// Id of a token already known (in the vocabulary, or interned by this query).
+    fn known(&self, text: &str) -> Option<u32>;
     /// Term-frequency adjustment in bits for agreement on variant key `key`:
     /// `log2(u_token / f_token)` (negative for common tokens), 0 without data.
     fn tf_bits(&self, key: u32) -> f64;
@@ -189,6 +191,10 @@ impl Tokens for Vocab {
         &self.tokens[id as usize]
     }
 
+    fn known(&self, text: &str) -> Option<u32> {
+        self.get(text)
+    }
+
     fn intern(&mut self, text: &str) -> u32 {
         if let Some(id) = self.map.get(text) {
             return *id;
@@ -288,6 +294,10 @@ impl Tokens for Overlay<'_> {
         } else {
             &self.extra[id as usize - base]
         }
+    }
+
+    fn known(&self, text: &str) -> Option<u32> {
+        self.base.get(text).or_else(|| self.map.get(text).copied())
     }
 
     fn intern(&mut self, text: &str) -> u32 {

@@ -24,17 +24,26 @@ fn default_date(r: &DobRange) -> bool {
     r.kind == DobKind::Exact && r.is_point() && r.earliest.ordinal() == 1
 }
 
-/// A 1 January default date taken for what it means: the year only.
+/// A 1 January default date taken for what it means: an age assessed to a year, so the
+/// years either side as well (an age-assessed range of three years).
 fn as_year(r: &DobRange) -> DobRange {
-    DobRange::year(r.earliest.year()).unwrap_or(*r)
+    let y = r.earliest.year();
+    match (
+        NaiveDate::from_ymd_opt(y - 1, 1, 1),
+        NaiveDate::from_ymd_opt(y + 1, 12, 31),
+    ) {
+        (Some(a), Some(b)) => DobRange::range(a, b, DobKind::AgeAssessed),
+        _ => *r,
+    }
 }
 
 /// Compares dates of birth as ranges.
 ///
 /// Two exact dates that differ only in the year, by one or two (`2007-05-03` /
 /// `2009-05-03`), are one mistyped part of the date, as a day/month swap is: level
-/// `DayMonthSwapped`. A 1 January date compared with another date is the year only
-/// ([`DobRange::year`]: `2008-01-01` against `2008-05-03` overlaps narrowly).
+/// `DayMonthSwapped`. A 1 January date compared with another date is an assessed year:
+/// the range from the year before to the year after (`2008-01-01` against `2007-05-03` or
+/// `2008-05-03` overlaps widely, as an age assessment does).
 pub fn compare_dob(a: Option<&DobRange>, b: Option<&DobRange>) -> DobLevel {
     let (Some(a), Some(b)) = (a, b) else {
         return DobLevel::Missing;
@@ -331,15 +340,19 @@ mod tests {
     #[test]
     fn default_first_of_january_is_the_year_and_a_year_out_is_one_mistyped_part() {
         let e = |y, m, dd| DobRange::exact(d(y, m, dd));
-        // the Home Office default date: the year only
+        // the Home Office default date: an assessed year, give or take one
         assert_eq!(
             compare_dob(Some(&e(2008, 1, 1)), Some(&e(2008, 5, 3))),
-            DobLevel::OverlapNarrow
+            DobLevel::OverlapWide
         );
         assert_eq!(
             compare_dob(Some(&e(2008, 5, 3)), Some(&e(2007, 1, 1))),
-            DobLevel::WithinOneYear,
+            DobLevel::OverlapWide,
             "an assessed year one out"
+        );
+        assert_eq!(
+            compare_dob(Some(&e(2009, 11, 3)), Some(&e(2007, 1, 1))),
+            DobLevel::WithinOneYear
         );
         assert_eq!(
             compare_dob(Some(&e(2008, 1, 1)), Some(&e(2008, 1, 1))),
