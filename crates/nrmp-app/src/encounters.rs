@@ -68,6 +68,13 @@ pub struct EncounterCandidate {
     pub match_probability: f64,
     /// Total match weight in bits.
     pub match_weight: f64,
+    /// How strongly all the evidence points to this person (`strong`, `possible`, `weak`):
+    /// bands of the weight, calibrated on evaluation data (docs/matching.md). The
+    /// probability assumes how rare a true match is in the whole register, so even a good
+    /// candidate's is small; the band is what to read first.
+    pub strength: nrmp_match::Strength,
+    /// What the band means, in an officer's words.
+    pub strength_meaning: &'static str,
     /// The person, redacted to the grant.
     pub person: RedactedPerson,
     /// Their open incidents (whether and how urgently they are missing, whom to call).
@@ -94,18 +101,14 @@ impl std::fmt::Display for EncounterCandidate {
             Some(None) => "?".to_owned(),
             None => "(withheld)".to_owned(),
         };
-        writeln!(f, "#{} {name}  born {dob}", self.rank)?;
         writeln!(
             f,
-            "{}  probability {:.4}  weight {:+.2}",
-            p.id, self.match_probability, self.match_weight
+            "#{} {name}  born {dob}  {} match: {}",
+            self.rank, self.strength, self.strength_meaning
         )?;
+        writeln!(f, "{}  weight {:+.2}", p.id, self.match_weight)?;
         for c in &self.explanation {
-            writeln!(
-                f,
-                "  {:<14} {:<20} {:+7.2}  {}",
-                c.field, c.level, c.weight, c.detail
-            )?;
+            writeln!(f, "  {:<64} {:+7.2}", c.says, c.weight)?;
         }
         if self.withheld_evidence {
             writeln!(f, "  (evidence from fields you may not see is left out)")?;
@@ -370,6 +373,8 @@ impl Register {
                 rank: candidates.len() + 1,
                 match_probability: hit.match_probability,
                 match_weight: hit.match_weight,
+                strength: hit.strength,
+                strength_meaning: hit.strength.meaning(),
                 person,
                 open_incidents,
                 explanation,
@@ -407,6 +412,7 @@ mod tests {
             level: "exact".into(),
             weight: 1.0,
             detail: "x vs x".into(),
+            says: "X: the same (x / x)".into(),
         }
     }
 

@@ -20,6 +20,10 @@ pub struct Contribution {
     pub weight: f64,
     /// Human-readable values compared.
     pub detail: String,
+    /// What this step says, in an officer's words (`Date of birth: not given`), without
+    /// the technical terms of `field` and `level`.
+    #[serde(default)]
+    pub says: String,
 }
 
 /// How strongly a candidate's evidence says "this is the person", in an officer's words.
@@ -93,21 +97,27 @@ pub struct Candidate {
     pub match_weight: f64,
     /// Per-field weights, prior first; they sum to `match_weight`.
     pub contributions: Vec<Contribution>,
+    /// The plain-language band of `match_weight`.
+    #[serde(default = "weak")]
+    pub strength: Strength,
+}
+
+fn weak() -> Strength {
+    Strength::Weak
 }
 
 impl fmt::Display for Candidate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "{}  probability {:.4}  weight {:+.2}",
-            self.id, self.match_probability, self.match_weight
+            "{}  {} match ({})  weight {:+.2}",
+            self.id,
+            self.strength,
+            self.strength.meaning(),
+            self.match_weight
         )?;
         for c in &self.contributions {
-            writeln!(
-                f,
-                "  {:<14} {:<20} {:+7.2}  {}",
-                c.field, c.level, c.weight, c.detail
-            )?;
+            writeln!(f, "  {:<64} {:+7.2}", c.says, c.weight)?;
         }
         Ok(())
     }
@@ -192,6 +202,86 @@ fn details<T: Tokens + ?Sized>(a: &Prepared, b: &Prepared, field: &str, tokens: 
     }
 }
 
+/// A field's name in an officer's words.
+fn field_words(field: &str) -> String {
+    match field {
+        "prior" => "Starting point".to_string(),
+        "name" => "Name".to_string(),
+        "name_tf" => "How common the shared names are".to_string(),
+        "dob" => "Date of birth".to_string(),
+        "sex" => "Sex".to_string(),
+        "nationality" => "Nationality".to_string(),
+        "height" => "Height".to_string(),
+        "marks" => "Marks".to_string(),
+        "identifiers" => "Identifiers".to_string(),
+        other => {
+            let name = other.strip_prefix("text:").unwrap_or(other).replace('_', " ");
+            let mut c = name.chars();
+            c.next().map_or_else(String::new, |f| {
+                f.to_uppercase().collect::<String>() + c.as_str()
+            })
+        }
+    }
+}
+
+/// A comparison level in an officer's words.
+fn level_words(field: &str, level: &str) -> &'static str {
+    match (field, level) {
+        (_, "missing") => "not given on one side",
+        ("name", "exact") => "the same",
+        ("name", "variant_group") => "the same name, spelt another way",
+        ("name", "jaro_winkler_high") => "nearly the same spelling",
+        ("name", "jaro_winkler_mid") => "a similar spelling",
+        ("name", "phonetic") => "sounds the same",
+        ("name", "subset") => "every part of one name is in the other",
+        ("name", "initial") => "the same, some parts only as initials",
+        ("name", "partial") => "some parts agree, others do not",
+        ("name", "different") => "nothing in common",
+        ("dob", "exact") => "the same",
+        ("dob", "day_month_swapped") => "one part written wrongly (day and month swapped, or the year 1-2 out)",
+        ("dob", "overlap_narrow") => "agrees as far as it is known",
+        ("dob", "overlap_wide") => "within an assessed age",
+        ("dob", "same_year") => "same year, another day",
+        ("dob", "within_one_year") => "within a year, not the same",
+        ("dob", "different") => "different",
+        ("sex" | "height", "same" | "overlap") => "the same",
+        ("height", "near") => "within 5 cm",
+        ("nationality", "shared") => "one in common",
+        ("marks", "similar") => "alike",
+        ("marks", "partial") => "some alike, some not",
+        ("identifiers", "exact") => "the same",
+        ("identifiers", "one_typo") => "one character out",
+        (_, "jaro_winkler_high") => "nearly the same",
+        (_, "jaro_winkler_mid") => "similar",
+        (_, "exact") => "the same",
+        (_, "different") => "different",
+        _ => "compared",
+    }
+}
+
+fn says(field: &str, level: &str, detail: &str) -> String {
+    match field {
+        "prior" => "Starting point: two records in a register this size are rarely the same person"
+            .to_string(),
+        "name_tf" => format!(
+            "{}: {}",
+            field_words(field),
+            detail.rsplit(": ").next().unwrap_or("")
+        ),
+        "identifiers" if level == "missing" => {
+            "Identifiers: none of the same kind on both".to_string()
+        }
+        "identifiers" | "marks" => format!("{}: {}", field_words(field), level_words(field, level)),
+        _ if level == "missing" => format!("{}: not given on one side", field_words(field)),
+        _ => format!(
+            "{}: {} ({})",
+            field_words(field),
+            level_words(field, level),
+            detail.replace(" vs ", " / ")
+        ),
+    }
+}
+
 /// Builds the explained candidate for the comparison `cv` of `a` (query / left)
 /// with `b` (candidate / right).
 pub fn explain<T: Tokens + ?Sized>(
@@ -206,6 +296,7 @@ pub fn explain<T: Tokens + ?Sized>(
         level: "prior".to_string(),
         weight: scorer.prior_bits(),
         detail: "prior odds of a match between two random records".to_string(),
+        says: says("prior", "prior", ""),
     }];
     for (field, level, weight) in scorer.field_weights(cv, a) {
         let detail = if field == "name" {
@@ -217,6 +308,7 @@ pub fn explain<T: Tokens + ?Sized>(
         };
         let is_name = field == "name";
         contributions.push(Contribution {
+            says: says(&field, level.as_ref(), &detail),
             field,
             level: level.to_string(),
             weight,
@@ -231,11 +323,13 @@ pub fn explain<T: Tokens + ?Sized>(
                     .iter()
                     .map(|k| &*tokens.info(*k).text)
                     .collect();
+                let detail = format!("how common the agreeing names are: {}", toks.join(", "));
                 contributions.push(Contribution {
                     field: "name_tf".to_string(),
                     level: "tf_adjustment".to_string(),
                     weight: tf,
-                    detail: format!("how common the agreeing names are: {}", toks.join(", ")),
+                    says: says("name_tf", "tf_adjustment", &detail),
+                    detail,
                 });
             }
         }
@@ -246,5 +340,47 @@ pub fn explain<T: Tokens + ?Sized>(
         match_probability: probability(match_weight),
         match_weight,
         contributions,
+        strength: Strength::of(match_weight),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn officer_words_have_no_technical_terms() {
+        for (field, level, detail) in [
+            ("prior", "prior", ""),
+            ("name", "partial", "Mohammed Ali vs Sofia Rose Ali"),
+            ("name_tf", "tf_adjustment", "how common the agreeing names are: ali"),
+            ("dob", "missing", "2008-01-01 vs ?"),
+            ("dob", "day_month_swapped", "2008-03-04 vs 2008-04-03"),
+            ("identifiers", "missing", "no identifier kind in common"),
+            ("text:place", "jaro_winkler_high", "leeds vs leds"),
+        ] {
+            let s = says(field, level, detail);
+            for term in ["prior", "tf", "bits", "missing", "jaro", "_", " vs "] {
+                assert!(!s.to_lowercase().contains(term), "{s:?} has {term:?}");
+            }
+        }
+        assert_eq!(
+            says("dob", "missing", "2008-01-01 vs ?"),
+            "Date of birth: not given on one side"
+        );
+        assert_eq!(
+            says("name", "partial", "Mohammed Ali vs Sofia Rose Ali"),
+            "Name: some parts agree, others do not (Mohammed Ali / Sofia Rose Ali)"
+        );
+        assert_eq!(says("text:place", "exact", "Leeds vs Leeds"), "Place: the same (Leeds / Leeds)");
+    }
+
+    #[test]
+    fn strength_bands_follow_the_weight() {
+        assert_eq!(Strength::of(Strength::STRONG_FROM), Strength::Strong);
+        assert_eq!(Strength::of(Strength::STRONG_FROM - 0.01), Strength::Possible);
+        assert_eq!(Strength::of(Strength::POSSIBLE_FROM), Strength::Possible);
+        assert_eq!(Strength::of(Strength::POSSIBLE_FROM - 0.01), Strength::Weak);
+        assert!(Strength::Strong < Strength::Weak, "strongest first");
     }
 }

@@ -398,9 +398,13 @@ mod tests {
         let sum: f64 = c[0].contributions.iter().map(|x| x.weight).sum();
         assert!((sum - c[0].match_weight).abs() < 1e-9);
         let text = c[0].to_string();
-        assert!(text.contains("variant_group"), "{text}");
+        // the main view speaks an officer's words; the JSON keeps the technical fields
+        assert!(text.contains("Name: the same name, spelt another way"), "{text}");
+        assert!(!text.contains("variant_group") && !text.contains("prior"), "{text}");
         let json = serde_json::to_string(&c[0]).unwrap();
         assert!(json.contains("\"contributions\""));
+        assert!(json.contains("\"level\":\"variant_group\""), "{json}");
+        assert!(json.contains("\"strength\":"), "{json}");
     }
 
     #[test]

@@ -64,7 +64,7 @@ pub use batch::{
     carry_over_ids, clusters, dedup, explain_pairs, link, train,
 };
 pub use blocking::{BlockingConfig, RecallReport, blocking_recall};
-pub use explain::{Candidate, Contribution};
+pub use explain::{Candidate, Contribution, Strength};
 pub use index::{Index, IndexStats};
 pub use model::{Model, ModelError};
 pub use record::{DobKind, DobRange, MatchRecord, PersonName, Sex};

@@ -61,17 +61,20 @@ function candidate(c) {
   if (p.nationalities !== undefined) facts.push(['Nationality', p.nationalities.join(', ') || '—']);
   if (p.names && p.names.length > 1) facts.push(['Also known as', p.names.filter((x) => x.kind !== 'primary').map(fmt.name).join('; ')]);
   const prob = c.match_probability;
+  // The main view: rank, the plain-language strength band and the weight; the probability
+  // (which assumes how rare a true match is in the whole register) is one step away.
   return h('li', { class: 'card candidate' },
     h('div', { class: 'cand-head' },
       h('h3', {}, `${c.rank}. `, h('a', { href: `#/persons/${p.id}` }, fmt.primaryName(p))),
-      h('div', { class: 'prob' },
-        h('meter', { min: 0, max: 1, value: prob, 'aria-label': 'match probability' }),
-        h('strong', {}, fmt.percent(prob)), h('span', { class: 'muted' }, ` match (${c.match_weight.toFixed(1)} bits)`))),
+      h('div', { class: `prob strength-${c.strength}` },
+        h('strong', {}, `${fmt.label(c.strength)} match`),
+        h('span', { class: 'muted' }, ` — ${c.strength_meaning} (weight ${c.match_weight >= 0 ? '+' : ''}${c.match_weight.toFixed(1)})`))),
     facts.length ? h('dl', { class: 'kv' }, facts.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])) : null,
     openIncidents(c.open_incidents),
     h('details', {},
-      h('summary', {}, 'Why this candidate: weight of evidence by field'),
+      h('summary', {}, 'Why this candidate: what agrees and what does not'),
       waterfall(c.explanation, c.match_weight),
+      h('p', { class: 'muted' }, `Probability ${fmt.percent(prob)}: the chance it is the same person if nothing else were known than this evidence and how rare a true match is among all the register's records; small even for good candidates.`),
       c.withheld_evidence ? h('p', { class: 'muted' }, 'Fields you may not see also contributed; their weights are not shown.') : null));
 }
 
@@ -108,12 +111,12 @@ export function waterfall(contribs, total) {
   const rowH = 22;
   const H = rowH * steps.length + 24;
   const x = (v) => L + ((v - lo) / (hi - lo || 1)) * (W - L - R);
-  const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, class: 'waterfall', role: 'img', 'aria-label': `Waterfall of match weights, total ${total.toFixed(1)} bits` },
+  const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, class: 'waterfall', role: 'img', 'aria-label': `Waterfall of the weight of evidence, total ${total.toFixed(1)}` },
     s('line', { x1: x(0), x2: x(0), y1: 0, y2: H - 18, class: 'axis' }),
     steps.map(({ c, from, to }, i) => {
       const y = i * rowH + 4;
       return s('g', {},
-        s('text', { x: L - 6, y: y + 13, 'text-anchor': 'end', class: 'lbl' }, `${c.field} (${c.level})`),
+        s('text', { x: L - 6, y: y + 13, 'text-anchor': 'end', class: 'lbl' }, (c.says || `${c.field} (${c.level})`).split(':')[0]),
         s('rect', { x: Math.min(x(from), x(to)), y, width: Math.max(1, Math.abs(x(to) - x(from))), height: rowH - 6, class: c.weight >= 0 ? 'pos' : 'neg' }),
         s('text', { x: W - R + 6, y: y + 13, class: 'num' }, `${c.weight >= 0 ? '+' : ''}${c.weight.toFixed(1)}`));
     }),
@@ -121,7 +124,7 @@ export function waterfall(contribs, total) {
     s('text', { x: x(run), y: H - 4, 'text-anchor': 'middle', class: 'num' }, `${total.toFixed(1)}`));
   const table = h('table', { class: 'small' },
     h('caption', { class: 'sr-only' }, 'Weight of evidence by field'),
-    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Field'), h('th', { scope: 'col' }, 'Agreement'), h('th', { scope: 'col' }, 'Weight (bits)'), h('th', { scope: 'col' }, 'Detail'))),
-    h('tbody', {}, rows.map((c) => h('tr', {}, h('td', {}, c.field), h('td', {}, c.level), h('td', { class: 'n' }, c.weight.toFixed(2)), h('td', {}, c.detail)))));
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'What was compared'), h('th', { scope: 'col' }, 'Weight'))),
+    h('tbody', {}, rows.map((c) => h('tr', {}, h('td', {}, c.says || `${c.field}: ${c.level} (${c.detail})`), h('td', { class: 'n' }, c.weight.toFixed(2))))));
   return h('div', { class: 'explain' }, svg, table);
 }
