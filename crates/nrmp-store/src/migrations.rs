@@ -33,7 +33,8 @@ impl MigrationSource<'static> for Source {
                     Cow::Borrowed(description),
                     MigrationType::Simple,
                     Cow::Borrowed(sql),
-                    false,
+                    // sqlx's own rule for a migration that must run outside a transaction
+                    sql.starts_with("-- no-transaction"),
                 )
             })
             .collect();
