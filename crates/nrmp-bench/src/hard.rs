@@ -280,7 +280,9 @@ fn report(
     }
     // calibration: how often the top candidate is the person, by its weight
     println!();
-    println!("Top candidate by match weight (for the strength bands): weight from, queries, share that is the person");
+    println!(
+        "Top candidate by match weight (for the strength bands): weight from, queries, share that is the person"
+    );
     let mut bins: BTreeMap<i64, (usize, usize)> = BTreeMap::new();
     for (o, _) in outcomes {
         if let (Some(w), Some((_, right))) = (o.top_weight, o.top) {
@@ -298,11 +300,8 @@ fn report(
     if let Some(path) = dump {
         use std::io::Write;
         let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
-        let by_id: HashMap<&str, &nrmp_match::MatchRecord> = cases
-            .register
-            .iter()
-            .map(|r| (r.id.as_str(), r))
-            .collect();
+        let by_id: HashMap<&str, &nrmp_match::MatchRecord> =
+            cases.register.iter().map(|r| (r.id.as_str(), r)).collect();
         for (q, (o, shown)) in cases.queries.iter().zip(outcomes) {
             if shown.is_empty() {
                 continue;
@@ -344,7 +343,12 @@ mod tests {
     #[test]
     fn held_out_hard_cases_are_found() {
         let population = MatchingPopulation::generate(
-            &generator(424_243, 3_000, NaiveDate::from_ymd_opt(2026, 11, 1).unwrap()).unwrap(),
+            &generator(
+                424_243,
+                3_000,
+                NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+            )
+            .unwrap(),
         );
         let config = HardCaseConfig {
             queries: 400,

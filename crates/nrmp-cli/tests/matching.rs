@@ -762,9 +762,15 @@ async fn match_finds_the_planted_person_first_and_audits_the_search() {
     assert!(text.contains("#1 Tesfalem Gebrehiwet"), "{text}");
     // the main view: strength band and weight in an officer's words, no technical terms
     // (an exact name and nothing else to compare is worth checking, not "not them")
-    assert!(text.contains("possible match: some details agree"), "{text}");
+    assert!(
+        text.contains("possible match: some details agree"),
+        "{text}"
+    );
     assert!(text.contains("Name: the same"), "{text}");
-    assert!(!text.contains("prior") && !text.contains("probability"), "{text}");
+    assert!(
+        !text.contains("prior") && !text.contains("probability"),
+        "{text}"
+    );
     let o = nrmp(&["match", "--database", &db.url, "--given", "Tesfalem"]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("--reason"), "{}", stderr(&o));

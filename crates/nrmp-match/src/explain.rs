@@ -215,7 +215,10 @@ fn field_words(field: &str) -> String {
         "marks" => "Marks".to_string(),
         "identifiers" => "Identifiers".to_string(),
         other => {
-            let name = other.strip_prefix("text:").unwrap_or(other).replace('_', " ");
+            let name = other
+                .strip_prefix("text:")
+                .unwrap_or(other)
+                .replace('_', " ");
             let mut c = name.chars();
             c.next().map_or_else(String::new, |f| {
                 f.to_uppercase().collect::<String>() + c.as_str()
@@ -238,7 +241,9 @@ fn level_words(field: &str, level: &str) -> &'static str {
         ("name", "partial") => "some parts agree, others do not",
         ("name", "different") => "nothing in common",
         ("dob", "exact") => "the same",
-        ("dob", "day_month_swapped") => "one part written wrongly (day and month swapped, or the year 1-2 out)",
+        ("dob", "day_month_swapped") => {
+            "one part written wrongly (day and month swapped, or the year 1-2 out)"
+        }
         ("dob", "overlap_narrow") => "agrees as far as it is known",
         ("dob", "overlap_wide") => "within an assessed age",
         ("dob", "same_year") => "same year, another day",
@@ -353,7 +358,11 @@ mod tests {
         for (field, level, detail) in [
             ("prior", "prior", ""),
             ("name", "partial", "Mohammed Ali vs Sofia Rose Ali"),
-            ("name_tf", "tf_adjustment", "how common the agreeing names are: ali"),
+            (
+                "name_tf",
+                "tf_adjustment",
+                "how common the agreeing names are: ali",
+            ),
             ("dob", "missing", "2008-01-01 vs ?"),
             ("dob", "day_month_swapped", "2008-03-04 vs 2008-04-03"),
             ("identifiers", "missing", "no identifier kind in common"),
@@ -372,13 +381,19 @@ mod tests {
             says("name", "partial", "Mohammed Ali vs Sofia Rose Ali"),
             "Name: some parts agree, others do not (Mohammed Ali / Sofia Rose Ali)"
         );
-        assert_eq!(says("text:place", "exact", "Leeds vs Leeds"), "Place: the same (Leeds / Leeds)");
+        assert_eq!(
+            says("text:place", "exact", "Leeds vs Leeds"),
+            "Place: the same (Leeds / Leeds)"
+        );
     }
 
     #[test]
     fn strength_bands_follow_the_weight() {
         assert_eq!(Strength::of(Strength::STRONG_FROM), Strength::Strong);
-        assert_eq!(Strength::of(Strength::STRONG_FROM - 0.01), Strength::Possible);
+        assert_eq!(
+            Strength::of(Strength::STRONG_FROM - 0.01),
+            Strength::Possible
+        );
         assert_eq!(Strength::of(Strength::POSSIBLE_FROM), Strength::Possible);
         assert_eq!(Strength::of(Strength::POSSIBLE_FROM - 0.01), Strength::Weak);
         assert!(Strength::Strong < Strength::Weak, "strongest first");

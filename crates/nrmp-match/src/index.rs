@@ -399,8 +399,14 @@ mod tests {
         assert!((sum - c[0].match_weight).abs() < 1e-9);
         let text = c[0].to_string();
         // the main view speaks an officer's words; the JSON keeps the technical fields
-        assert!(text.contains("Name: the same name, spelt another way"), "{text}");
-        assert!(!text.contains("variant_group") && !text.contains("prior"), "{text}");
+        assert!(
+            text.contains("Name: the same name, spelt another way"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("variant_group") && !text.contains("prior"),
+            "{text}"
+        );
         let json = serde_json::to_string(&c[0]).unwrap();
         assert!(json.contains("\"contributions\""));
         assert!(json.contains("\"level\":\"variant_group\""), "{json}");
@@ -742,14 +748,19 @@ mod ranking_tests {
         let boy = |id: &str, given: &str, family: &str, m: u32, d: u32| {
             MatchRecord::new(id)
                 .with_name(PersonName::new(given, family))
-                .with_dob(DobRange::exact(NaiveDate::from_ymd_opt(2005, m, d).unwrap()))
+                .with_dob(DobRange::exact(
+                    NaiveDate::from_ymd_opt(2005, m, d).unwrap(),
+                ))
                 .with_sex(Sex::Male)
         };
         let mut records = vec![
             boy("hassan", "Hassan", "Ebrahimi", 4, 2),
             boy("hussain", "Hussain Ebrahim", "Mohamed", 9, 17),
         ];
-        for (i, g) in ["Omar", "Yusuf", "Ali", "Karim", "Samir", "Tariq"].iter().enumerate() {
+        for (i, g) in ["Omar", "Yusuf", "Ali", "Karim", "Samir", "Tariq"]
+            .iter()
+            .enumerate()
+        {
             records.push(boy(&format!("filler-{i}"), g, "Ebrahimi", 1 + i as u32, 3));
         }
         let index = Index::build(

@@ -9,11 +9,10 @@ use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 use crate::normalise::{
-    NameToken, fold_words, normalise_name, phonetic_codes, skeleton, translit_skeleton,
-    variant_key,
+    NameToken, fold_words, normalise_name, phonetic_codes, skeleton, translit_skeleton, variant_key,
 };
-use crate::variants::variant_canonical;
 use crate::record::{DobRange, MatchRecord, Sex};
+use crate::variants::variant_canonical;
 
 /// Stable 64-bit hash (SipHash with fixed keys: identical across runs and machines).
 pub(crate) fn hash64<T: Hash + ?Sized>(value: &T) -> u64 {

@@ -238,9 +238,7 @@ impl HardCases {
                 if !rng.random_bool(share) {
                     continue;
                 }
-                let pool = givens
-                    .get(&(nat, base.sex))
-                    .map_or(&[][..], Vec::as_slice);
+                let pool = givens.get(&(nat, base.sex)).map_or(&[][..], Vec::as_slice);
                 if let Some(r) = relative(&mut rng, base, kind, pool, negatives.len()) {
                     nationality.insert(next_key, nat);
                     negatives.push((r, next_key));
@@ -607,7 +605,10 @@ mod tests {
             assert_eq!(in_register, !q.absent, "absent persons are taken out");
         }
         for kind in HardVariation::ALL {
-            assert!(seen.get(&kind).copied().unwrap_or(0) > 20, "{kind:?}: {seen:?}");
+            assert!(
+                seen.get(&kind).copied().unwrap_or(0) > 20,
+                "{kind:?}: {seen:?}"
+            );
         }
         let absent = c.queries.iter().filter(|q| q.absent).count();
         assert!((100..300).contains(&absent), "{absent}");

@@ -690,7 +690,11 @@ mod tests {
             ),
         ] {
             assert_eq!(level(a.clone(), b.clone()), want, "{a:?} {b:?}");
-            assert_eq!(level(b.clone(), a.clone()), want, "{b:?} {a:?} (either side)");
+            assert_eq!(
+                level(b.clone(), a.clone()),
+                want,
+                "{b:?} {a:?} (either side)"
+            );
         }
         // two different names that happen to concatenate into something else do not
         assert_eq!(
