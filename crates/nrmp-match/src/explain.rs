@@ -313,7 +313,7 @@ pub fn explain<T: Tokens + ?Sized>(
         };
         let is_name = field == "name";
         contributions.push(Contribution {
-            says: says(&field, level.as_ref(), &detail),
+            says: says(&field, level, &detail),
             field,
             level: level.to_string(),
             weight,

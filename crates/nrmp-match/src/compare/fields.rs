@@ -58,11 +58,11 @@ pub fn compare_dob(a: Option<&DobRange>, b: Option<&DobRange>) -> DobLevel {
         let (da, db) = (a.earliest, b.earliest);
         return if da == db {
             DobLevel::Exact
-        } else if swapped(da) == Some(db) {
-            DobLevel::DayMonthSwapped
-        } else if (da.month(), da.day()) == (db.month(), db.day())
-            && da.year().abs_diff(db.year()) <= 2
+        } else if swapped(da) == Some(db)
+            || ((da.month(), da.day()) == (db.month(), db.day())
+                && da.year().abs_diff(db.year()) <= 2)
         {
+            // day and month swapped, or the year one or two out
             DobLevel::DayMonthSwapped
         } else if da.year() == db.year() {
             DobLevel::SameYear
