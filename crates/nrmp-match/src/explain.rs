@@ -46,9 +46,9 @@ pub enum Strength {
 
 impl Strength {
     /// Lowest match weight (bits, prior included) of a strong candidate.
-    pub const STRONG_FROM: f64 = 0.0;
+    pub const STRONG_FROM: f64 = 4.0;
     /// Lowest match weight of a possible candidate.
-    pub const POSSIBLE_FROM: f64 = -12.0;
+    pub const POSSIBLE_FROM: f64 = -8.0;
 
     /// The band of a match weight.
     pub fn of(weight: f64) -> Self {
