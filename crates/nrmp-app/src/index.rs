@@ -78,36 +78,16 @@ impl MatchIndex {
     }
 }
 
-/// How far behind the last change seen the follower re-reads: on PostgreSQL, outbox numbers
-/// are taken when a transaction writes, not when it commits, so a change committed late can
-/// appear behind one already seen.
-const LOOKBACK: i64 = 1_000;
-/// Most changes read at a time.
-const BATCH: u32 = 1_000;
+pub use nrmp_store::outbox::ChangeCursor;
 
-/// Where a follower of the outbox has got to.
-#[derive(Debug, Default)]
-pub struct ChangeCursor {
-    /// Highest change number applied.
-    high: i64,
-    /// Change numbers applied within the look-back window.
-    applied: BTreeSet<i64>,
-}
+/// How long a follower waits for a change number skipped over to commit before it gives the
+/// number up (a rolled-back transaction burns its number); see [`nrmp_store::outbox`].
+pub const GAP_TIMEOUT: chrono::Duration = chrono::Duration::seconds(60);
 
-impl ChangeCursor {
-    /// A cursor that has seen every change up to `seq` (the register's last change when the
-    /// index was built: the build saw their effects).
-    pub fn at(seq: i64) -> Self {
-        Self {
-            high: seq,
-            applied: BTreeSet::new(),
-        }
-    }
-}
-
-/// Reads the changes committed since `cursor` and applies the persons' to `index`: a person
-/// still on the register is re-indexed from the stored record, one that is not (erased) is
-/// forgotten. Returns how many persons were applied.
+/// Reads the changes committed since `cursor` — including one that committed late behind
+/// later ones (the cursor tracks gaps in the numbers until they fill) — and applies the
+/// persons' to `index`: a person still on the register is re-indexed from the stored record,
+/// one that is not (erased) is forgotten. Returns how many persons were applied.
 ///
 /// # Errors
 /// Store errors (the cursor is left where it was, so the next call retries).
@@ -115,19 +95,18 @@ pub async fn apply_changes(
     store: &dyn Store,
     index: &MatchIndex,
     cursor: &mut ChangeCursor,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> nrmp_store::Result<usize> {
     let mut applied = 0;
-    let mut from = (cursor.high - LOOKBACK).max(0);
     loop {
-        let changes = store.changes_after(from, BATCH).await?;
-        let Some(last) = changes.last().map(|c| c.seq) else {
+        let mut next = cursor.clone();
+        let changes =
+            nrmp_store::outbox::next_changes(store, &mut next, now, GAP_TIMEOUT, 10_000).await?;
+        if changes.is_empty() {
+            *cursor = next;
             break;
-        };
-        let new: Vec<_> = changes
-            .iter()
-            .filter(|c| !cursor.applied.contains(&c.seq))
-            .collect();
-        let mut ids: Vec<PersonId> = new
+        }
+        let mut ids: Vec<PersonId> = changes
             .iter()
             .filter(|c| c.record_kind == Person::KIND)
             .filter_map(|c| c.record_id.parse().ok())
@@ -145,17 +124,8 @@ pub async fn apply_changes(
             }
             applied += ids.len();
         }
-        for c in &new {
-            cursor.applied.insert(c.seq);
-        }
-        cursor.high = cursor.high.max(last);
-        from = last;
-        if changes.len() < BATCH as usize {
-            break;
-        }
+        *cursor = next;
     }
-    let floor = cursor.high - LOOKBACK;
-    cursor.applied = cursor.applied.split_off(&floor);
     Ok(applied)
 }
 
@@ -164,6 +134,7 @@ pub async fn apply_changes(
 pub async fn follow_changes(
     store: std::sync::Arc<dyn Store>,
     index: std::sync::Arc<MatchIndex>,
+    clock: std::sync::Arc<dyn nrmp_domain::clock::Clock>,
     mut cursor: ChangeCursor,
     every: Duration,
 ) {
@@ -171,7 +142,7 @@ pub async fn follow_changes(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        match apply_changes(store.as_ref(), &index, &mut cursor).await {
+        match apply_changes(store.as_ref(), &index, &mut cursor, clock.now()).await {
             Ok(0) => {}
             Ok(n) => tracing::debug!(persons = n, "matching index caught up with the register"),
             Err(e) => tracing::warn!(error = %e, "following the register's changes"),

@@ -149,6 +149,7 @@ impl App {
         let follower = tokio::spawn(nrmp_app::index::follow_changes(
             self.state.register.store.clone(),
             self.state.register.index.clone(),
+            self.state.register.clock.clone(),
             nrmp_app::index::ChangeCursor::at(self.changes_seen),
             Duration::from_millis(self.state.config.index_follow_ms.max(10)),
         ));

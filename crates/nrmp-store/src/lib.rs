@@ -19,8 +19,10 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod alerts;
 mod audit_log;
 mod error;
+pub mod outbox;
 pub mod query;
 pub mod records;
 mod retention;
@@ -181,7 +183,7 @@ pub struct ScanKey(pub String, pub i64);
 /// The register's storage. Implementations are transactional: every mutation and its audit
 /// event commit together or not at all.
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Store: alerts::AlertStore + Send + Sync {
     /// Which database this is.
     fn backend(&self) -> Backend;
 

@@ -31,6 +31,9 @@ use std::collections::{BTreeMap, HashSet};
 // write audit events through this module's `audit` helper.
 #[path = "accounts.rs"]
 mod accounts;
+// Alerts likewise (the `AlertStore` role trait, crate::alerts).
+#[path = "alerts_sql.rs"]
+mod alerts_sql;
 use crate::{AccountChange, AccountChangeFn};
 use chrono::{DateTime, Utc};
 use nrmp_domain::account::{Account, ApiToken, Session, TokenHash, TokenId, UserId, Username};
