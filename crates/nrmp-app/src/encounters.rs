@@ -127,7 +127,7 @@ pub struct EncounterResult {
 }
 
 /// The policy field a contribution's evidence comes from (`None`: not about the person).
-fn contribution_field(key: &str) -> Option<Field> {
+pub(crate) fn contribution_field(key: &str) -> Option<Field> {
     match key {
         "prior" => None,
         "name" | "name_tf" => Some(Field::Names),
@@ -375,6 +375,15 @@ impl Register {
                 explanation,
                 withheld_evidence,
             });
+        }
+        // The owning force of a high-risk missing person learns of the check, whether or not
+        // the officer may see the record (rule `encounter_high_risk`, docs/alerts.md).
+        if let Some(top) = hits.first()
+            && let Some(case) = PersonId::parse("id", &top.id)
+                .ok()
+                .and_then(|id| cases.get(&id))
+        {
+            self.raise_encounter_alerts(caller, top, case).await?;
         }
         let shown: Vec<String> = candidates.iter().map(|c| c.person.id.to_string()).collect();
         let matched: Vec<String> = hits.iter().map(|c| c.id.clone()).collect();

@@ -64,6 +64,21 @@ impl MatchIndex {
         }
     }
 
+    /// The `k` best of `records` (not the indexed persons) for `query`, scored by this index's
+    /// model: for comparing one record with a small set, such as the unidentified found persons.
+    pub fn rank_among(
+        &self,
+        records: &[MatchRecord],
+        query: &MatchRecord,
+        k: usize,
+    ) -> Vec<Candidate> {
+        let model = match self.inner.read() {
+            Ok(i) => i.model().clone(),
+            Err(poisoned) => poisoned.into_inner().model().clone(),
+        };
+        Index::build(model, BlockingConfig::default(), records).lookup(query, k)
+    }
+
     /// How many persons are indexed.
     pub fn len(&self) -> usize {
         match self.inner.read() {

@@ -110,6 +110,45 @@ pub async fn next_changes(
     Ok(out)
 }
 
+/// The PostgreSQL channel notified when the outbox grows.
+pub const OUTBOX_CHANNEL: &str = "nrmp_outbox";
+/// The PostgreSQL channel notified when the alert stream grows.
+pub const ALERTS_CHANNEL: &str = "nrmp_alerts";
+
+/// Wakes followers on every node: a LISTEN on [`OUTBOX_CHANNEL`] and [`ALERTS_CHANNEL`]
+/// (PostgreSQL only; the migration's triggers NOTIFY at commit). A notification says only
+/// "look again": the tables stay the source of truth, and a follower that misses one catches up
+/// at its next poll.
+pub struct ChangeListener(sqlx::postgres::PgListener);
+
+impl std::fmt::Debug for ChangeListener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ChangeListener")
+    }
+}
+
+impl ChangeListener {
+    /// Listens on the database at `url`; `None` on SQLite (one node: followers are woken in
+    /// the process).
+    pub async fn connect(url: &str) -> Result<Option<Self>> {
+        if crate::Backend::from_url(url)? != crate::Backend::Postgres {
+            return Ok(None);
+        }
+        let mut l = sqlx::postgres::PgListener::connect(url).await?;
+        l.listen_all([OUTBOX_CHANNEL, ALERTS_CHANNEL]).await?;
+        Ok(Some(Self(l)))
+    }
+
+    /// The channel of the next notification. Reconnects after a lost connection (and then
+    /// answers as if notified, since notifications may have been missed meanwhile).
+    pub async fn recv(&mut self) -> Result<String> {
+        match self.0.try_recv().await? {
+            Some(n) => Ok(n.channel().to_owned()),
+            None => Ok(String::new()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
