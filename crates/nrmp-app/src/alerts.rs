@@ -192,7 +192,13 @@ impl Register {
                 referrals: &h.referrals,
                 placements: &h.placements,
             };
-            alerts.extend(incident_alerts(&incident, history, now, &self.alert_rules));
+            alerts.extend(incident_alerts(
+                &incident,
+                Some(&h.person.owning_org),
+                history,
+                now,
+                &self.alert_rules,
+            ));
             if created.contains(&id) && incident.is_open() {
                 alerts.extend(self.compare_incident(&incident, h).await?);
             }

@@ -12,11 +12,11 @@
 //!
 //! | rule | raised when | addressed to |
 //! |---|---|---|
-//! | [`AlertKind::HighRisk`] | an open incident is graded high, at report or later | force where missing, owning and involved organisations |
+//! | [`AlertKind::HighRisk`] | an open incident is graded high, at report or later | force where missing, incident owner, involved organisations, owner of the person's record |
 //! | [`AlertKind::MissingSoonAfterReferral`] | a person goes missing within 24 h / 72 h of an NRM referral | as above, and the national unit (trafficking links are national) |
 //! | [`AlertKind::MissingSoonAfterCare`] | … within 24 h / 72 h of coming into care | as above (the placing and host authorities are involved) |
-//! | [`AlertKind::RepeatMissing`] | an open incident is the `repeat_count`th in `repeat_window_days` | force where missing, owning and involved organisations |
-//! | [`AlertKind::FoundInAnotherForce`] | a return is recorded in another force's area | the force where missing (home force), owning and involved organisations |
+//! | [`AlertKind::RepeatMissing`] | an open incident is the `repeat_count`th in `repeat_window_days` | force where missing, incident owner, involved organisations, owner of the person's record |
+//! | [`AlertKind::FoundInAnotherForce`] | a return is recorded in another force's area | the force where missing (home force), and the others above |
 //! | [`AlertKind::ReviewOverdue`] | an open incident is past its review time (a timer) | the force where missing and the owner |
 //! | [`AlertKind::FoundMatchesIncident`] | a found / unidentified person matches a person with an open incident above the threshold | the incident's force, owner, the finding organisation, the national unit |
 //! | [`AlertKind::IncidentMatchesFound`] | a new incident's person matches an unidentified found person already recorded | the same |
@@ -396,20 +396,23 @@ pub fn addressed(orgs: impl IntoIterator<Item = OrgCode>) -> Vec<Recipient> {
     out
 }
 
-/// The organisations with a stake in an incident: the force where missing, the owner, the
-/// involved organisations.
-fn incident_orgs(incident: &Incident) -> Vec<OrgCode> {
+/// The organisations with a stake in an incident: the force where missing, the incident's
+/// owner, the involved organisations, and the owner of the person's record (a child's record is
+/// usually the local authority's).
+fn incident_orgs(incident: &Incident, person_owner: Option<&OrgCode>) -> Vec<OrgCode> {
     let mut orgs = vec![incident.force_missing.clone(), incident.owning_org.clone()];
     orgs.extend(incident.involved.iter().cloned());
+    orgs.extend(person_owner.cloned());
     orgs
 }
 
-/// The alerts an incident's current state raises, given the person's `history` (which
-/// includes the incident) — called for every committed change to the incident; `at` is when
+/// The alerts an incident's current state raises, given the owner of the person's record and
+/// the person's `history` (which includes the incident) — called for every committed change to the incident; `at` is when
 /// the change was made. The "soon after", repeat and high-risk rules concern a person who is
 /// missing now, so they hold only while the incident is open.
 pub fn incident_alerts(
     incident: &Incident,
+    person_owner: Option<&OrgCode>,
     history: History<'_>,
     at: DateTime<Utc>,
     rules: &AlertRules,
@@ -433,7 +436,7 @@ pub fn incident_alerts(
     let id = incident.id;
     let mut out = Vec::new();
     let grade = Some(incident.risk());
-    let orgs = incident_orgs(incident);
+    let orgs = incident_orgs(incident, person_owner);
     for flag in incident_flags(incident, history, at, flag_rules) {
         let detail = AlertDetail {
             grade,

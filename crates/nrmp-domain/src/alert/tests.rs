@@ -73,9 +73,9 @@ fn finding(p: f64) -> MatchFinding {
 #[test]
 fn high_risk_raised_at_report_and_when_graded_up_once_per_grading() {
     let medium = incident(1, 9, 0, None);
-    assert!(incident_alerts(&medium, none(&[]), t(2), &rules()).is_empty());
+    assert!(incident_alerts(&medium, None, none(&[]), t(2), &rules()).is_empty());
     let high = graded(medium.clone(), RiskGrade::High, 3);
-    let a = incident_alerts(&high, none(&[]), t(3), &rules());
+    let a = incident_alerts(&high, None, none(&[]), t(3), &rules());
     assert_eq!(kinds(&a), vec![AlertKind::HighRisk]);
     assert_eq!(a[0].key, format!("high_risk:{}:1", high.id));
     // the call handlers of the force where missing
@@ -86,15 +86,21 @@ fn high_risk_raised_at_report_and_when_graded_up_once_per_grading() {
             role: Role::CallHandler
         }]
     );
+    // the owner of the child's record (a local authority) hears of it too
+    let with_owner = incident_alerts(&high, Some(&org("la:kent")), none(&[]), t(3), &rules());
+    assert!(with_owner[0].recipients.contains(&Recipient {
+        org: org("la:kent"),
+        role: Role::SocialWorker
+    }));
     // a later change that keeps it high reports the same fact (same key)
     let again = graded(high.clone(), RiskGrade::High, 5);
     assert_eq!(
-        incident_alerts(&again, none(&[]), t(5), &rules())[0].key,
+        incident_alerts(&again, None, none(&[]), t(5), &rules())[0].key,
         a[0].key
     );
     // graded down and up again is a new fact
     let up_again = graded(graded(high, RiskGrade::Low, 6), RiskGrade::High, 7);
-    let b = incident_alerts(&up_again, none(&[]), t(7), &rules());
+    let b = incident_alerts(&up_again, None, none(&[]), t(7), &rules());
     assert_eq!(b[0].key, format!("high_risk:{}:3", up_again.id));
     // a closed incident raises no high-risk alert
     let mut closed = up_again;
@@ -104,7 +110,7 @@ fn high_risk_raised_at_report_and_when_graded_up_once_per_grading() {
         found_by: org("force:kent"),
         outcome: ReturnOutcome::Safe,
     });
-    assert!(incident_alerts(&closed, none(&[]), t(8), &rules()).is_empty());
+    assert!(incident_alerts(&closed, None, none(&[]), t(8), &rules()).is_empty());
 }
 
 #[test]
@@ -126,7 +132,7 @@ fn missing_soon_after_referral_goes_to_involved_authority_and_national_unit() {
         referrals: &refs,
         placements: &[],
     };
-    let a = incident_alerts(&i, h, t(31), &rules());
+    let a = incident_alerts(&i, None, h, t(31), &rules());
     assert_eq!(kinds(&a), vec![AlertKind::MissingSoonAfterReferral]);
     assert_eq!(a[0].detail.hours, Some(72));
     assert_eq!(orgs(&a[0]), vec!["force:kent", "la:kent", "national:nmpu"]);
@@ -136,7 +142,7 @@ fn missing_soon_after_referral_goes_to_involved_authority_and_national_unit() {
     }));
     // the same incident long after any referral: nothing
     let late = incident(2, 9, 500, None);
-    assert!(incident_alerts(&late, h, t(501), &rules()).is_empty());
+    assert!(incident_alerts(&late, None, h, t(501), &rules()).is_empty());
 }
 
 #[test]
@@ -157,7 +163,7 @@ fn missing_soon_after_coming_into_care() {
         referrals: &[],
         placements: &ps,
     };
-    let a = incident_alerts(&i, h, t(21), &rules());
+    let a = incident_alerts(&i, None, h, t(21), &rules());
     assert_eq!(kinds(&a), vec![AlertKind::MissingSoonAfterCare]);
     assert_eq!(a[0].detail.hours, Some(24));
     assert_eq!(a[0].key, format!("soon_after_care:{}", i.id));
@@ -169,22 +175,22 @@ fn third_incident_in_thirty_days_is_a_repeat_but_the_second_is_not() {
     let second = incident(2, 9, 100, Some(110));
     let third = incident(3, 9, 200, None);
     let two = [first.clone(), second.clone()];
-    assert!(incident_alerts(&second, none(&two), t(101), &rules()).is_empty());
+    assert!(incident_alerts(&second, None, none(&two), t(101), &rules()).is_empty());
     let all = [first, second, third.clone()];
-    let a = incident_alerts(&third, none(&all), t(201), &rules());
+    let a = incident_alerts(&third, None, none(&all), t(201), &rules());
     assert_eq!(kinds(&a), vec![AlertKind::RepeatMissing]);
     assert_eq!(a[0].detail.count, Some(3));
     // a fourth incident 40 days later is alone in its window
     let far = incident(4, 9, 200 + 40 * 24, None);
     let with_far = [all[0].clone(), all[1].clone(), all[2].clone(), far.clone()];
-    assert!(incident_alerts(&far, none(&with_far), t(1200), &rules()).is_empty());
+    assert!(incident_alerts(&far, None, none(&with_far), t(1200), &rules()).is_empty());
     // the threshold comes from the rules
     let strict = AlertRules {
         repeat_count: 2,
         ..rules()
     };
     assert_eq!(
-        kinds(&incident_alerts(&all[1], none(&two), t(101), &strict)),
+        kinds(&incident_alerts(&all[1], None, none(&two), t(101), &strict)),
         Vec::<AlertKind>::new(),
         "closed incidents raise no repeat"
     );
@@ -204,7 +210,7 @@ fn found_in_another_force_tells_the_home_force() {
         found_by: org("force:merseyside"),
         outcome: ReturnOutcome::Safe,
     });
-    let a = incident_alerts(&i, none(&[]), t(30), &rules());
+    let a = incident_alerts(&i, None, none(&[]), t(30), &rules());
     assert_eq!(kinds(&a), vec![AlertKind::FoundInAnotherForce]);
     assert_eq!(orgs(&a[0]), vec!["force:kent", "la:kent"]);
     assert_eq!(a[0].detail.found_by, Some(org("force:merseyside")));
@@ -213,7 +219,7 @@ fn found_in_another_force_tells_the_home_force() {
     if let Some(r) = home.returned.as_mut() {
         r.place.force = Some(org("force:kent"));
     }
-    assert!(incident_alerts(&home, none(&[]), t(30), &rules()).is_empty());
+    assert!(incident_alerts(&home, None, none(&[]), t(30), &rules()).is_empty());
 }
 
 #[test]
