@@ -22,6 +22,7 @@
 pub mod alerts;
 mod audit_log;
 mod error;
+mod migrations;
 pub mod outbox;
 pub mod query;
 pub mod records;
