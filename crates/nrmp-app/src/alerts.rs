@@ -147,11 +147,13 @@ impl Register {
     /// resumes exactly there and a change read twice raises nothing twice.
     pub async fn raise_alerts_from_changes(&self) -> AppResult<Pass> {
         let now = self.clock.now();
-        let mut cursor = match self.store.outbox_cursor(CONSUMER).await? {
-            Some(text) => serde_json::from_str(&text)
+        let stored = self.store.outbox_cursor(CONSUMER).await?;
+        let mut cursor = match &stored {
+            Some(text) => serde_json::from_str(text)
                 .map_err(|e| AppError::Internal(format!("alert cursor: {e}")))?,
             None => ChangeCursor::at(self.store.last_change().await?),
         };
+        let before = cursor.clone();
         let changes = next_changes(
             self.store.as_ref(),
             &mut cursor,
@@ -207,6 +209,10 @@ impl Register {
             if let Some((f, _)) = self.load_found(id).await? {
                 alerts.extend(self.compare_found(&f).await?);
             }
+        }
+        if alerts.is_empty() && stored.is_some() && cursor == before {
+            // Nothing new: no write (an idle node must not keep taking the write lock).
+            return Ok(Pass::default());
         }
         let state = serde_json::to_string(&cursor)
             .map_err(|e| AppError::Internal(format!("alert cursor: {e}")))?;
