@@ -11,7 +11,7 @@
 //! lock order is always rows first, head last.
 
 use crate::records::ts;
-use crate::{Ctx, Result, StoreError};
+use crate::{ChainReport, Ctx, Result, StoreError};
 use nrmp_domain::ValidationErrors;
 use nrmp_domain::audit::bounds;
 use nrmp_domain::audit::chain::{BreakKind, ChainBreak, ChainHead, ChainedEvent, Verifier};
@@ -19,17 +19,6 @@ use nrmp_domain::audit::search::SearchQuery;
 use nrmp_domain::audit::{AuditAction, AuditEvent};
 use sqlx::{AnyConnection, AnyPool, Row};
 use std::collections::{BTreeMap, BTreeSet};
-
-/// What verifying the audit chain found.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct ChainReport {
-    /// Events that verified (all of them when there is no break; those before it otherwise).
-    pub events: u64,
-    /// The head the log was verified against (last seq and hash when verification began).
-    pub head: ChainHead,
-    /// The first break, if any.
-    pub first_break: Option<ChainBreak>,
-}
 
 /// Events read per page while verifying.
 const PAGE: i64 = 5_000;

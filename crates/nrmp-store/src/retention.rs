@@ -8,7 +8,7 @@
 
 use crate::audit_log;
 use crate::records::{Stored, decode, ts};
-use crate::{Backend, Ctx, RecordKind, Result, StoreError};
+use crate::{Backend, Ctx, ErasureReport, RecordKind, Result, ReviewDue, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
 use nrmp_domain::ValidationErrors;
 use nrmp_domain::audit::AuditAction;
@@ -22,60 +22,6 @@ use nrmp_domain::profile::PrefilledProfile;
 use nrmp_domain::retention::{RetainedKind, RetentionPolicy, ReviewDecision, SubjectKind};
 use sqlx::{AnyConnection, AnyPool, Row};
 use std::collections::HashMap;
-
-/// A subject whose review is due (or coming up).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct ReviewDue {
-    /// Person or found person.
-    pub kind: SubjectKind,
-    /// Its id.
-    pub id: String,
-    /// When its records are due for review.
-    pub review_date: NaiveDate,
-    /// The last decision (`keep`), if it has been reviewed before.
-    pub last_decision: Option<String>,
-    /// When that decision was made.
-    pub decided_at: Option<String>,
-    /// Who made it (user).
-    pub decided_by: Option<String>,
-    /// Why.
-    pub reason: Option<String>,
-}
-
-/// What an erasure removed.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-pub struct ErasureReport {
-    /// Persons (1, or 0 for a found person).
-    pub persons: u64,
-    /// Incidents.
-    pub incidents: u64,
-    /// NRM referrals.
-    pub referrals: u64,
-    /// Placements.
-    pub placements: u64,
-    /// Profile versions.
-    pub profiles: u64,
-    /// Found-person records (identified as the person, or the found person itself).
-    pub found_persons: u64,
-    /// Stored search queries that concerned any of the erased records (deleted with them).
-    pub search_queries: u64,
-}
-
-impl ErasureReport {
-    /// A one-line summary (counts only).
-    pub fn summary(&self) -> String {
-        format!(
-            "{} person, {} incidents, {} referrals, {} placements, {} profile versions, {} found-person records, {} stored search queries",
-            self.persons,
-            self.incidents,
-            self.referrals,
-            self.placements,
-            self.profiles,
-            self.found_persons,
-            self.search_queries
-        )
-    }
-}
 
 /// Review dates asked for by records, latest per subject, waiting to be written.
 #[derive(Debug, Default)]

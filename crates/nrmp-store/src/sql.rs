@@ -2,11 +2,12 @@
 //! driver. The two backends differ only in their migrations and connection set-up; every query
 //! is written once, in the SQL both understand (`$n` parameters, `ON CONFLICT`, row values).
 
+use crate::prelude::*;
 use crate::query::{self, FoundCursor, FoundFilter, IncidentCursor, IncidentFilter, PersonFilter};
 use crate::records::{Stored, Val, decode, ts};
 use crate::{
-    Backend, ChainReport, Change, Counts, Ctx, ErasureReport, ImportSession, PersonHistory,
-    RecordKind, Result, ReviewDue, ScanKey, Store, StoreError, audit_log, retention,
+    Backend, ChainReport, Change, Counts, ErasureReport, PersonHistory, RecordKind, Result,
+    ReviewDue, ScanKey, StoreError, audit_log, retention,
 };
 use async_trait::async_trait;
 use nrmp_domain::audit::search::SearchQuery;
@@ -555,7 +556,7 @@ async fn count(pool: &AnyPool, sql: &str) -> Result<u64> {
 }
 
 #[async_trait]
-impl Store for SqlStore {
+impl AdminStore for SqlStore {
     fn backend(&self) -> Backend {
         self.backend
     }
@@ -579,6 +580,55 @@ impl Store for SqlStore {
         Ok(usize::try_from(after - before).unwrap_or(0))
     }
 
+    async fn migrations_pending(&self) -> Result<usize> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        let known: Vec<i64> = migrator.iter().map(|m| m.version).collect();
+        query::migrations_pending(&self.pool, &known).await
+    }
+
+    async fn counts(&self) -> Result<Counts> {
+        let p = &self.pool;
+        Ok(Counts {
+            organisations: count(p, "SELECT COUNT(*) FROM organisations").await?,
+            persons: count(p, "SELECT COUNT(*) FROM persons").await?,
+            incidents: count(p, "SELECT COUNT(*) FROM incidents").await?,
+            open_incidents: count(p, "SELECT COUNT(*) FROM incidents WHERE found_at IS NULL")
+                .await?,
+            referrals: count(p, "SELECT COUNT(*) FROM referrals").await?,
+            placements: count(p, "SELECT COUNT(*) FROM placements").await?,
+            profiles: count(p, "SELECT COUNT(*) FROM profiles").await?,
+            found_persons: count(p, "SELECT COUNT(*) FROM found_persons").await?,
+            audit_events: count(p, "SELECT COUNT(*) FROM audit_events").await?,
+        })
+    }
+
+    async fn size_bytes(&self) -> Result<u64> {
+        let bytes: i64 = match self.backend {
+            Backend::Sqlite => {
+                sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                    .execute(&self.pool)
+                    .await?;
+                sqlx::query_scalar(
+                    "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
+                )
+                .fetch_one(&self.pool)
+                .await?
+            }
+            Backend::Postgres => {
+                sqlx::query_scalar("SELECT pg_database_size(current_database())")
+                    .fetch_one(&self.pool)
+                    .await?
+            }
+        };
+        Ok(u64::try_from(bytes).unwrap_or(0))
+    }
+}
+
+#[async_trait]
+impl RecordStore for SqlStore {
     async fn put_organisations(&self, ctx: &Ctx, orgs: &[Organisation]) -> Result<()> {
         let mut tx = self.begin().await?;
         put_organisations(&mut tx, orgs).await?;
@@ -603,35 +653,6 @@ impl Store for SqlStore {
         rows.iter()
             .map(|r| decode(&r.try_get::<String, _>(0)?, &r.try_get::<String, _>(1)?))
             .collect()
-    }
-
-    async fn changes_after(&self, after: i64, limit: u32) -> Result<Vec<Change>> {
-        let rows = sqlx::query(
-            "SELECT seq, event, record_kind, record_id FROM outbox WHERE seq > $1 ORDER BY seq LIMIT $2",
-        )
-        .bind(after)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Change {
-                    seq: r.try_get(0)?,
-                    event: r.try_get(1)?,
-                    record_kind: r.try_get(2)?,
-                    record_id: r.try_get(3)?,
-                })
-            })
-            .collect()
-    }
-
-    async fn last_change(&self) -> Result<i64> {
-        Ok(
-            sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(seq) FROM outbox")
-                .fetch_one(&self.pool)
-                .await?
-                .unwrap_or(0),
-        )
     }
 
     async fn replace_spend(&self, ctx: &Ctx, rows: &[AuthoritySpend]) -> Result<()> {
@@ -787,6 +808,16 @@ impl Store for SqlStore {
             .await
     }
 
+    async fn update_incident_from(
+        &self,
+        ctx: &Ctx,
+        expected: &Incident,
+        incident: &Incident,
+    ) -> Result<()> {
+        self.write_incident(ctx, incident, Write::Update, Some(expected))
+            .await
+    }
+
     async fn incident(&self, ctx: &Ctx, id: IncidentId) -> Result<Incident> {
         self.read(ctx, &[Val::Text(id.to_string())]).await
     }
@@ -890,17 +921,10 @@ impl Store for SqlStore {
     async fn found_person(&self, ctx: &Ctx, id: FoundPersonId) -> Result<FoundPerson> {
         self.read(ctx, &[Val::Text(id.to_string())]).await
     }
+}
 
-    async fn update_incident_from(
-        &self,
-        ctx: &Ctx,
-        expected: &Incident,
-        incident: &Incident,
-    ) -> Result<()> {
-        self.write_incident(ctx, incident, Write::Update, Some(expected))
-            .await
-    }
-
+#[async_trait]
+impl QueryStore for SqlStore {
     async fn query_incidents(
         &self,
         filter: &IncidentFilter,
@@ -930,28 +954,6 @@ impl Store for SqlStore {
 
     async fn case_histories(&self, ids: &[PersonId]) -> Result<Vec<PersonHistory>> {
         query::case_histories(&self.pool, ids).await
-    }
-
-    async fn migrations_pending(&self) -> Result<usize> {
-        let migrator = match self.backend {
-            Backend::Sqlite => &SQLITE_MIGRATIONS,
-            Backend::Postgres => &POSTGRES_MIGRATIONS,
-        };
-        let known: Vec<i64> = migrator.iter().map(|m| m.version).collect();
-        query::migrations_pending(&self.pool, &known).await
-    }
-
-    async fn begin_import(&self, ctx: &Ctx) -> Result<Box<dyn ImportSession>> {
-        let mut tx = self.begin().await?;
-        if self.backend == Backend::Sqlite {
-            sqlx::query(SQLITE_IMPORT_CACHE).execute(&mut *tx).await?;
-        }
-        Ok(Box::new(SqlImport {
-            tx,
-            ctx: ctx.clone(),
-            backend: self.backend,
-            retention: retention::ImportReview::new(self.retention.clone()),
-        }))
     }
 
     async fn scan(
@@ -998,44 +1000,42 @@ impl Store for SqlStore {
             })
             .collect()
     }
+}
 
-    async fn counts(&self) -> Result<Counts> {
-        let p = &self.pool;
-        Ok(Counts {
-            organisations: count(p, "SELECT COUNT(*) FROM organisations").await?,
-            persons: count(p, "SELECT COUNT(*) FROM persons").await?,
-            incidents: count(p, "SELECT COUNT(*) FROM incidents").await?,
-            open_incidents: count(p, "SELECT COUNT(*) FROM incidents WHERE found_at IS NULL")
-                .await?,
-            referrals: count(p, "SELECT COUNT(*) FROM referrals").await?,
-            placements: count(p, "SELECT COUNT(*) FROM placements").await?,
-            profiles: count(p, "SELECT COUNT(*) FROM profiles").await?,
-            found_persons: count(p, "SELECT COUNT(*) FROM found_persons").await?,
-            audit_events: count(p, "SELECT COUNT(*) FROM audit_events").await?,
-        })
+#[async_trait]
+impl OutboxStore for SqlStore {
+    async fn changes_after(&self, after: i64, limit: u32) -> Result<Vec<Change>> {
+        let rows = sqlx::query(
+            "SELECT seq, event, record_kind, record_id FROM outbox WHERE seq > $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Change {
+                    seq: r.try_get(0)?,
+                    event: r.try_get(1)?,
+                    record_kind: r.try_get(2)?,
+                    record_id: r.try_get(3)?,
+                })
+            })
+            .collect()
     }
 
-    async fn size_bytes(&self) -> Result<u64> {
-        let bytes: i64 = match self.backend {
-            Backend::Sqlite => {
-                sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-                    .execute(&self.pool)
-                    .await?;
-                sqlx::query_scalar(
-                    "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
-                )
+    async fn last_change(&self) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(seq) FROM outbox")
                 .fetch_one(&self.pool)
                 .await?
-            }
-            Backend::Postgres => {
-                sqlx::query_scalar("SELECT pg_database_size(current_database())")
-                    .fetch_one(&self.pool)
-                    .await?
-            }
-        };
-        Ok(u64::try_from(bytes).unwrap_or(0))
+                .unwrap_or(0),
+        )
     }
+}
 
+#[async_trait]
+impl AuditStore for SqlStore {
     async fn record_audit(
         &self,
         ctx: &Ctx,
@@ -1080,51 +1080,6 @@ impl Store for SqlStore {
         rows.iter().map(parse_audit_row).collect()
     }
 
-    async fn create_user(&self, ctx: &Ctx, account: &Account) -> Result<()> {
-        accounts::create_user(&self.pool, ctx, account).await
-    }
-    async fn user(&self, id: UserId) -> Result<Account> {
-        accounts::user(&self.pool, id).await
-    }
-    async fn user_by_name(&self, username: &Username) -> Result<Option<Account>> {
-        accounts::user_by_name(&self.pool, username).await
-    }
-    async fn users(&self, org: Option<&OrgCode>) -> Result<Vec<Account>> {
-        accounts::users(&self.pool, org).await
-    }
-    async fn update_user(
-        &self,
-        ctx: &Ctx,
-        id: UserId,
-        change: &AccountChangeFn<'_>,
-    ) -> Result<AccountChange> {
-        accounts::update_user(&self.pool, ctx, id, change).await
-    }
-    async fn session(&self, hash: &TokenHash) -> Result<Option<Session>> {
-        accounts::session(&self.pool, hash).await
-    }
-    async fn touch_session(&self, hash: &TokenHash, at: DateTime<Utc>) -> Result<()> {
-        accounts::touch_session(&self.pool, hash, at).await
-    }
-    async fn end_session(&self, ctx: &Ctx, hash: &TokenHash, detail: &str) -> Result<bool> {
-        accounts::end_session(&self.pool, ctx, hash, detail).await
-    }
-    async fn create_token(&self, ctx: &Ctx, token: &ApiToken) -> Result<()> {
-        accounts::create_token(&self.pool, ctx, token).await
-    }
-    async fn token(&self, id: TokenId) -> Result<ApiToken> {
-        accounts::token(&self.pool, id).await
-    }
-    async fn token_by_hash(&self, hash: &TokenHash) -> Result<Option<ApiToken>> {
-        accounts::token_by_hash(&self.pool, hash).await
-    }
-    async fn tokens(&self, user: Option<UserId>, org: Option<&OrgCode>) -> Result<Vec<ApiToken>> {
-        accounts::tokens(&self.pool, user, org).await
-    }
-    async fn revoke_token(&self, ctx: &Ctx, id: TokenId) -> Result<ApiToken> {
-        accounts::revoke_token(&self.pool, ctx, id).await
-    }
-
     async fn verify_audit_chain(
         &self,
         progress: &(dyn Fn(u64) + Send + Sync),
@@ -1140,7 +1095,70 @@ impl Store for SqlStore {
         let ids = audit_log::ids_about(&self.pool, record_kind, record_id).await?;
         audit_log::events_naming(&self.pool, &ids).await
     }
+}
 
+#[async_trait]
+impl AccountStore for SqlStore {
+    async fn create_user(&self, ctx: &Ctx, account: &Account) -> Result<()> {
+        accounts::create_user(&self.pool, ctx, account).await
+    }
+
+    async fn user(&self, id: UserId) -> Result<Account> {
+        accounts::user(&self.pool, id).await
+    }
+
+    async fn user_by_name(&self, username: &Username) -> Result<Option<Account>> {
+        accounts::user_by_name(&self.pool, username).await
+    }
+
+    async fn users(&self, org: Option<&OrgCode>) -> Result<Vec<Account>> {
+        accounts::users(&self.pool, org).await
+    }
+
+    async fn update_user(
+        &self,
+        ctx: &Ctx,
+        id: UserId,
+        change: &AccountChangeFn<'_>,
+    ) -> Result<AccountChange> {
+        accounts::update_user(&self.pool, ctx, id, change).await
+    }
+
+    async fn session(&self, hash: &TokenHash) -> Result<Option<Session>> {
+        accounts::session(&self.pool, hash).await
+    }
+
+    async fn touch_session(&self, hash: &TokenHash, at: DateTime<Utc>) -> Result<()> {
+        accounts::touch_session(&self.pool, hash, at).await
+    }
+
+    async fn end_session(&self, ctx: &Ctx, hash: &TokenHash, detail: &str) -> Result<bool> {
+        accounts::end_session(&self.pool, ctx, hash, detail).await
+    }
+
+    async fn create_token(&self, ctx: &Ctx, token: &ApiToken) -> Result<()> {
+        accounts::create_token(&self.pool, ctx, token).await
+    }
+
+    async fn token(&self, id: TokenId) -> Result<ApiToken> {
+        accounts::token(&self.pool, id).await
+    }
+
+    async fn token_by_hash(&self, hash: &TokenHash) -> Result<Option<ApiToken>> {
+        accounts::token_by_hash(&self.pool, hash).await
+    }
+
+    async fn tokens(&self, user: Option<UserId>, org: Option<&OrgCode>) -> Result<Vec<ApiToken>> {
+        accounts::tokens(&self.pool, user, org).await
+    }
+
+    async fn revoke_token(&self, ctx: &Ctx, id: TokenId) -> Result<ApiToken> {
+        accounts::revoke_token(&self.pool, ctx, id).await
+    }
+}
+
+#[async_trait]
+impl RetentionStore for SqlStore {
     async fn set_review_date(
         &self,
         ctx: &Ctx,
@@ -1181,6 +1199,22 @@ impl Store for SqlStore {
         let report = retention::erase_person(&mut tx, ctx, person, reason).await?;
         tx.commit().await?;
         Ok(report)
+    }
+}
+
+#[async_trait]
+impl ImportStore for SqlStore {
+    async fn begin_import(&self, ctx: &Ctx) -> Result<Box<dyn ImportSession>> {
+        let mut tx = self.begin().await?;
+        if self.backend == Backend::Sqlite {
+            sqlx::query(SQLITE_IMPORT_CACHE).execute(&mut *tx).await?;
+        }
+        Ok(Box::new(SqlImport {
+            tx,
+            ctx: ctx.clone(),
+            backend: self.backend,
+            retention: retention::ImportReview::new(self.retention.clone()),
+        }))
     }
 }
 
