@@ -21,11 +21,9 @@
 //! ```
 #![deny(missing_docs)]
 
-mod audit_log;
 mod error;
 pub mod query;
 pub mod records;
-mod retention;
 pub mod roles;
 mod sql;
 #[cfg(feature = "test-support")]
