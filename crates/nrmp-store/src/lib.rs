@@ -29,7 +29,7 @@ mod sql;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 
-pub use error::{Result, StoreError};
+pub use error::{DatabaseError, Result, StoreError};
 pub use query::{FoundCursor, FoundFilter, IncidentCursor, IncidentFilter, PersonFilter};
 pub use records::{RecordKind, Stored};
 pub use roles::Store;

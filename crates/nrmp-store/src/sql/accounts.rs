@@ -142,7 +142,7 @@ fn classify(e: sqlx::Error, what: &str) -> StoreError {
             _ => {}
         }
     }
-    StoreError::Database(e)
+    StoreError::from(e)
 }
 
 async fn org_kind(conn: &mut AnyConnection, org: &OrgCode) -> Result<OrgKind> {

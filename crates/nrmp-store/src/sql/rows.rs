@@ -61,7 +61,7 @@ pub(super) fn classify<T: Stored>(e: sqlx::Error, what: &str) -> StoreError {
             _ => {}
         }
     }
-    StoreError::Database(e)
+    StoreError::from(e)
 }
 
 pub(super) fn key_clause<T: Stored>(first_param: usize) -> String {
