@@ -22,6 +22,7 @@
 #![deny(missing_docs)]
 
 mod error;
+mod migrations;
 pub mod query;
 pub mod records;
 pub mod roles;

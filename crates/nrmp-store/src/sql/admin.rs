@@ -1,6 +1,6 @@
 //! Operating the store in SQL ([`AdminStore`]): migrations (and the one-off work that follows
 //! some of them: chaining old audit events, backfilling review dates), counts and size. Uses
-//! [`super::audit`], [`super::retention`] and [`super::tx`].
+//! [`super::audit`], [`super::retention`], [`super::tx`] and the embedded `crate::migrations`.
 
 use super::tx::count;
 use super::{SqlStore, audit, retention};
@@ -8,10 +8,6 @@ use crate::prelude::*;
 use crate::{Backend, Counts, Result};
 use async_trait::async_trait;
 use sqlx::AnyPool;
-use sqlx::migrate::Migrator;
-
-static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
-static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 
 #[async_trait]
 impl AdminStore for SqlStore {
@@ -20,10 +16,7 @@ impl AdminStore for SqlStore {
     }
 
     async fn migrate(&self) -> Result<usize> {
-        let migrator = match self.backend {
-            Backend::Sqlite => &SQLITE_MIGRATIONS,
-            Backend::Postgres => &POSTGRES_MIGRATIONS,
-        };
+        let migrator = crate::migrations::migrator(self.backend).await?;
         // Before the first migration the bookkeeping table does not exist: nothing applied.
         let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations")
             .fetch_one(&self.pool)
@@ -39,10 +32,7 @@ impl AdminStore for SqlStore {
     }
 
     async fn migrations_pending(&self) -> Result<usize> {
-        let migrator = match self.backend {
-            Backend::Sqlite => &SQLITE_MIGRATIONS,
-            Backend::Postgres => &POSTGRES_MIGRATIONS,
-        };
+        let migrator = crate::migrations::migrator(self.backend).await?;
         let known: Vec<i64> = migrator.iter().map(|m| m.version).collect();
         migrations_pending(&self.pool, &known).await
     }
