@@ -12,7 +12,7 @@
 //! The cursor is plain data (serde), so a follower can store it with what it did, in the same
 //! transaction, and carry on after a restart exactly where it stopped.
 
-use crate::{Change, Result, Store};
+use crate::{Change, OutboxStore, Result};
 use chrono::{DateTime, Duration, Utc};
 use std::collections::BTreeMap;
 
@@ -82,8 +82,8 @@ impl ChangeCursor {
 ///
 /// # Errors
 /// Store errors; the cursor is then unchanged.
-pub async fn next_changes(
-    store: &dyn Store,
+pub async fn next_changes<S: OutboxStore + ?Sized>(
+    store: &S,
     cursor: &mut ChangeCursor,
     now: DateTime<Utc>,
     gap_timeout: Duration,

@@ -8,8 +8,8 @@ use crate::helpers::{PRINCIPALS, TestApp, now, principal, spawn_app_with_clock, 
 use nrmp_app::Case;
 use nrmp_domain::access::{Action, Decision, ResourceKind, Target, decide};
 use nrmp_domain::ids::PersonId;
-use nrmp_store::Store;
-use nrmp_store::alerts::AlertStore;
+use nrmp_store::prelude::*;
+
 use nrmp_store::test_support::actor;
 use reqwest::StatusCode;
 use serde_json::{Value, json};

@@ -1,12 +1,27 @@
-//! [`AlertStore`] in SQL (tables from migration `0007_alerts`): a child module of `sql.rs`, so
-//! that every change writes its audit event through the same helper, in the same transaction.
+//! [`AlertStore`] in SQL (tables from migration `0007_alerts`). Every change writes its audit
+//! event through [`super::audit`], in the same transaction. Uses [`super::audit`] and
+//! [`super::rows`].
 
-use super::{SqlStore, audit, invalid};
+use super::SqlStore;
+use super::audit::append as audit_append;
+use super::rows::invalid;
 use crate::alerts::{
     ALERT_KIND, Acknowledgement, Addressee, Alert, AlertEvent, AlertEventKind, AlertStore,
 };
 use crate::records::ts;
 use crate::{Ctx, Result, StoreError};
+
+async fn audit(
+    conn: &mut AnyConnection,
+    ctx: &Ctx,
+    action: AuditAction,
+    kind: &str,
+    ids: &[String],
+    detail: &str,
+) -> Result<()> {
+    audit_append(conn, ctx, action, kind, ids, detail).await?;
+    Ok(())
+}
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use nrmp_domain::access::Role;

@@ -1,5 +1,5 @@
-//! Storage of alerts: the [`AlertStore`] role trait (implemented by [`crate::SqlStore`], tables
-//! from migration `0007_alerts`) and the records it returns.
+//! Storage of alerts: the [`AlertStore`] role trait (implemented by [`crate::SqlStore`] in
+//! `sql/alerts.rs`, tables from migration `0007_alerts`) and the records it returns.
 //!
 //! Raising is idempotent by the alert's key, and saves the raising follower's outbox cursor in
 //! the same transaction, so a restart neither loses nor repeats an alert. Every raise,
