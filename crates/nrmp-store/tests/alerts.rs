@@ -10,8 +10,8 @@ use nrmp_domain::alert::{
 use nrmp_domain::audit::AuditAction;
 use nrmp_domain::organisation::{OrgCode, OrgKind, Organisation};
 use nrmp_store::alerts::AlertEventKind;
-use nrmp_store::prelude::*;
 use nrmp_store::outbox::{ChangeCursor, next_changes};
+use nrmp_store::prelude::*;
 use nrmp_store::test_support::{TestDb, actor, at};
 use nrmp_store::{Backend, StoreError};
 

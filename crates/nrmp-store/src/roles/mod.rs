@@ -8,8 +8,8 @@
 //! implementation, and no role module uses another except through those shared types.
 
 pub mod accounts;
-pub mod alerts;
 pub mod admin;
+pub mod alerts;
 pub mod audit;
 pub mod import;
 pub mod outbox;
@@ -18,8 +18,8 @@ pub mod records;
 pub mod retention;
 
 use accounts::AccountStore;
-use alerts::AlertStore;
 use admin::AdminStore;
+use alerts::AlertStore;
 use audit::AuditStore;
 use import::ImportStore;
 use outbox::OutboxStore;
