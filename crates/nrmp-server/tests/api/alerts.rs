@@ -399,6 +399,50 @@ async fn continuous_comparison_raises_alerts_in_both_directions(backend: nrmp_st
     app.stop().await;
 }
 
+/// An officer of another force checks someone whose best match is a Kent child missing at
+/// high risk: Kent learns who checked and when, whether or not the officer may see the record.
+async fn an_encounter_with_a_high_risk_missing_child_tells_the_owning_force(
+    backend: nrmp_store::Backend,
+) {
+    let (app, _clock) = spawn_app_with_clock(backend).await;
+    let p = app.person("kent-coordinator", "Quang", "Le").await;
+    app.incident("kent-coordinator", &p, "force:kent", "high", 4)
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await; // the index follows the outbox
+    let r = app
+        .post(
+            "/api/v1/encounters",
+            "essex-patrol",
+            Some("stopped at Harwich port"),
+            json!({"given": "Quang", "family": "Le", "dob": "2009-03-04"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    let mut got = Value::Null;
+    for _ in 0..100 {
+        got = my_alerts(&app.base, "kent-handler", Some(REASON)).await.1;
+        if kinds(&got).contains(&"encounter_high_risk".to_owned()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let a = got
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["kind"] == "encounter_high_risk")
+        .unwrap_or_else(|| panic!("no encounter alert: {got}"));
+    assert_eq!(a["detail"]["checked_by"]["user"], "essex-patrol");
+    assert_eq!(a["detail"]["checked_by"]["org"], "force:essex");
+    // the officer's force is not told about Kent's child by this rule
+    let essex = my_alerts(&app.base, "essex-handler", Some(REASON)).await.1;
+    assert!(
+        !kinds(&essex).contains(&"encounter_high_risk".to_owned()),
+        "{essex}"
+    );
+    app.stop().await;
+}
+
 fn keys(v: &Value) -> BTreeSet<String> {
     v.as_object()
         .map(|o| o.keys().cloned().collect())
@@ -559,5 +603,6 @@ nrmp_store::on_both_backends!(
     an_alert_raised_on_one_node_reaches_a_stream_on_another_and_replays_exactly,
     unacknowledged_alerts_escalate_by_the_clock_and_acknowledgement_stops_them,
     continuous_comparison_raises_alerts_in_both_directions,
+    an_encounter_with_a_high_risk_missing_child_tells_the_owning_force,
     nobody_learns_of_an_alert_or_a_field_they_may_not_see,
 );
