@@ -25,6 +25,7 @@
 mod accounts;
 mod admin;
 mod audit;
+pub(crate) mod backup;
 mod import;
 mod outbox;
 mod query;
