@@ -47,6 +47,14 @@ pub use roles::records::{PersonHistory, RecordStore};
 pub use roles::retention::{ErasureReport, RetentionStore, ReviewDue};
 pub use sql::SqlStore;
 
+/// Backup and restore of a whole register (`nrmp backup`, `nrmp restore`): see
+/// [`backup::backup`] and [`backup::restore`].
+pub mod backup {
+    pub use crate::sql::backup::{
+        Manifest, TableDigest, backup, describe_url, manifest_path, restore,
+    };
+}
+
 /// Everything a caller of the store needs in scope to call it: the supertrait, every role
 /// trait (whose methods `Arc<dyn Store>` offers), the import session and the acting context.
 /// `use nrmp_store::prelude::*;`

@@ -29,6 +29,13 @@ pub struct TestDb {
 impl TestDb {
     /// A fresh, migrated database on `backend`.
     pub async fn new(backend: Backend) -> Result<Self> {
+        let db = Self::empty(backend).await?;
+        db.store.migrate().await?;
+        Ok(db)
+    }
+
+    /// A fresh database on `backend` without any table (SQLite: an empty file).
+    pub async fn empty(backend: Backend) -> Result<Self> {
         let (url, dir, drop_db) = match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().map_err(sqlx::Error::Io)?;
@@ -48,7 +55,6 @@ impl TestDb {
             }
         };
         let store = Arc::new(SqlStore::connect(&url).await?);
-        store.migrate().await?;
         Ok(Self {
             store,
             url,

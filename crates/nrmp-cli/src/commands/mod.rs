@@ -2,6 +2,7 @@
 //! are the separate `nrmp-bench` binary, crate `nrmp-bench`.)
 
 pub mod audit;
+pub mod backup;
 pub mod demo;
 pub mod export;
 pub mod import;

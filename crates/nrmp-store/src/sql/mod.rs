@@ -27,6 +27,7 @@ mod accounts;
 mod admin;
 mod alerts;
 mod audit;
+pub(crate) mod backup;
 mod import;
 mod outbox;
 mod query;
