@@ -84,6 +84,8 @@ pub struct EncounterCandidate {
     /// True if fields the caller may not see contributed to the score (their weights are left
     /// out of `explanation`).
     pub withheld_evidence: bool,
+    /// Whom to call: the duty contacts of the forces and owners of the open incidents shown.
+    pub whom_to_call: Vec<nrmp_domain::alert::DutyContact>,
 }
 
 /// An officer's reading of a candidate: rank, name and date of birth as granted, the match
@@ -130,7 +132,7 @@ pub struct EncounterResult {
 }
 
 /// The policy field a contribution's evidence comes from (`None`: not about the person).
-fn contribution_field(key: &str) -> Option<Field> {
+pub(crate) fn contribution_field(key: &str) -> Option<Field> {
     match key {
         "prior" => None,
         "name" | "name_tf" => Some(Field::Names),
@@ -369,6 +371,19 @@ impl Register {
             };
             let (explanation, withheld_evidence) =
                 redact_explanation(&hit.contributions, grant.fields());
+            let mut orgs: Vec<nrmp_domain::organisation::OrgCode> = open_incidents
+                .iter()
+                .filter_map(|v: &crate::incidents::IncidentView| {
+                    case.history
+                        .incidents
+                        .iter()
+                        .find(|i| i.id == v.incident.id)
+                })
+                .flat_map(|i| [i.force_missing.clone(), i.owning_org.clone()])
+                .collect();
+            orgs.sort();
+            orgs.dedup();
+            let whom_to_call = self.store.duty_contacts(&orgs).await?;
             candidates.push(EncounterCandidate {
                 rank: candidates.len() + 1,
                 match_probability: hit.match_probability,
@@ -379,7 +394,17 @@ impl Register {
                 open_incidents,
                 explanation,
                 withheld_evidence,
+                whom_to_call,
             });
+        }
+        // The owning force of a high-risk missing person learns of the check, whether or not
+        // the officer may see the record (rule `encounter_high_risk`, docs/alerts.md).
+        if let Some(top) = hits.first()
+            && let Some(case) = PersonId::parse("id", &top.id)
+                .ok()
+                .and_then(|id| cases.get(&id))
+        {
+            self.raise_encounter_alerts(caller, top, case).await?;
         }
         let shown: Vec<String> = candidates.iter().map(|c| c.person.id.to_string()).collect();
         let matched: Vec<String> = hits.iter().map(|c| c.id.clone()).collect();

@@ -7,7 +7,8 @@ use nrmp_domain::ids::PersonId;
 use nrmp_domain::person::Person;
 use nrmp_match::domain::match_record;
 use nrmp_match::{BlockingConfig, Candidate, Index, MatchRecord, Model};
-use nrmp_store::{Store, Stored};
+use nrmp_store::Stored;
+use nrmp_store::prelude::{OutboxStore, QueryStore};
 use std::collections::BTreeSet;
 use std::sync::RwLock;
 use std::time::Duration;
@@ -27,7 +28,7 @@ impl MatchIndex {
     }
 
     /// An index of every person in `store`.
-    pub async fn build(store: &dyn Store, model: Model) -> nrmp_store::Result<Self> {
+    pub async fn build(store: &dyn QueryStore, model: Model) -> nrmp_store::Result<Self> {
         let mut records: Vec<MatchRecord> = Vec::new();
         nrmp_store::scan_all::<Person>(store, 5_000, |page| {
             records.extend(page.iter().map(match_record));
@@ -64,6 +65,21 @@ impl MatchIndex {
         }
     }
 
+    /// The `k` best of `records` (not the indexed persons) for `query`, scored by this index's
+    /// model: for comparing one record with a small set, such as the unidentified found persons.
+    pub fn rank_among(
+        &self,
+        records: &[MatchRecord],
+        query: &MatchRecord,
+        k: usize,
+    ) -> Vec<Candidate> {
+        let model = match self.inner.read() {
+            Ok(i) => i.model().clone(),
+            Err(poisoned) => poisoned.into_inner().model().clone(),
+        };
+        Index::build(model, BlockingConfig::default(), records).lookup(query, k)
+    }
+
     /// How many persons are indexed.
     pub fn len(&self) -> usize {
         match self.inner.read() {
@@ -78,56 +94,35 @@ impl MatchIndex {
     }
 }
 
-/// How far behind the last change seen the follower re-reads: on PostgreSQL, outbox numbers
-/// are taken when a transaction writes, not when it commits, so a change committed late can
-/// appear behind one already seen.
-const LOOKBACK: i64 = 1_000;
-/// Most changes read at a time.
-const BATCH: u32 = 1_000;
+pub use nrmp_store::outbox::ChangeCursor;
 
-/// Where a follower of the outbox has got to.
-#[derive(Debug, Default)]
-pub struct ChangeCursor {
-    /// Highest change number applied.
-    high: i64,
-    /// Change numbers applied within the look-back window.
-    applied: BTreeSet<i64>,
-}
+/// How long a follower waits for a change number skipped over to commit before it gives the
+/// number up (a rolled-back transaction burns its number); see [`nrmp_store::outbox`].
+pub const GAP_TIMEOUT: chrono::Duration = chrono::Duration::seconds(60);
 
-impl ChangeCursor {
-    /// A cursor that has seen every change up to `seq` (the register's last change when the
-    /// index was built: the build saw their effects).
-    pub fn at(seq: i64) -> Self {
-        Self {
-            high: seq,
-            applied: BTreeSet::new(),
-        }
-    }
-}
-
-/// Reads the changes committed since `cursor` and applies the persons' to `index`: a person
-/// still on the register is re-indexed from the stored record, one that is not (erased) is
-/// forgotten. Returns how many persons were applied.
+/// Reads the changes committed since `cursor` — including one that committed late behind
+/// later ones (the cursor tracks gaps in the numbers until they fill) — and applies the
+/// persons' to `index`: a person still on the register is re-indexed from the stored record,
+/// one that is not (erased) is forgotten. Returns how many persons were applied.
 ///
 /// # Errors
 /// Store errors (the cursor is left where it was, so the next call retries).
-pub async fn apply_changes(
-    store: &dyn Store,
+pub async fn apply_changes<S: OutboxStore + QueryStore + ?Sized>(
+    store: &S,
     index: &MatchIndex,
     cursor: &mut ChangeCursor,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> nrmp_store::Result<usize> {
     let mut applied = 0;
-    let mut from = (cursor.high - LOOKBACK).max(0);
     loop {
-        let changes = store.changes_after(from, BATCH).await?;
-        let Some(last) = changes.last().map(|c| c.seq) else {
+        let mut next = cursor.clone();
+        let changes =
+            nrmp_store::outbox::next_changes(store, &mut next, now, GAP_TIMEOUT, 10_000).await?;
+        if changes.is_empty() {
+            *cursor = next;
             break;
-        };
-        let new: Vec<_> = changes
-            .iter()
-            .filter(|c| !cursor.applied.contains(&c.seq))
-            .collect();
-        let mut ids: Vec<PersonId> = new
+        }
+        let mut ids: Vec<PersonId> = changes
             .iter()
             .filter(|c| c.record_kind == Person::KIND)
             .filter_map(|c| c.record_id.parse().ok())
@@ -145,25 +140,17 @@ pub async fn apply_changes(
             }
             applied += ids.len();
         }
-        for c in &new {
-            cursor.applied.insert(c.seq);
-        }
-        cursor.high = cursor.high.max(last);
-        from = last;
-        if changes.len() < BATCH as usize {
-            break;
-        }
+        *cursor = next;
     }
-    let floor = cursor.high - LOOKBACK;
-    cursor.applied = cursor.applied.split_off(&floor);
     Ok(applied)
 }
 
 /// Follows the outbox every `every` until the task is dropped, applying person changes to the
 /// index (see [`apply_changes`]); a failed read is logged and retried at the next tick.
-pub async fn follow_changes(
-    store: std::sync::Arc<dyn Store>,
+pub async fn follow_changes<S: OutboxStore + QueryStore + ?Sized>(
+    store: std::sync::Arc<S>,
     index: std::sync::Arc<MatchIndex>,
+    clock: std::sync::Arc<dyn nrmp_domain::clock::Clock>,
     mut cursor: ChangeCursor,
     every: Duration,
 ) {
@@ -171,7 +158,7 @@ pub async fn follow_changes(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        match apply_changes(store.as_ref(), &index, &mut cursor).await {
+        match apply_changes(store.as_ref(), &index, &mut cursor, clock.now()).await {
             Ok(0) => {}
             Ok(n) => tracing::debug!(persons = n, "matching index caught up with the register"),
             Err(e) => tracing::warn!(error = %e, "following the register's changes"),

@@ -9,6 +9,8 @@
 //!
 //! - [`persons`], [`incidents`], [`related`] (referrals, placements, profiles), [`found`],
 //!   [`encounters`] (the encounter check), [`statistics`], [`organisations`]: the use cases;
+//! - [`alerts`]: alerts raised from the outbox and the review timer, continuous comparison,
+//!   escalation, each recipient's inbox and acknowledgement;
 //! - [`accounts`]: sign-in, sessions, API tokens and user administration; [`auth`]: how a
 //!   credential becomes a [`Principal`];
 //! - [`index`]: the in-memory matching index the encounter check ranks from, kept current
@@ -34,6 +36,7 @@
 
 mod access;
 pub mod accounts;
+pub mod alerts;
 pub mod auth;
 pub mod encounters;
 pub mod error;
@@ -54,7 +57,7 @@ pub use input::{Created, Page};
 use nrmp_domain::access::Principal;
 use nrmp_domain::clock::Clock;
 use nrmp_domain::ids::IdGen;
-use nrmp_store::Store;
+use nrmp_store::prelude::*;
 use std::sync::Arc;
 
 /// The limits a deployment sets on what one request may ask for.
@@ -95,6 +98,8 @@ pub struct Register {
     pub ids: Arc<dyn IdGen>,
     /// What one request may ask for.
     pub limits: Limits,
+    /// The alert rules' thresholds and times.
+    pub alert_rules: Arc<nrmp_domain::alert::AlertRules>,
     stats: Arc<statistics::SnapshotCache>,
 }
 
@@ -123,8 +128,16 @@ impl Register {
             clock,
             ids,
             limits,
+            alert_rules: Arc::default(),
             stats: Arc::default(),
         }
+    }
+
+    /// The same register with other alert rules (thresholds and times from the configuration).
+    #[must_use]
+    pub fn with_alert_rules(mut self, rules: nrmp_domain::alert::AlertRules) -> Self {
+        self.alert_rules = Arc::new(rules);
+        self
     }
 
     /// The store context for `principal` acting now with `reason` (empty when none was stated).

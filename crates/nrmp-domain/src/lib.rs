@@ -17,6 +17,7 @@
 
 pub mod access;
 pub mod account;
+pub mod alert;
 pub mod audit;
 pub mod clock;
 pub mod error;

@@ -68,23 +68,51 @@ pub fn match_record(person: &Person) -> MatchRecord {
             .map(|n| n.as_str().to_string())
             .collect(),
         height_cm: d.height_cm,
-        marks: d
-            .marks
-            .iter()
-            .map(|m| {
-                [m.kind.as_str(), m.location.as_str(), m.description.as_str()]
-                    .iter()
-                    .map(|s| s.trim())
-                    .filter(|s| !s.is_empty())
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            })
-            .collect(),
+        marks: marks(d),
         identifiers: person
             .identifiers
             .iter()
             .map(|i| (i.kind().as_str().to_string(), i.value().to_string()))
             .collect(),
+        text_fields: Vec::new(),
+    }
+}
+
+fn marks(d: &nrmp_domain::person::Description) -> Vec<String> {
+    d.marks
+        .iter()
+        .map(|m| {
+            [m.kind.as_str(), m.location.as_str(), m.description.as_str()]
+                .iter()
+                .map(|s| s.trim())
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}
+
+/// Everything the matcher compares about a found / unidentified person (the names they gave,
+/// estimated date of birth, sex, height, marks); the record id is the found-person id.
+pub fn found_record(found: &nrmp_domain::found::FoundPerson) -> MatchRecord {
+    let d = &found.description;
+    MatchRecord {
+        id: found.id.to_string(),
+        names: found
+            .names_given
+            .iter()
+            .map(|n| PersonName {
+                given: n.given.clone(),
+                family: n.family.clone(),
+                original_script: n.original.clone(),
+            })
+            .collect(),
+        dob: found.dob.as_ref().map(dob_range),
+        sex: sex(found.sex),
+        nationalities: Vec::new(),
+        height_cm: d.height_cm,
+        marks: marks(d),
+        identifiers: Vec::new(),
         text_fields: Vec::new(),
     }
 }

@@ -5,7 +5,9 @@
 //! accounts) can be merged beside them before the cross-cutting layers (metrics, body limit,
 //! timeout, problem+json fallbacks) are added by [`App::serve`].
 
-use crate::api::{encounters, found, incidents, organisations, persons, related, statistics};
+use crate::api::{
+    alerts, encounters, found, incidents, organisations, persons, related, statistics,
+};
 use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::error::ApiError;
@@ -22,7 +24,7 @@ use nrmp_app::{Limits, MatchIndex, Register};
 use nrmp_domain::clock::Clock;
 use nrmp_domain::ids::RandomIds;
 use nrmp_match::Model;
-use nrmp_store::Store;
+use nrmp_store::prelude::*;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -102,10 +104,12 @@ pub async fn build(
         stats_max_age_secs: config.stats_max_age_secs,
     };
     let state = AppState {
-        register: Register::new(store, Arc::new(index), clock, Arc::new(RandomIds), limits),
+        register: Register::new(store, Arc::new(index), clock, Arc::new(RandomIds), limits)
+            .with_alert_rules(config.alerts.clone()),
         authenticator,
         config: Arc::new(config),
         metrics: Arc::new(Metrics::new()),
+        alerts_changed: Arc::new(tokio::sync::Notify::new()),
     };
     let routes = router(state.clone());
     Ok(App {
@@ -149,14 +153,100 @@ impl App {
         let follower = tokio::spawn(nrmp_app::index::follow_changes(
             self.state.register.store.clone(),
             self.state.register.index.clone(),
+            self.state.register.clock.clone(),
             nrmp_app::index::ChangeCursor::at(self.changes_seen),
             Duration::from_millis(self.state.config.index_follow_ms.max(10)),
         ));
+        let alerts = tokio::spawn(alert_worker(self.state.clone()));
         let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
             .await;
         follower.abort();
+        alerts.abort();
         served
+    }
+}
+
+/// The node's alert work, until aborted: on every tick — or at once when the outbox grows (a
+/// PostgreSQL NOTIFY from any node) — the consumer raises alerts from the committed changes,
+/// then the review timer and escalation run; this node's stream clients are woken whenever the
+/// alert stream may have grown. Several nodes may do this at once: raising is idempotent by
+/// alert key and escalation by level. A failed pass is logged and retried.
+async fn alert_worker(state: AppState) {
+    let every = Duration::from_millis(state.config.alert_follow_ms.max(10));
+    let outbox_grew = Arc::new(tokio::sync::Notify::new());
+    let listener =
+        match nrmp_store::outbox::ChangeListener::connect(&state.config.database_url).await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!(error = %e, "LISTEN for changes; polling only");
+                None
+            }
+        };
+    let listening = listener.map(|mut l| {
+        let (outbox, alerts) = (outbox_grew.clone(), state.alerts_changed.clone());
+        tokio::spawn(async move {
+            loop {
+                match l.recv().await {
+                    Ok(ch) if ch == nrmp_store::outbox::ALERTS_CHANNEL => alerts.notify_waiters(),
+                    Ok(ch) if ch == nrmp_store::outbox::OUTBOX_CHANNEL => outbox.notify_one(),
+                    Ok(_) => {
+                        outbox.notify_one();
+                        alerts.notify_waiters();
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "listening for changes");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        })
+    });
+    let register = &state.register;
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = outbox_grew.notified() => {}
+        }
+        let mut raised = 0;
+        loop {
+            match register.raise_alerts_from_changes().await {
+                Ok(p) => {
+                    raised += p.raised;
+                    if p.changes < nrmp_app::alerts::PASS {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "raising alerts");
+                    break;
+                }
+            }
+        }
+        match register.raise_overdue_alerts().await {
+            Ok(n) => raised += n,
+            Err(e) => tracing::warn!(error = %e, "review timer"),
+        }
+        let escalated = match register.escalate_alerts().await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!(error = %e, "escalating alerts");
+                0
+            }
+        };
+        state.metrics.alerts_raised(raised);
+        state.metrics.alerts_escalated(escalated);
+        if raised + escalated > 0 {
+            state.alerts_changed.notify_waiters();
+        }
+        if listening
+            .as_ref()
+            .is_some_and(tokio::task::JoinHandle::is_finished)
+        {
+            tracing::warn!("change listener stopped; polling only");
+        }
     }
 }
 
@@ -170,6 +260,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(encounters::routes())
         .merge(organisations::routes())
         .merge(statistics::routes())
+        .merge(alerts::routes())
 }
 
 /// The API's routes, and the web UI's beside them ([`crate::ui`]), with the state applied (no

@@ -45,6 +45,11 @@ pub struct Config {
     /// How often the matching index reads the register's changes made elsewhere (other
     /// nodes, commands, erasures), in milliseconds.
     pub index_follow_ms: u64,
+    /// How often the alert consumer, the review timer and escalation run when nothing wakes
+    /// them earlier, and how often an idle alert stream looks for news, in milliseconds.
+    pub alert_follow_ms: u64,
+    /// The alert rules' thresholds and times (table `[alerts]`, docs/alerts.md).
+    pub alerts: nrmp_domain::alert::AlertRules,
 }
 
 impl Default for Config {
@@ -60,6 +65,8 @@ impl Default for Config {
             match_model: String::new(),
             stats_max_age_secs: 900,
             index_follow_ms: 1_000,
+            alert_follow_ms: 1_000,
+            alerts: nrmp_domain::alert::AlertRules::default(),
         }
     }
 }
@@ -77,6 +84,8 @@ impl fmt::Debug for Config {
             .field("match_model", &self.match_model)
             .field("stats_max_age_secs", &self.stats_max_age_secs)
             .field("index_follow_ms", &self.index_follow_ms)
+            .field("alert_follow_ms", &self.alert_follow_ms)
+            .field("alerts", &self.alerts)
             .finish()
     }
 }
@@ -176,6 +185,17 @@ impl Config {
         }
         if !(1..=1000).contains(&self.max_candidates) {
             return bad("max_candidates", "must be between 1 and 1000");
+        }
+        if !(10..=60_000).contains(&self.alert_follow_ms) {
+            return bad("alert_follow_ms", "must be between 10 and 60000");
+        }
+        if let Err(e) = self.alerts.validate() {
+            return Err(ConfigError(
+                e.0.iter()
+                    .map(|f| format!("alerts.{}: {}", f.field, f.problem))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ));
         }
         Ok(())
     }

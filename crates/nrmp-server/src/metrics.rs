@@ -36,6 +36,10 @@ pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram, fn() -> Histogram>,
+    alerts_raised: Counter,
+    alerts_escalated: Counter,
+    alerts_acknowledged: Counter,
+    alerts_delivered: Counter,
 }
 
 impl Default for Metrics {
@@ -62,10 +66,44 @@ impl Metrics {
             "HTTP request latency by method and route",
             latency.clone(),
         );
+        let [
+            alerts_raised,
+            alerts_escalated,
+            alerts_acknowledged,
+            alerts_delivered,
+        ] = std::array::from_fn(|_| Counter::default());
+        for (name, help, c) in [
+            (
+                "alerts_raised",
+                "Alerts raised by this node",
+                &alerts_raised,
+            ),
+            (
+                "alerts_escalated",
+                "Alert escalations made by this node",
+                &alerts_escalated,
+            ),
+            (
+                "alerts_acknowledged",
+                "Alert acknowledgements received by this node",
+                &alerts_acknowledged,
+            ),
+            (
+                "alerts_delivered",
+                "Alert events sent to stream clients of this node",
+                &alerts_delivered,
+            ),
+        ] {
+            registry.register(name, help, c.clone());
+        }
         Self {
             registry,
             requests,
             latency,
+            alerts_raised,
+            alerts_escalated,
+            alerts_acknowledged,
+            alerts_delivered,
         }
     }
 
@@ -84,6 +122,26 @@ impl Metrics {
                 route: route.to_owned(),
             })
             .observe(seconds);
+    }
+
+    /// Counts `n` alerts raised.
+    pub fn alerts_raised(&self, n: usize) {
+        self.alerts_raised.inc_by(n as u64);
+    }
+
+    /// Counts `n` escalations.
+    pub fn alerts_escalated(&self, n: usize) {
+        self.alerts_escalated.inc_by(n as u64);
+    }
+
+    /// Counts one acknowledgement.
+    pub fn alert_acknowledged(&self) {
+        self.alerts_acknowledged.inc();
+    }
+
+    /// Counts one alert event sent to a stream client.
+    pub fn alert_delivered(&self) {
+        self.alerts_delivered.inc();
     }
 
     /// The metrics in the Prometheus text format.

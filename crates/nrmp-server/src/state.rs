@@ -18,6 +18,9 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Request metrics.
     pub metrics: Arc<Metrics>,
+    /// Notified when the alert stream may have grown (this node raised, or another node's
+    /// NOTIFY arrived): wakes this node's stream clients.
+    pub alerts_changed: Arc<tokio::sync::Notify>,
 }
 
 impl std::fmt::Debug for AppState {

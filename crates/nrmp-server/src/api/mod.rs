@@ -3,6 +3,7 @@
 //! use-case method of [`nrmp_app::Register`] (which decides need-to-know, audits and
 //! validates), and answers with its result; errors become problem+json in [`crate::error`].
 
+pub mod alerts;
 pub mod encounters;
 pub mod found;
 pub mod incidents;

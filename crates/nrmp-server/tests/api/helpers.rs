@@ -11,8 +11,9 @@ use nrmp_server::accounts::{AccountSettings, Accounts, NewUser};
 use nrmp_server::auth::{AuthError, Authenticator};
 use nrmp_server::test_support::StaticAuthenticator;
 use nrmp_server::{Config, build};
+use nrmp_store::prelude::*;
 use nrmp_store::test_support::{TestDb, actor};
-use nrmp_store::{Backend, Ctx, Store};
+use nrmp_store::{Backend, Ctx};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -174,6 +175,60 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     start(backend, clock, auth.clone(), auth, |_| Vec::new()).await
 }
 
+/// As [`spawn_app`], and the clock the app reads (tests move it).
+pub async fn spawn_app_with_clock(backend: Backend) -> (TestApp, Arc<FixedClock>) {
+    let auth = Arc::new(StaticAuthenticator::new());
+    for (token, ..) in PRINCIPALS {
+        auth.insert(*token, principal(token, vec![]));
+    }
+    let clock = Arc::new(FixedClock::new(now()));
+    let app = start(backend, clock.clone(), auth.clone(), auth, |_| Vec::new()).await;
+    (app, clock)
+}
+
+/// Another server node on the database of `app` (its own pool, index and alert worker), with
+/// the same test tokens and `clock`.
+pub async fn spawn_node(app: &TestApp, clock: Arc<FixedClock>) -> Node {
+    let store: Arc<dyn Store> = Arc::new(nrmp_store::SqlStore::connect(&app.db.url).await.unwrap());
+    let config = Config {
+        bind: "127.0.0.1:0".into(),
+        database_url: app.db.url.clone(),
+        index_follow_ms: 50,
+        alert_follow_ms: 50,
+        ..Config::default()
+    };
+    let node = build(config, store, clock, app.auth.clone()).await.unwrap();
+    let base = format!("http://127.0.0.1:{}", node.port());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        node.serve(async {
+            rx.await.ok();
+        })
+        .await
+        .unwrap();
+    });
+    Node {
+        base,
+        shutdown: tx,
+        task,
+    }
+}
+
+/// A second node (see [`spawn_node`]).
+pub struct Node {
+    pub base: String,
+    shutdown: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Node {
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(());
+        self.task.abort();
+        let _ = self.task.await;
+    }
+}
+
 /// The app on a fresh database of `backend`, signing callers in with the real accounts service
 /// (cheap password hashing, no `Secure` cookie flag); returns the service and its clock too.
 pub async fn spawn_app_with_accounts(
@@ -240,6 +295,7 @@ async fn start(
         bind: "127.0.0.1:0".into(),
         database_url: db.url.clone(),
         index_follow_ms: 50,
+        alert_follow_ms: 50,
         ..Config::default()
     };
     let extra = routes(store.clone());

@@ -6,6 +6,7 @@
 
 mod helpers;
 
+mod alerts;
 mod basics;
 mod browser;
 mod encounters;
