@@ -8,7 +8,9 @@
 //! call a method and render its answer.
 //!
 //! - [`persons`], [`incidents`], [`related`] (referrals, placements, profiles), [`found`],
-//!   [`encounters`] (the encounter check), [`statistics`], [`organisations`]: the use cases;
+//!   [`encounters`] (the encounter check), [`statistics`], [`organisations`], [`bulk`] (export
+//!   and import of the register as a whole), [`retention`] (the audit trail, retention reviews
+//!   and erasure): the use cases;
 //! - [`accounts`]: sign-in, sessions, API tokens and user administration; [`auth`]: how a
 //!   credential becomes a [`Principal`];
 //! - [`index`]: the in-memory matching index the encounter check ranks from, kept current
@@ -35,6 +37,7 @@
 mod access;
 pub mod accounts;
 pub mod auth;
+pub mod bulk;
 pub mod encounters;
 pub mod error;
 pub mod found;
@@ -44,6 +47,7 @@ pub mod input;
 pub mod organisations;
 pub mod persons;
 pub mod related;
+pub mod retention;
 pub mod statistics;
 
 pub use access::Case;

@@ -130,6 +130,8 @@ async fn print_summary(store: &dyn Store, url: &str, clock: &dyn Clock) -> anyho
     }
     println!("  open for more than 7 days: {long_open}");
     println!();
-    println!("Try: nrmp export --database {url} --out /tmp/nrmp-export --recipient demo");
+    println!(
+        "Try: nrmp export --database {url} --out /tmp/nrmp-export --recipient demo --as-user demo.national-analyst"
+    );
     Ok(())
 }
