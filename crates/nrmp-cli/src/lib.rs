@@ -186,7 +186,11 @@ pub fn use_case_error(e: AppError, principal: &Principal) -> anyhow::Error {
         AppError::Invalid(errs) => anyhow::anyhow!(
             "{}",
             errs.iter()
-                .map(|e| format!("--{}: {}", e.field.trim_start_matches("--"), e.problem))
+                .map(|e| format!(
+                    "--{}: {}",
+                    e.field.trim_start_matches("--").replace('_', "-"),
+                    e.problem
+                ))
                 .collect::<Vec<_>>()
                 .join("; ")
         ),

@@ -178,4 +178,3 @@ pub fn principal(token: &str, clients: Vec<PersonId>) -> Principal {
     let (_, org, kind, role) = PRINCIPALS.iter().find(|p| p.0 == token).unwrap();
     Principal::new(token, code(org), *kind, vec![*role], clients).unwrap()
 }
-

@@ -22,10 +22,10 @@ use nrmp_domain::placement::Placement;
 use nrmp_domain::profile::PrefilledProfile;
 use nrmp_interchange::{DatasetFiles, RowError, Rows};
 use nrmp_store::{Ctx, ImportSession, RecordKind, Store};
-use std::sync::Arc;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 /// How far long bulk work has got (a progress bar on the command line).
 pub trait Progress: Send + Sync {
@@ -529,16 +529,15 @@ pub async fn import_dataset(
     Ok(report)
 }
 
-async fn load_all(
-    imp: &mut Importer,
-    files: &DatasetFiles,
-    today: NaiveDate,
-) -> AppResult<()> {
+async fn load_all(imp: &mut Importer, files: &DatasetFiles, today: NaiveDate) -> AppResult<()> {
     // Organisations first: every other file refers to them.
-    imp.load::<Organisation>(files.organisations(today).map_err(dataset_error)?, |imp, o| {
-        imp.orgs.insert(o.code.to_string());
-        Vec::new()
-    })
+    imp.load::<Organisation>(
+        files.organisations(today).map_err(dataset_error)?,
+        |imp, o| {
+            imp.orgs.insert(o.code.to_string());
+            Vec::new()
+        },
+    )
     .await?;
     imp.load::<Person>(files.persons(today).map_err(dataset_error)?, |imp, p| {
         imp.persons.insert(p.id);
@@ -548,21 +547,24 @@ async fn load_all(
     })
     .await?;
     let mut profile_versions: HashMap<String, u32> = HashMap::new();
-    imp.load::<PrefilledProfile>(files.profiles(today).map_err(dataset_error)?, move |_, p| {
-        let last = profile_versions.entry(p.id.to_string()).or_insert(0);
-        if p.version != *last + 1 {
-            return vec![FieldError::new(
-                "version",
-                format!(
-                    "is {} but the profile's next version is {}",
-                    p.version,
-                    *last + 1
-                ),
-            )];
-        }
-        *last = p.version;
-        Vec::new()
-    })
+    imp.load::<PrefilledProfile>(
+        files.profiles(today).map_err(dataset_error)?,
+        move |_, p| {
+            let last = profile_versions.entry(p.id.to_string()).or_insert(0);
+            if p.version != *last + 1 {
+                return vec![FieldError::new(
+                    "version",
+                    format!(
+                        "is {} but the profile's next version is {}",
+                        p.version,
+                        *last + 1
+                    ),
+                )];
+            }
+            *last = p.version;
+            Vec::new()
+        },
+    )
     .await?;
     imp.load::<Incident>(files.incidents(today).map_err(dataset_error)?, |imp, i| {
         let episodes = imp.episodes.entry(i.person_id).or_default();
@@ -580,12 +582,19 @@ async fn load_all(
         Vec::new()
     })
     .await?;
-    imp.load::<NrmReferral>(files.referrals(today).map_err(dataset_error)?, |_, _| Vec::new())
-        .await?;
-    imp.load::<Placement>(files.placements(today).map_err(dataset_error)?, |_, _| Vec::new())
-        .await?;
-    imp.load::<FoundPerson>(files.found_persons(today).map_err(dataset_error)?, |_, _| Vec::new())
-        .await?;
+    imp.load::<NrmReferral>(files.referrals(today).map_err(dataset_error)?, |_, _| {
+        Vec::new()
+    })
+    .await?;
+    imp.load::<Placement>(files.placements(today).map_err(dataset_error)?, |_, _| {
+        Vec::new()
+    })
+    .await?;
+    imp.load::<FoundPerson>(
+        files.found_persons(today).map_err(dataset_error)?,
+        |_, _| Vec::new(),
+    )
+    .await?;
     if let Some(f) = files.get(nrmp_interchange::RecordKind::Truth) {
         imp.report.ignored.push(format!(
             "{}: evaluation truth for matching, not register data",

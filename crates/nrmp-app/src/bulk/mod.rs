@@ -157,9 +157,8 @@ impl Register {
             write_kind::<NrmReferral>(s, &mut w, DatasetWriter::write_referral, progress).await?;
         total +=
             write_kind::<Placement>(s, &mut w, DatasetWriter::write_placement, progress).await?;
-        total +=
-            write_kind::<FoundPerson>(s, &mut w, DatasetWriter::write_found_person, progress)
-                .await?;
+        total += write_kind::<FoundPerson>(s, &mut w, DatasetWriter::write_found_person, progress)
+            .await?;
         let files = w.finish().map_err(write_error)?;
         Ok((files, total))
     }

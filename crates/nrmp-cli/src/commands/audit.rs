@@ -17,7 +17,6 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-
 /// `nrmp audit …`
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
