@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 pub mod commands;
+pub mod invocation;
 pub mod progress;
 
 /// The importer (in the application layer; re-exported for the benchmarks and tests).
@@ -208,9 +209,12 @@ pub fn init_tracing(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    // Colour codes only on a terminal: a log file or a pipe gets plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(ansi)
         .try_init();
 }
 
