@@ -11,9 +11,9 @@
 #[path = "common/users.rs"]
 mod users;
 
-use chrono::{Datelike, Utc};
+use chrono::Datelike;
 use nrmp_domain::access::Role;
-use nrmp_domain::clock::SystemClock;
+use nrmp_domain::clock::{Clock, SystemClock};
 use nrmp_domain::person::Person;
 use nrmp_server::test_support::{StaticAuthenticator, organisations, principal};
 use nrmp_server::{Config, build};
@@ -67,7 +67,7 @@ async fn api_and_import_agree_on_dates(backend: Backend) {
     let setup = Ctx::new(
         actor("test-setup", "national:nmpu"),
         "test set-up",
-        Utc::now(),
+        SystemClock.now(),
     );
     store
         .put_organisations(&setup, &organisations())
@@ -96,7 +96,7 @@ async fn api_and_import_agree_on_dates(backend: Backend) {
     let post = |b: Value| http.post(&base).bearer_auth("la-kent-lead").json(&b).send();
 
     // What import refuses, the API refuses, naming the field.
-    let oldest = Utc::now().year() - 120;
+    let oldest = SystemClock.now().year() - 120;
     let bad = [
         json!({"kind": "exact", "date": "0000-01-01"}),
         json!({"kind": "exact", "date": "-0001-01-01"}),
@@ -105,7 +105,7 @@ async fn api_and_import_agree_on_dates(backend: Backend) {
         json!({"kind": "approximate", "year": 1, "month": null}),
         json!({"kind": "approximate", "year": oldest - 1, "month": 12}),
         json!({"kind": "exact", "date": format!("{}-12-31", oldest - 1)}),
-        json!({"kind": "exact", "date": format!("{}-01-01", Utc::now().year() + 1)}),
+        json!({"kind": "exact", "date": format!("{}-01-01", SystemClock.now().year() + 1)}),
     ];
     for dob in &bad {
         let r = post(body("Lan", "Pham", dob.clone())).await.unwrap();
@@ -144,7 +144,7 @@ async fn api_and_import_agree_on_dates(backend: Backend) {
         body(
             "Today",
             "Born",
-            json!({"kind": "exact", "date": Utc::now().date_naive()}),
+            json!({"kind": "exact", "date": SystemClock.now().date_naive()}),
         ),
         body("No", "Date", Value::Null),
     ];

@@ -17,6 +17,7 @@ mod users;
 use chrono::{NaiveDate, TimeZone, Utc};
 use nrmp_app::Case;
 use nrmp_domain::access::{Action, Decision, Principal, ResourceKind, Target, decide};
+use nrmp_domain::clock::{Clock, SystemClock};
 use nrmp_domain::ids::{PersonId, PlacementId};
 use nrmp_domain::person::{DateOfBirth, Description, NameKind, Person, PersonName, Sex};
 use nrmp_domain::placement::{Placement, PlacementType};
@@ -55,7 +56,7 @@ fn setup_ctx() -> Ctx {
     Ctx::new(
         actor("test-setup", "national:nmpu"),
         "test set-up",
-        Utc::now(),
+        SystemClock.now(),
     )
 }
 
@@ -348,7 +349,7 @@ async fn cli_commands_follow_the_policy_for_every_role_and_relation(backend: Bac
             ResourceKind::RetentionReview,
             &Target::Organisation(&code("force:kent")),
         ));
-        let next = (Utc::now() + chrono::Duration::days(400 + n as i64))
+        let next = (SystemClock.now() + chrono::Duration::days(400 + n as i64))
             .date_naive()
             .to_string();
         check(
