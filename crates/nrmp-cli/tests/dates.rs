@@ -17,6 +17,7 @@ use nrmp_domain::clock::{Clock, SystemClock};
 use nrmp_domain::person::Person;
 use nrmp_server::test_support::{StaticAuthenticator, organisations, principal};
 use nrmp_server::{Config, build};
+use nrmp_store::prelude::*;
 use nrmp_store::test_support::{TestDb, actor};
 use nrmp_store::{Backend, Ctx, Store, scan_all};
 use serde_json::{Value, json};

@@ -2,7 +2,8 @@
 //! database on the server named by `NRMP_TEST_POSTGRES` (default
 //! `postgres://postgres@127.0.0.1:5432/test`), dropped again when the guard is dropped.
 
-use crate::{Backend, Result, SqlStore, Store};
+use crate::prelude::*;
+use crate::{Backend, Result, SqlStore};
 use chrono::{TimeZone, Utc};
 use nrmp_domain::audit::Actor;
 use nrmp_domain::organisation::OrgCode;

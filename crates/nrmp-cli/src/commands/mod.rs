@@ -13,7 +13,8 @@ pub mod synth;
 pub mod users;
 
 use anyhow::Context;
-use nrmp_store::{Store, redact_url};
+use nrmp_store::prelude::*;
+use nrmp_store::redact_url;
 use std::sync::Arc;
 
 /// Opens the register at `url` and applies pending migrations.
