@@ -23,7 +23,6 @@ use nrmp_domain::person::{DateOfBirth, Description, NameKind, Person, PersonName
 use nrmp_domain::placement::{Placement, PlacementType};
 use nrmp_interchange::{DatasetWriter, Format};
 use nrmp_server::test_support::{PRINCIPALS, code, organisations, principal};
-use nrmp_store::prelude::*;
 use nrmp_store::test_support::{TestDb, actor};
 use nrmp_store::{Backend, Ctx, Store};
 use std::collections::BTreeSet;
