@@ -53,6 +53,34 @@ pub(crate) struct Attempt<'a> {
 }
 
 impl Register {
+    /// [`Register::decide`] for the commands that move the register in bulk or decide its
+    /// retention (export, import, the audit trail, review decisions): every refusal is audited,
+    /// as `audit`, not only refused consultations.
+    pub(crate) async fn decide_audited(
+        &self,
+        principal: &Principal,
+        attempt: Attempt<'_>,
+        target: &Target<'_>,
+        reason: Option<&str>,
+        audit: AuditAction,
+    ) -> AppResult<Grant> {
+        match authorize(principal, attempt.action, attempt.resource, target, reason) {
+            Ok(g) => Ok(g),
+            Err(d) => {
+                self.store
+                    .record_audit(
+                        &self.ctx(principal, reason),
+                        audit,
+                        attempt.resource.as_str(),
+                        attempt.ids,
+                        &format!("refused: {}", denial_name(d)),
+                    )
+                    .await?;
+                Err(AppError::denied(d, attempt.resource.as_str()))
+            }
+        }
+    }
+
     /// The case of person `id`, or `None` if there is no such person. Not audited.
     pub(crate) async fn load_case(&self, id: PersonId) -> AppResult<Option<Case>> {
         let mut h = self.store.case_histories(&[id]).await?;

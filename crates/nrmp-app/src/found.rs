@@ -111,6 +111,11 @@ impl Register {
         let now = self.clock.now();
         let mut errs = Vec::new();
         nrmp_domain::text::check_not_future(&mut errs, "found_at", input.found_at, now);
+        if let Some(dob) = &input.dob
+            && let Err(e) = dob.check_on("dob", now.date_naive())
+        {
+            errs.push(e);
+        }
         crate::input::finish(errs)?;
         if input.place.description.trim().is_empty() {
             return Err(AppError::invalid("place.description", "is empty"));

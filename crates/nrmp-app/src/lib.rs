@@ -8,7 +8,9 @@
 //! call a method and render its answer.
 //!
 //! - [`persons`], [`incidents`], [`related`] (referrals, placements, profiles), [`found`],
-//!   [`encounters`] (the encounter check), [`statistics`], [`organisations`]: the use cases;
+//!   [`encounters`] (the encounter check), [`statistics`], [`organisations`], [`bulk`] (export
+//!   and import of the register as a whole), [`retention`] (the audit trail, retention reviews
+//!   and erasure): the use cases;
 //! - [`alerts`]: alerts raised from the outbox and the review timer, continuous comparison,
 //!   escalation, each recipient's inbox and acknowledgement;
 //! - [`accounts`]: sign-in, sessions, API tokens and user administration; [`auth`]: how a
@@ -38,6 +40,7 @@ mod access;
 pub mod accounts;
 pub mod alerts;
 pub mod auth;
+pub mod bulk;
 pub mod encounters;
 pub mod error;
 pub mod found;
@@ -47,6 +50,7 @@ pub mod input;
 pub mod organisations;
 pub mod persons;
 pub mod related;
+pub mod retention;
 pub mod statistics;
 
 pub use access::Case;

@@ -105,10 +105,11 @@ impl PersonInput {
         now: chrono::DateTime<chrono::Utc>,
     ) -> AppResult<Person> {
         let mut errs = Errors::default();
-        if let Some(dob) = &self.dob
-            && dob.range().0 > now.date_naive()
-        {
-            errs.take::<()>(Err(AppError::invalid("dob", "is in the future")));
+        if let Some(dob) = &self.dob {
+            errs.take(
+                dob.check_on("dob", now.date_naive())
+                    .map_err(AppError::from),
+            );
         }
         errs.finish()?;
         let p = Person {

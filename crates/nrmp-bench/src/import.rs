@@ -94,7 +94,7 @@ pub async fn run(args: BenchImportArgs, clock: &dyn Clock) -> anyhow::Result<()>
         Options {
             skip_invalid: false,
             batch: 2_000,
-            progress: true,
+            progress: Some(std::sync::Arc::new(nrmp_cli::progress::Spinners::default())),
         },
     )
     .await?;

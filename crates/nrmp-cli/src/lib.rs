@@ -1,16 +1,20 @@
 //! # nrmp-cli
 //!
-//! The `nrmp` command. Each subcommand lives in [`commands`]; application services that more
-//! than one entry point needs (the importer) live beside them. The binary itself is a thin
-//! `main.rs` that parses arguments, sets up logging and prints a one-line error on failure.
+//! The `nrmp` command. Each subcommand lives in [`commands`]; the commands that touch the
+//! register's records are adapters of the application layer (`nrmp-app`): they load the acting
+//! register user (`--as-user`), call one use case and print its answer. The binary itself is a
+//! thin `main.rs` that parses arguments, sets up logging and prints a one-line error on failure.
 #![deny(missing_docs)]
 
 pub mod commands;
-pub mod import;
 pub mod invocation;
 pub mod progress;
 
+/// The importer (in the application layer; re-exported for the benchmarks and tests).
+pub use nrmp_app::bulk::import;
+
 use clap::{Args, Parser, Subcommand};
+use nrmp_app::{AppError, Limits, MatchIndex, Register};
 use nrmp_domain::access::Principal;
 use nrmp_domain::account::Username;
 use nrmp_domain::audit::Actor;
@@ -99,9 +103,12 @@ pub struct ActorArgs {
     #[arg(long = "as-org", env = "NRMP_ORG", default_value = DEFAULT_ORG)]
     pub org: String,
     /// Reason recorded in the audit log.
-    #[arg(long, default_value = "command-line administration")]
+    #[arg(long, default_value = DEFAULT_REASON)]
     pub reason: String,
 }
+
+/// The reason `--reason` defaults to: not good enough where the policy requires one.
+pub const DEFAULT_REASON: &str = "command-line administration";
 
 impl ActorArgs {
     /// The audit context for an action now.
@@ -119,6 +126,11 @@ impl ActorArgs {
 }
 
 impl ActorArgs {
+    /// The reason the operator stated, if any (the default is none).
+    pub fn stated_reason(&self) -> Option<&str> {
+        Some(self.reason.trim()).filter(|r| !r.is_empty() && *r != DEFAULT_REASON)
+    }
+
     /// The register user `--as-user` names, as the principal the need-to-know policy decides
     /// for: commands that disclose personal data act as a real account, with its organisation
     /// and roles, exactly as that user would through the API. `--as-org`, if given other than
@@ -142,6 +154,52 @@ impl ActorArgs {
             );
         }
         Ok(account.principal()?)
+    }
+}
+
+/// The register over `store` as the command line uses it: no matching index (commands that
+/// rank candidates build their own), the system's ids, default limits.
+pub fn register(
+    store: std::sync::Arc<dyn nrmp_store::Store>,
+    clock: std::sync::Arc<dyn Clock>,
+) -> Register {
+    Register::new(
+        store,
+        std::sync::Arc::new(MatchIndex::new(nrmp_match::Model::default())),
+        clock,
+        std::sync::Arc::new(nrmp_domain::ids::RandomIds),
+        Limits::default(),
+    )
+}
+
+/// A use case's error as the command line says it, naming the option to change: a refusal
+/// names `--as-user` (who may not) and a missing reason `--reason`; an invalid field is named
+/// as its option (`dob` → `--dob`).
+pub fn use_case_error(e: AppError, principal: &Principal) -> anyhow::Error {
+    match e {
+        AppError::Forbidden(d) => anyhow::anyhow!(
+            "--as-user: `{}` ({}) may not do this: {d}; the refusal is recorded in the audit log",
+            principal.user(),
+            principal
+                .roles()
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        AppError::ReasonRequired(m) => anyhow::anyhow!("--reason: {m}; state why"),
+        AppError::Invalid(errs) => anyhow::anyhow!(
+            "{}",
+            errs.iter()
+                .map(|e| format!(
+                    "--{}: {}",
+                    e.field.trim_start_matches("--").replace('_', "-"),
+                    e.problem
+                ))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        other => other.into(),
     }
 }
 
@@ -185,8 +243,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Serve(a) => commands::serve::run(a, shared).await,
             Command::Migrate(a) => commands::migrate::run(a).await,
             Command::Synth(a) => commands::synth::run(a, &clock).await,
-            Command::Import(a) => commands::import::run(a, &clock).await,
-            Command::Export(a) => commands::export::run(a, &clock).await,
+            Command::Import(a) => commands::import::run(a, shared.clone()).await,
+            Command::Export(a) => commands::export::run(a, shared.clone()).await,
             Command::Backup(a) => commands::backup::run_backup(a, &clock).await,
             Command::Restore(a) => commands::backup::run_restore(a).await,
             Command::Match(a) => commands::matching::run_match(a, shared.clone()).await,
@@ -195,8 +253,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Train(a) => commands::matching::run_train(a).await,
             Command::Stats(s) => commands::stats::run(s, &clock).await,
             Command::Users(u) => commands::users::run(u, shared).await,
-            Command::Audit(c) => commands::audit::run_audit(c, &clock).await,
-            Command::Retention(c) => commands::audit::run_retention(c, &clock).await,
+            Command::Audit(c) => commands::audit::run_audit(c, shared.clone()).await,
+            Command::Retention(c) => commands::audit::run_retention(c, shared.clone()).await,
         }
     })
 }

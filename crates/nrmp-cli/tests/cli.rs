@@ -15,6 +15,8 @@ use std::process::Command;
 
 #[path = "cli/audit.rs"]
 mod audit;
+#[path = "common/users.rs"]
+mod users;
 
 fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 1).unwrap()
@@ -34,11 +36,38 @@ async fn import(store: &dyn Store, dir: &Path, skip_invalid: bool) -> nrmp_cli::
     let opts = Options {
         skip_invalid,
         batch: 97, // small, so batch boundaries are crossed
-        progress: false,
+        progress: None,
     };
     import_dataset(store, &ctx(), &files, today(), opts)
         .await
         .unwrap()
+}
+
+/// Makes the national unit's administrator `nmpu.admin` a user of the register (adding the
+/// national unit if the register does not hold it yet): the one who may load datasets.
+async fn importer_user(db: &TestDb) -> &'static str {
+    let setup = Ctx::new(actor("test-setup", "national:nmpu"), "test set-up", at(0));
+    let nmpu = nrmp_domain::organisation::Organisation {
+        code: nrmp_domain::organisation::OrgCode::parse("org", "national:nmpu").unwrap(),
+        kind: nrmp_domain::organisation::OrgKind::NationalUnit,
+        name: "UK Missing Persons Unit".into(),
+        country: "United Kingdom".into(),
+        region: None,
+        police_force: None,
+    };
+    if !db
+        .store
+        .organisations()
+        .await
+        .unwrap()
+        .iter()
+        .any(|o| o.code == nmpu.code)
+    {
+        db.store.put_organisations(&setup, &[nmpu]).await.unwrap();
+    }
+    let role = nrmp_domain::access::Role::Administrator;
+    users::add_user(db.store.clone(), "nmpu.admin", "national:nmpu", role, &[]).await;
+    "nmpu.admin"
 }
 
 fn read(dir: &Path, file: &str) -> String {
@@ -115,7 +144,16 @@ async fn import_then_export_round_trips(backend: Backend) {
     assert!(counts.incidents > counts.persons / 2, "{counts:?}");
     assert!(report.ignored.iter().any(|n| n.contains("truth")));
 
-    // Export through the binary (a disclosure, audited), then import into a fresh register.
+    // Export through the binary as the national unit's analyst (a disclosure, audited), then
+    // import it through the binary into a fresh register as the national unit's administrator.
+    users::add_user(
+        db.store.clone(),
+        "nmpu.analyst",
+        "national:nmpu",
+        nrmp_domain::access::Role::NationalAnalyst,
+        &[],
+    )
+    .await;
     let out = tempfile::tempdir().unwrap();
     let export_dir = out.path().join("export");
     let status = Command::new(env!("CARGO_BIN_EXE_nrmp"))
@@ -125,6 +163,8 @@ async fn import_then_export_round_trips(backend: Backend) {
             &db.url,
             "--recipient",
             "test suite",
+            "--as-user",
+            "nmpu.analyst",
             "--out",
         ])
         .arg(&export_dir)
@@ -145,8 +185,15 @@ async fn import_then_export_round_trips(backend: Backend) {
     );
 
     let copy = TestDb::new(backend).await.unwrap();
-    let again = import(copy.store.as_ref(), &export_dir, false).await;
-    assert!(again.committed);
+    importer_user(&copy).await;
+    let o = Command::new(env!("CARGO_BIN_EXE_nrmp"))
+        .arg("import")
+        .arg(&export_dir)
+        .args(["--database", &copy.url, "--as-user", "nmpu.admin"])
+        .args(["--reason", "restore of the test suite's export"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let c2 = copy.store.counts().await.unwrap();
     assert_eq!(
         (
@@ -204,6 +251,7 @@ async fn a_bad_row_leaves_the_register_unchanged(backend: Backend) {
         }
     });
     let db = TestDb::new(backend).await.unwrap();
+    let admin = importer_user(&db).await;
     let before = db.store.counts().await.unwrap();
     let report = import(db.store.as_ref(), src.path(), false).await;
     assert!(!report.committed);
@@ -233,7 +281,8 @@ async fn a_bad_row_leaves_the_register_unchanged(backend: Backend) {
 
     // the binary prints every bad row and a one-line reason, and exits non-zero
     let out = Command::new(env!("CARGO_BIN_EXE_nrmp"))
-        .args(["import", "--database", &db.url])
+        .args(["import", "--database", &db.url, "--as-user", admin])
+        .args(["--reason", "loading a test dataset"])
         .arg(src.path())
         .output()
         .unwrap();
@@ -276,15 +325,12 @@ async fn skip_invalid_loads_the_good_rows_and_reports_the_rest(backend: Backend)
         }
     });
     let db = TestDb::new(backend).await.unwrap();
+    let admin = importer_user(&db).await;
     let rejects = src.path().join("rejects.txt");
     let out = Command::new(env!("CARGO_BIN_EXE_nrmp"))
-        .args([
-            "import",
-            "--skip-invalid",
-            "--database",
-            &db.url,
-            "--rejects",
-        ])
+        .args(["import", "--skip-invalid", "--database", &db.url])
+        .args(["--as-user", admin, "--reason", "loading a test dataset"])
+        .arg("--rejects")
         .arg(&rejects)
         .arg(src.path())
         .output()
@@ -305,9 +351,18 @@ async fn skip_invalid_loads_the_good_rows_and_reports_the_rest(backend: Backend)
     );
     let c = db.store.counts().await.unwrap();
     assert_eq!(c.persons, total_persons - 1);
-    // one import event, naming the rejected rows
-    let events = db.store.audit_events(0, 10).await.unwrap();
+    // one import event, by the administrator with their reason, naming the rejected rows
+    let events: Vec<_> = db
+        .store
+        .audit_events(0, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == nrmp_domain::audit::AuditAction::Import)
+        .collect();
     assert_eq!(events.len(), 1);
+    assert_eq!(events[0].actor.user, admin);
+    assert_eq!(events[0].reason, "loading a test dataset");
     assert!(
         events[0].detail.contains("rows rejected"),
         "{}",

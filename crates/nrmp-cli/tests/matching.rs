@@ -665,7 +665,7 @@ async fn match_finds_the_planted_person_first_and_audits_the_search() {
     let opts = Options {
         skip_invalid: false,
         batch: 500,
-        progress: false,
+        progress: None,
     };
     import_dataset(db.store.as_ref(), &ctx, &files, today(), opts)
         .await

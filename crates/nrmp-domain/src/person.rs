@@ -268,17 +268,32 @@ impl DateOfBirth {
                 date: parse_date(field, s)?,
             }
         };
-        let (earliest, latest) = dob.range();
+        dob.check_on(field, today)
+            .map_err(|e| FieldError::new(field, format!("`{s}` {}", e.problem)))?;
+        Ok(dob)
+    }
+
+    /// The longest ago, in years before today, that a date of birth may lie.
+    pub const MAX_AGE_YEARS: i32 = 120;
+
+    /// The register's one rule for a date of birth, whichever way it arrives (typed into the
+    /// API as JSON, read by the importer as text, or parsed for an encounter check): none of
+    /// the dates it allows lies after `today`, and not all of them more than
+    /// [`DateOfBirth::MAX_AGE_YEARS`] years before it. So year 0, negative years and an
+    /// approximate year −5000 are refused everywhere alike, and what the API stores the
+    /// importer accepts back.
+    pub fn check_on(&self, field: &str, today: NaiveDate) -> Result<(), FieldError> {
+        let (earliest, latest) = self.range();
         if earliest > today {
-            return Err(FieldError::new(field, format!("`{s}` is in the future")));
+            return Err(FieldError::new(field, "is in the future"));
         }
-        if today.year() - latest.year() > 120 {
+        if today.year() - latest.year() > Self::MAX_AGE_YEARS {
             return Err(FieldError::new(
                 field,
-                format!("`{s}` is more than 120 years ago"),
+                format!("is more than {} years ago", Self::MAX_AGE_YEARS),
             ));
         }
-        Ok(dob)
+        Ok(())
     }
 
     /// The canonical text form accepted by [`DateOfBirth::parse`].

@@ -1,24 +1,21 @@
 //! `nrmp audit` and `nrmp retention`: verifying the audit log's hash chain, the regulator's
 //! "who has seen this child's record" export, and retention reviews (what is due, keep, erase).
-//! See docs/audit.md.
+//! Every command but `verify` is an adapter of a use case in `nrmp_app::retention`, made as the
+//! register user `--as-user` and decided by the same policy as the API. See docs/audit.md.
 
-use crate::{ActorArgs, DatabaseArg, progress};
+use crate::{ActorArgs, DatabaseArg, progress, use_case_error};
 use anyhow::{Context, bail};
 use chrono::NaiveDate;
 use clap::{Args, Subcommand, ValueEnum};
-use nrmp_domain::audit::{AuditAction, AuditEvent};
+use nrmp_domain::audit::AuditEvent;
 use nrmp_domain::clock::Clock;
 use nrmp_domain::ids::PersonId;
 use nrmp_domain::person::parse_date;
-use nrmp_domain::retention::{RetentionPolicy, ReviewDecision, SubjectKind};
-use nrmp_store::Ctx;
+use nrmp_domain::retention::SubjectKind;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
-
-/// The reason [`ActorArgs`] records when none is given: not good enough for a disclosure or a
-/// review decision.
-const DEFAULT_REASON: &str = "command-line administration";
+use std::sync::Arc;
 
 /// `nrmp audit …`
 #[derive(Debug, Subcommand)]
@@ -89,6 +86,9 @@ pub struct DueArgs {
     /// The register.
     #[command(flatten)]
     pub db: DatabaseArg,
+    /// The register user who asks (an administrator of the national unit).
+    #[command(flatten)]
+    pub actor: ActorArgs,
 }
 
 /// Arguments of `nrmp retention keep`.
@@ -125,16 +125,15 @@ pub struct EraseArgs {
     pub actor: ActorArgs,
 }
 
-/// The audit context, refusing the default reason: `what` says what needs one.
-fn reasoned_ctx(actor: &ActorArgs, clock: &dyn Clock, what: &str) -> anyhow::Result<Ctx> {
-    if actor.reason.trim().is_empty() || actor.reason == DEFAULT_REASON {
-        bail!("--reason: {what}; state why (e.g. --reason \"ICO request 2026-041\")");
-    }
-    actor.ctx(clock)
+/// The stated reason, refusing none or the default: `what` says why one is needed.
+fn required_reason<'a>(actor: &'a ActorArgs, what: &str) -> anyhow::Result<&'a str> {
+    actor
+        .stated_reason()
+        .ok_or_else(|| anyhow::anyhow!("--reason: {what}; state why (e.g. --reason \"reviewed 2032-01-01: no policing purpose remains\")"))
 }
 
 /// Runs `nrmp audit …`.
-pub async fn run_audit(cmd: AuditCommand, clock: &dyn Clock) -> anyhow::Result<()> {
+pub async fn run_audit(cmd: AuditCommand, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
     match cmd {
         AuditCommand::Verify(a) => verify(a).await,
         AuditCommand::Export(a) => export(a, clock).await,
@@ -223,60 +222,35 @@ fn write_trail(
     Ok(())
 }
 
-async fn export(args: AuditExportArgs, clock: &dyn Clock) -> anyhow::Result<()> {
+async fn export(args: AuditExportArgs, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
     let person = PersonId::parse("--person", &args.person)?;
-    let ctx = reasoned_ctx(
-        &args.actor,
-        clock,
-        "the audit trail of a person is a disclosure",
-    )?;
     let store = super::open_migrated(&args.db.database).await?;
-    let events = store
-        .audit_events_for("person", &person.to_string())
-        .await
-        .context("reading the audit log")?;
-    let seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();
-    let queries = store
-        .search_queries(&seqs)
-        .await
-        .context("reading the stored search queries")?;
+    let principal = args.actor.principal(store.as_ref()).await?;
     let target = args
         .out
         .as_ref()
         .map_or_else(|| "standard output".to_owned(), |p| p.display().to_string());
-    // Audited before anything is written: no audit, no disclosure.
-    store
-        .record_audit(
-            &ctx,
-            AuditAction::Disclose,
-            "person",
-            &[person.to_string()],
-            &format!(
-                "audit trail of {} events exported to {target}",
-                events.len()
-            ),
-        )
+    let trail = crate::register(store, clock)
+        .audit_trail(&principal, args.actor.stated_reason(), person, &target)
         .await
-        .context("writing the audit event")?;
+        .map_err(|e| use_case_error(e, &principal))?;
+    let (events, queries) = (&trail.events, &trail.queries);
     match &args.out {
         Some(path) => {
             let f = std::fs::File::create(path)
                 .with_context(|| format!("creating {}", path.display()))?;
             let mut w = std::io::BufWriter::new(f);
-            write_trail(&mut w, &events, &queries, args.format)?;
+            write_trail(&mut w, events, queries, args.format)?;
             w.flush()?;
             eprintln!("{} events written to {}", events.len(), path.display());
         }
-        None => {
-            let mut w = std::io::stdout().lock();
-            write_trail(&mut w, &events, &queries, args.format)?;
-        }
+        None => write_trail(&mut std::io::stdout().lock(), events, queries, args.format)?,
     }
     Ok(())
 }
 
 /// Runs `nrmp retention …`.
-pub async fn run_retention(cmd: RetentionCommand, clock: &dyn Clock) -> anyhow::Result<()> {
+pub async fn run_retention(cmd: RetentionCommand, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
     match cmd {
         RetentionCommand::Due(a) => due(a, clock).await,
         RetentionCommand::Keep(a) => keep(a, clock).await,
@@ -284,13 +258,17 @@ pub async fn run_retention(cmd: RetentionCommand, clock: &dyn Clock) -> anyhow::
     }
 }
 
-async fn due(args: DueArgs, clock: &dyn Clock) -> anyhow::Result<()> {
+async fn due(args: DueArgs, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
     let as_of: NaiveDate = match &args.as_of {
         Some(s) => parse_date("--as-of", s)?,
         None => clock.now().date_naive(),
     };
     let store = super::open_migrated(&args.db.database).await?;
-    let due = store.reviews_due(as_of, args.limit).await?;
+    let principal = args.actor.principal(store.as_ref()).await?;
+    let due = crate::register(store, clock)
+        .reviews_due(&principal, as_of, args.limit)
+        .await
+        .map_err(|e| use_case_error(e, &principal))?;
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
@@ -313,25 +291,16 @@ async fn due(args: DueArgs, clock: &dyn Clock) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn keep(args: KeepArgs, clock: &dyn Clock) -> anyhow::Result<()> {
+async fn keep(args: KeepArgs, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
     let kind = SubjectKind::parse("--kind", &args.kind)?;
     let next = parse_date("--next-review", &args.next_review)?;
-    let ctx = reasoned_ctx(
-        &args.actor,
-        clock,
-        "a decision to keep records must say why",
-    )?;
-    let decision = ReviewDecision::keep(
-        ctx.reason.clone(),
-        next,
-        ctx.at.date_naive(),
-        &RetentionPolicy::default(),
-    )
-    .map_err(|e| anyhow::anyhow!(e.to_string().replacen("next_review", "--next-review", 1)))?;
+    let reason = required_reason(&args.actor, "a decision to keep records must say why")?;
     let store = super::open_migrated(&args.db.database).await?;
-    store
-        .decide_review(&ctx, kind, args.id.trim(), &decision)
-        .await?;
+    let principal = args.actor.principal(store.as_ref()).await?;
+    crate::register(store, clock)
+        .keep_records(&principal, Some(reason), kind, args.id.trim(), next)
+        .await
+        .map_err(|e| use_case_error(e, &principal))?;
     println!(
         "{} {}: kept; next review {next}",
         kind.as_str(),
@@ -340,17 +309,15 @@ async fn keep(args: KeepArgs, clock: &dyn Clock) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn erase(args: EraseArgs, clock: &dyn Clock) -> anyhow::Result<()> {
+async fn erase(args: EraseArgs, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
     let person = PersonId::parse("--person", &args.person)?;
-    let ctx = reasoned_ctx(&args.actor, clock, "an erasure must say why")?;
-    let decision = ReviewDecision::erase(ctx.reason.clone())?;
+    let reason = required_reason(&args.actor, "an erasure must say why")?;
     let store = super::open_migrated(&args.db.database).await?;
-    let report = store
-        .decide_review(&ctx, SubjectKind::Person, &person.to_string(), &decision)
-        .await?;
-    match report {
-        Some(r) => println!("person {person} erased: {}", r.summary()),
-        None => bail!("person {person}: the erasure reported nothing erased"),
-    }
+    let principal = args.actor.principal(store.as_ref()).await?;
+    let report = crate::register(store, clock)
+        .erase_person(&principal, Some(reason), person)
+        .await
+        .map_err(|e| use_case_error(e, &principal))?;
+    println!("person {person} erased: {}", report.summary());
     Ok(())
 }

@@ -136,7 +136,7 @@ async fn print_summary(store: &dyn Store, url: &str, clock: &dyn Clock) -> anyho
     println!("  open for more than 7 days: {long_open}");
     println!();
     println!(
-        "Try: {} export --database {url} --out /tmp/nrmp-export --recipient demo",
+        "Try: {} export --database {url} --out /tmp/nrmp-export --recipient demo --as-user demo.national-analyst",
         crate::invocation::program()
     );
     Ok(())

@@ -1,22 +1,13 @@
-//! `nrmp export`: writes the whole register to a dataset directory, recording the disclosure
-//! (to whom, why) in the audit log.
+//! `nrmp export`: writes the whole register to a dataset directory — the application layer's
+//! [`nrmp_app::Register::export_register`], as the register user `--as-user` (the policy lets
+//! only the national unit's analysts export the register; the disclosure, to whom and why, or a
+//! refusal, is audited).
 
-use crate::{ActorArgs, DatabaseArg, progress};
-use anyhow::Context;
+use crate::{ActorArgs, DatabaseArg, progress, use_case_error};
 use clap::Args;
-use nrmp_domain::audit::AuditAction;
 use nrmp_domain::clock::Clock;
-use nrmp_domain::found::FoundPerson;
-use nrmp_domain::incident::Incident;
-use nrmp_domain::nrm::NrmReferral;
-use nrmp_domain::organisation::Organisation;
-use nrmp_domain::person::Person;
-use nrmp_domain::placement::Placement;
-use nrmp_domain::profile::PrefilledProfile;
-use nrmp_interchange::DatasetWriter;
-use nrmp_store::prelude::*;
-use nrmp_store::{Stored, scan_all};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Arguments of `nrmp export`.
 #[derive(Debug, Args)]
@@ -27,89 +18,42 @@ pub struct ExportArgs {
     /// File format.
     #[arg(long, value_enum, default_value = "csv")]
     pub format: super::FormatArg,
-    /// Who the data is disclosed to (recorded in the audit log).
+    /// Who the data is disclosed to (recorded in the audit log; the reason if `--reason` is not given).
     #[arg(long)]
     pub recipient: String,
     /// The register.
     #[command(flatten)]
     pub db: DatabaseArg,
-    /// Who is acting, for the audit log.
+    /// The register user who exports, and why.
     #[command(flatten)]
     pub actor: ActorArgs,
 }
 
-const PAGE: u32 = 5_000;
-
-async fn export_kind<T: Stored + 'static>(
-    store: &dyn Store,
-    w: &mut DatasetWriter,
-    write: fn(&mut DatasetWriter, &T) -> Result<(), nrmp_interchange::Error>,
-    pb: &indicatif::ProgressBar,
-) -> anyhow::Result<u64> {
-    let mut n = 0;
-    let mut failure = None;
-    scan_all::<T>(store, PAGE, |page| {
-        for r in &page {
-            if let Err(e) = write(w, r) {
-                failure = Some(e);
-                return Ok(());
-            }
-        }
-        n += page.len() as u64;
-        pb.inc(page.len() as u64);
-        Ok(())
-    })
-    .await?;
-    match failure {
-        Some(e) => Err(e.into()),
-        None => Ok(n),
-    }
-}
-
 /// Runs `nrmp export`.
-pub async fn run(args: ExportArgs, clock: &dyn Clock) -> anyhow::Result<()> {
-    if args.recipient.trim().is_empty() {
-        anyhow::bail!("--recipient: is empty; say who receives the data");
-    }
-    if args.out.exists()
-        && std::fs::read_dir(&args.out)
-            .with_context(|| format!("reading {}", args.out.display()))?
-            .next()
-            .is_some()
-    {
-        anyhow::bail!("--out: {} is not empty", args.out.display());
-    }
+pub async fn run(args: ExportArgs, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
     let store = super::open_migrated(&args.db.database).await?;
-    let ctx = args.actor.ctx(clock)?;
-    let s = store.as_ref();
-    let mut w = DatasetWriter::create(&args.out, args.format.into())?;
-    let pb = progress::counter("records");
-    let mut total = 0;
-    total += export_kind::<Organisation>(s, &mut w, DatasetWriter::write_organisation, &pb).await?;
-    total += export_kind::<Person>(s, &mut w, DatasetWriter::write_person, &pb).await?;
-    total += export_kind::<PrefilledProfile>(s, &mut w, DatasetWriter::write_profile, &pb).await?;
-    total += export_kind::<Incident>(s, &mut w, DatasetWriter::write_incident, &pb).await?;
-    total += export_kind::<NrmReferral>(s, &mut w, DatasetWriter::write_referral, &pb).await?;
-    total += export_kind::<Placement>(s, &mut w, DatasetWriter::write_placement, &pb).await?;
-    total += export_kind::<FoundPerson>(s, &mut w, DatasetWriter::write_found_person, &pb).await?;
-    pb.finish_and_clear();
-    let files = w.finish()?;
-    store
-        .record_audit(
-            &ctx,
-            AuditAction::Disclose,
-            "dataset",
-            &[],
-            &format!(
-                "exported {total} records to {} for {}",
-                args.out.display(),
-                args.recipient
-            ),
+    let principal = args.actor.principal(store.as_ref()).await?;
+    let register = crate::register(store, clock);
+    let spinners = progress::Spinners::default();
+    let exported = register
+        .export_register(
+            &principal,
+            args.actor.stated_reason(),
+            &args.recipient,
+            &args.out,
+            args.format.into(),
+            Some(&spinners),
         )
-        .await?;
-    for f in files {
+        .await
+        .map_err(|e| use_case_error(e, &principal))?;
+    spinners.finish_all();
+    for f in exported.files {
         println!("{:>8} {}", f.records, f.path.display());
     }
-    println!("exported {total} records for {}", args.recipient);
+    println!(
+        "exported {} records for {}",
+        exported.total,
+        args.recipient.trim()
+    );
     Ok(())
 }

@@ -1,13 +1,17 @@
-//! `nrmp import`: loads a dataset directory into the register (see [`crate::import`]).
+//! `nrmp import`: loads a dataset directory into the register — the application layer's
+//! [`nrmp_app::Register::import_dataset`], as the register user `--as-user` with a `--reason`
+//! (the policy lets only the national unit's administrators load a dataset; the import, or a
+//! refusal, is audited).
 
-use crate::import::{Options, import_dataset};
-use crate::{ActorArgs, DatabaseArg};
+use crate::import::Options;
+use crate::{ActorArgs, DatabaseArg, use_case_error};
 use anyhow::Context;
 use clap::Args;
 use nrmp_domain::clock::Clock;
 use nrmp_interchange::DatasetFiles;
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Arguments of `nrmp import`.
@@ -28,32 +32,30 @@ pub struct ImportArgs {
     /// Rows per database batch.
     #[arg(long, default_value_t = 2_000)]
     pub batch: usize,
-    /// Who is acting, for the audit log.
+    /// The register user who loads the dataset, and why (`--reason` is required).
     #[command(flatten)]
     pub actor: ActorArgs,
 }
 
 /// Runs `nrmp import`.
-pub async fn run(args: ImportArgs, clock: &dyn Clock) -> anyhow::Result<()> {
+pub async fn run(args: ImportArgs, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
     if args.batch == 0 {
         anyhow::bail!("--batch: must be at least 1");
     }
     let files = DatasetFiles::open(&args.dir)?;
-    if files.files().is_empty() {
-        anyhow::bail!(
-            "{}: no dataset files (persons.csv, incidents.csv… or .jsonl)",
-            args.dir.display()
-        );
-    }
     let store = super::open_migrated(&args.db.database).await?;
-    let ctx = args.actor.ctx(clock)?;
+    let principal = args.actor.principal(store.as_ref()).await?;
+    let register = crate::register(store, clock);
     let started = Instant::now();
     let opts = Options {
         skip_invalid: args.skip_invalid,
         batch: args.batch,
-        progress: true,
+        progress: Some(Arc::new(crate::progress::Spinners::default())),
     };
-    let report = import_dataset(store.as_ref(), &ctx, &files, ctx.at.date_naive(), opts).await?;
+    let report = register
+        .import_dataset(&principal, args.actor.stated_reason(), &files, opts)
+        .await
+        .map_err(|e| use_case_error(e, &principal))?;
     for note in &report.ignored {
         println!("ignored {note}");
     }

@@ -215,7 +215,7 @@ pub async fn run_match(args: MatchArgs, clock: Arc<dyn Clock>) -> anyhow::Result
     let result = register
         .encounter_check(&principal, Some(reason.to_owned()), input)
         .await
-        .map_err(option_error)?;
+        .map_err(|e| crate::use_case_error(e, &principal))?;
     let looked = t.elapsed();
     let mut out = std::io::stdout().lock();
     if args.json {

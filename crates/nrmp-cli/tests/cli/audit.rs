@@ -1,8 +1,10 @@
 //! `nrmp audit` and `nrmp retention` end to end, on both backends: verify passes and then names
 //! the seq an edit broke; the regulator's export lists who saw a person and is itself audited;
-//! keep and erase decisions go through the binary.
+//! keep and erase decisions go through the binary, each made as a register user the policy
+//! allows (the CLI matrix, tests/matrix.rs, tries every role).
 
-use super::{import, synth_to};
+use super::{import, synth_to, users};
+use nrmp_domain::access::Role;
 use nrmp_domain::audit::AuditAction;
 use nrmp_domain::audit::search::SearchQuery;
 use nrmp_domain::clock::{Clock, SystemClock};
@@ -95,8 +97,29 @@ async fn verify_passes_then_names_the_broken_seq(backend: Backend) {
 async fn export_lists_who_saw_a_person_and_is_audited(backend: Backend) {
     let (db, id) = register(backend).await;
     let id = id.to_string();
-    // A reason is required: the trail is a disclosure.
+    // Only a register user may ask…
     let o = nrmp(&["audit", "export", "--person", &id, "--database", &db.url]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("--as-user"), "{}", text(&o.stderr));
+    // …with a reason: the trail is a disclosure (the refusal is itself audited).
+    users::add_user(
+        db.store.clone(),
+        "dpo",
+        "national:nmpu",
+        Role::NationalAnalyst,
+        &[],
+    )
+    .await;
+    let o = nrmp(&[
+        "audit",
+        "export",
+        "--person",
+        &id,
+        "--database",
+        &db.url,
+        "--as-user",
+        "dpo",
+    ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o.stderr).contains("--reason"), "{}", text(&o.stderr));
     let o = nrmp(&[
@@ -132,8 +155,12 @@ async fn export_lists_who_saw_a_person_and_is_audited(backend: Backend) {
         lines[0],
         "seq,at,user,org,action,record_kind,record_ids,reason,detail,query"
     );
-    // The import names no person; the read and the search do.
-    assert_eq!(lines.len(), 3, "{csv}");
+    // The import names no person; the read, the search and the refused export do.
+    assert_eq!(lines.len(), 4, "{csv}");
+    assert!(
+        lines[3].contains(",dpo,national:nmpu,disclose,person,") && lines[3].contains("refused"),
+        "{csv}"
+    );
     assert!(
         lines[1].contains(",pc.other,national:nmpu,read,person,"),
         "{csv}"
@@ -166,6 +193,8 @@ async fn export_lists_who_saw_a_person_and_is_audited(backend: Backend) {
         "json",
         "--database",
         &db.url,
+        "--as-user",
+        "dpo",
         "--reason",
         "ICO request 2026-041",
     ]);
@@ -177,7 +206,7 @@ async fn export_lists_who_saw_a_person_and_is_audited(backend: Backend) {
         .iter()
         .map(|e| e["action"].as_str().unwrap())
         .collect();
-    assert_eq!(actions, ["read", "search", "disclose"]);
+    assert_eq!(actions, ["read", "search", "disclose", "disclose"]);
     assert_eq!(
         events[1]["query"],
         serde_json::json!(format!("family={family}, dob=2009"))
@@ -188,13 +217,28 @@ async fn export_lists_who_saw_a_person_and_is_audited(backend: Backend) {
     assert_eq!(last.record_ids, vec![id.clone()]);
     assert_eq!(
         last.detail,
-        "audit trail of 3 events exported to standard output"
+        "audit trail of 4 events exported to standard output"
     );
     db.cleanup().await;
 }
 
 async fn retention_keep_and_erase_through_the_binary(backend: Backend) {
     let (db, id) = register(backend).await;
+    // The national unit's administrator lists and keeps; the owner's administrator erases.
+    let owner = db.store.case_histories(&[id]).await.unwrap()[0]
+        .person
+        .owning_org
+        .to_string();
+    let store = db.store.clone();
+    users::add_user(
+        store.clone(),
+        "records.officer",
+        "national:nmpu",
+        Role::Administrator,
+        &[],
+    )
+    .await;
+    users::add_user(store, "owner.admin", &owner, Role::Administrator, &[]).await;
     let id = id.to_string();
     let o = nrmp(&[
         "retention",
@@ -203,6 +247,8 @@ async fn retention_keep_and_erase_through_the_binary(backend: Backend) {
         "2200-01-01",
         "--database",
         &db.url,
+        "--as-user",
+        "records.officer",
     ]);
     assert!(o.status.success(), "{}", text(&o.stderr));
     let out = text(&o.stdout);
@@ -221,6 +267,8 @@ async fn retention_keep_and_erase_through_the_binary(backend: Backend) {
         "31/02/2030",
         "--database",
         &db.url,
+        "--as-user",
+        "records.officer",
     ]);
     assert!(text(&o.stderr).contains("--as-of"), "{}", text(&o.stderr));
 
@@ -273,6 +321,8 @@ async fn retention_keep_and_erase_through_the_binary(backend: Backend) {
         &id,
         "--database",
         &db.url,
+        "--as-user",
+        "owner.admin",
         "--reason",
         "reviewed: no policing purpose remains",
     ]);

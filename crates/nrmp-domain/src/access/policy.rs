@@ -631,6 +631,10 @@ fn national(action: Action, resource: ResourceKind, scope: Scope) -> Rule {
     match (action, scope) {
         (A::Search, S::Register) => Ok((FieldSet::EMPTY, WITH_REASON)),
         (A::Search | A::Read | A::Export, S::Case(_)) => Ok((FieldSet::ALL, WITH_REASON)),
+        // The register as a whole leaves it (`nrmp export`), and so does a person's audit trail
+        // (`nrmp audit export`, decided on the register: the trail outlives an erasure): only the
+        // national unit, whose remit is every case, with the recipient as the reason.
+        (A::Export, S::Register) => Ok((FieldSet::ALL, WITH_REASON)),
         (A::Update, S::Case(_)) if resource == R::FoundPerson => {
             Ok((sets::ANALYST_UPDATE, WITH_REASON))
         }
@@ -652,6 +656,11 @@ fn administrator(org_kind: OrgKind, action: Action, resource: ResourceKind, scop
         (A::Administer, S::Organisation { own: false } | S::Register) => {
             Err(DenyReason::OtherOrganisation)
         }
+        // Loading a dataset into the register (`nrmp import`: a restore or a migration) writes
+        // every organisation's records and shows none of them: register-wide administration,
+        // the national unit's, with a reason.
+        (A::Create, S::Register) if national => Ok((FieldSet::EMPTY, WITH_REASON)),
+        (A::Create, S::Register) => Err(DenyReason::OtherOrganisation),
         // Carrying out a retention review's decision on the organisation's own records: no
         // case data is shown, and the reason (the review) is audited.
         (A::Erase, S::Case(Relation::Owner)) => Ok((FieldSet::EMPTY, WITH_REASON)),

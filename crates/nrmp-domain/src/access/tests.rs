@@ -686,6 +686,14 @@ const SPEC: &[Row] = &[
     ),
     row(
         &[Role::NationalAnalyst],
+        A::Export,
+        CASE_RES,
+        &[Scope::Register],
+        ALL,
+        true,
+    ),
+    row(
+        &[Role::NationalAnalyst],
         A::Update,
         &[R::FoundPerson],
         CASE_ANY,
@@ -752,6 +760,16 @@ const SPEC: &[Row] = &[
         E,
         true,
     ),
+    // The national unit's administrators load datasets into the register (import), seeing none.
+    Row {
+        roles: &[Role::Administrator],
+        kinds: &[OrgKind::NationalUnit],
+        action: A::Create,
+        resources: CASE_RES,
+        scopes: &[Scope::Register],
+        fields: E,
+        reason: true,
+    },
 ];
 
 /// What [`SPEC`] allows, narrowed to the resource's fields as `decide` does.
@@ -968,7 +986,9 @@ fn administrator_gets_no_case_fields() {
         }
         assert!(dec.fields().is_empty(), "{kind:?} {action:?} {res:?}");
         assert!(
-            !res.is_case_data() || action == A::Erase,
+            !res.is_case_data()
+                || action == A::Erase
+                || (action == A::Create && scope == Scope::Register),
             "{kind:?} {action:?} {res:?} {scope:?}"
         );
     }

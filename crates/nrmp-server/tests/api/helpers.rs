@@ -5,8 +5,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use nrmp_domain::access::{Principal, Role};
 use nrmp_domain::account::{AccountPolicy, HashParams, TotpSecret};
 use nrmp_domain::clock::FixedClock;
-use nrmp_domain::ids::PersonId;
-use nrmp_domain::organisation::{OrgCode, OrgKind, Organisation};
+use nrmp_domain::organisation::{OrgCode, OrgKind};
 use nrmp_server::accounts::{AccountSettings, Accounts, NewUser};
 use nrmp_server::auth::{AuthError, Authenticator};
 use nrmp_server::test_support::StaticAuthenticator;
@@ -23,136 +22,7 @@ pub fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0).unwrap()
 }
 
-pub fn code(s: &str) -> OrgCode {
-    OrgCode::parse("org", s).unwrap()
-}
-
-/// The organisations every test register has.
-pub fn organisations() -> Vec<Organisation> {
-    let org = |c: &str, kind, name: &str| Organisation {
-        code: code(c),
-        kind,
-        name: name.into(),
-        country: "England".into(),
-        region: None,
-        police_force: None,
-    };
-    vec![
-        org("force:kent", OrgKind::PoliceForce, "Kent Police"),
-        org("force:essex", OrgKind::PoliceForce, "Essex Police"),
-        org("la:kent", OrgKind::LocalAuthority, "Kent County Council"),
-        org("la:essex", OrgKind::LocalAuthority, "Essex County Council"),
-        org(
-            "national:nmpu",
-            OrgKind::NationalUnit,
-            "UK Missing Persons Unit",
-        ),
-        org(
-            "advocacy:ictg",
-            OrgKind::AdvocacyService,
-            "Guardianship Service",
-        ),
-    ]
-}
-
-/// (token, organisation, kind, role) of every test principal.
-pub const PRINCIPALS: &[(&str, &str, OrgKind, Role)] = &[
-    (
-        "kent-coordinator",
-        "force:kent",
-        OrgKind::PoliceForce,
-        Role::MissingPersonCoordinator,
-    ),
-    (
-        "kent-handler",
-        "force:kent",
-        OrgKind::PoliceForce,
-        Role::CallHandler,
-    ),
-    (
-        "essex-coordinator",
-        "force:essex",
-        OrgKind::PoliceForce,
-        Role::MissingPersonCoordinator,
-    ),
-    (
-        "essex-handler",
-        "force:essex",
-        OrgKind::PoliceForce,
-        Role::CallHandler,
-    ),
-    (
-        "essex-patrol",
-        "force:essex",
-        OrgKind::PoliceForce,
-        Role::PatrolOfficer,
-    ),
-    (
-        "kent-patrol",
-        "force:kent",
-        OrgKind::PoliceForce,
-        Role::PatrolOfficer,
-    ),
-    (
-        "la-kent-lead",
-        "la:kent",
-        OrgKind::LocalAuthority,
-        Role::MissingFromCareLead,
-    ),
-    (
-        "la-kent-sw",
-        "la:kent",
-        OrgKind::LocalAuthority,
-        Role::SocialWorker,
-    ),
-    (
-        "la-essex-lead",
-        "la:essex",
-        OrgKind::LocalAuthority,
-        Role::MissingFromCareLead,
-    ),
-    (
-        "la-essex-sw",
-        "la:essex",
-        OrgKind::LocalAuthority,
-        Role::SocialWorker,
-    ),
-    (
-        "nmpu-analyst",
-        "national:nmpu",
-        OrgKind::NationalUnit,
-        Role::NationalAnalyst,
-    ),
-    (
-        "nmpu-admin",
-        "national:nmpu",
-        OrgKind::NationalUnit,
-        Role::Administrator,
-    ),
-    (
-        "kent-admin",
-        "force:kent",
-        OrgKind::PoliceForce,
-        Role::Administrator,
-    ),
-    (
-        "researcher",
-        "la:kent",
-        OrgKind::LocalAuthority,
-        Role::Researcher,
-    ),
-    (
-        "advocate",
-        "advocacy:ictg",
-        OrgKind::AdvocacyService,
-        Role::Advocate,
-    ),
-];
-
-pub fn principal(token: &str, clients: Vec<PersonId>) -> Principal {
-    let (_, org, kind, role) = PRINCIPALS.iter().find(|p| p.0 == token).unwrap();
-    Principal::new(token, code(org), *kind, vec![*role], clients).unwrap()
-}
+pub use nrmp_server::test_support::{PRINCIPALS, code, organisations, principal};
 
 pub struct TestApp {
     pub base: String,

@@ -1,4 +1,6 @@
-//! The importer: loads a dataset directory into the register, all or nothing by default.
+//! The importer: loads a dataset directory into the register, all or nothing by default. The
+//! use case [`crate::Register::import_dataset`] decides who may and then runs it; this loader
+//! itself checks no principal (the benchmarks and tests load synthetic registers with it).
 //!
 //! Every row is parsed and validated by the interchange readers (domain rules), then checked
 //! against the register and the rest of the file: references to persons and organisations must
@@ -7,7 +9,7 @@
 //! with `skip_invalid` the good rows are loaded and the bad ones returned with their reasons.
 //! Everything happens in one store transaction, committed with one audit event.
 
-use anyhow::Context;
+use crate::error::{AppError, AppResult};
 use chrono::{DateTime, NaiveDate, Utc};
 use nrmp_domain::FieldError;
 use nrmp_domain::found::FoundPerson;
@@ -24,16 +26,35 @@ use nrmp_store::{Ctx, ImportSession, RecordKind};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
+
+/// How far long bulk work has got (a progress bar on the command line).
+pub trait Progress: Send + Sync {
+    /// `n` more records of `what` (a file stem: `persons`, `incidents`…) done.
+    fn advance(&self, what: &'static str, n: u64);
+    /// All records of `what` done.
+    fn finish(&self, what: &'static str);
+}
 
 /// How to import.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Options {
     /// Load the good rows and report the bad ones instead of refusing the whole dataset.
     pub skip_invalid: bool,
     /// Rows per database batch.
     pub batch: usize,
-    /// Show progress bars.
-    pub progress: bool,
+    /// Told how far the import has got, if anyone listens.
+    pub progress: Option<Arc<dyn Progress>>,
+}
+
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("skip_invalid", &self.skip_invalid)
+            .field("batch", &self.batch)
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
 }
 
 impl Default for Options {
@@ -41,7 +62,7 @@ impl Default for Options {
         Self {
             skip_invalid: false,
             batch: 2_000,
-            progress: false,
+            progress: None,
         }
     }
 }
@@ -269,7 +290,7 @@ impl Importer {
     /// Resolves which persons referred to by `batch` exist, asking the store about new ones;
     /// for incidents, also brings in the stored incidents of stored persons for the overlap
     /// check.
-    async fn resolve_persons<T: Loadable>(&mut self, batch: &[(u64, T)]) -> anyhow::Result<()> {
+    async fn resolve_persons<T: Loadable>(&mut self, batch: &[(u64, T)]) -> AppResult<()> {
         let refs: HashSet<PersonId> = batch
             .iter()
             .flat_map(|(_, r)| r.person_refs())
@@ -320,7 +341,7 @@ impl Importer {
         batch: Vec<(u64, T)>,
         seen: &mut HashMap<String, u64>,
         extra: &mut (dyn FnMut(&mut Self, &T) -> Vec<FieldError> + Send),
-    ) -> anyhow::Result<()> {
+    ) -> AppResult<()> {
         self.resolve_persons(&batch).await?;
         let ids: Vec<String> = batch.iter().map(|(_, r)| r.keys().0).collect();
         let stored = if T::STORE_KIND == RecordKind::Organisation {
@@ -372,7 +393,10 @@ impl Importer {
         if !self.failed() && !good.is_empty() {
             T::insert(self.session.as_mut(), &good)
                 .await
-                .with_context(|| format!("loading {file}"))?;
+                .map_err(|e| match AppError::from(e) {
+                    AppError::Internal(m) => AppError::Internal(format!("loading {file}: {m}")),
+                    other => other,
+                })?;
             *self.report.loaded.entry(T::STEM).or_default() += good.len() as u64;
         }
         Ok(())
@@ -384,7 +408,7 @@ impl Importer {
         &mut self,
         rows: Option<Rows<T>>,
         mut extra: impl FnMut(&mut Self, &T) -> Vec<FieldError> + Send,
-    ) -> anyhow::Result<()>
+    ) -> AppResult<()>
     where
         Rows<T>: Iterator<Item = Result<T, nrmp_interchange::RowErrors>> + Send,
     {
@@ -392,11 +416,7 @@ impl Importer {
             return Ok(());
         };
         let file = rows.file().to_owned();
-        let pb = if self.opts.progress {
-            crate::progress::counter(T::STEM)
-        } else {
-            indicatif::ProgressBar::hidden()
-        };
+        let progress = self.opts.progress.clone();
         let batch_size = self.opts.batch;
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Parsed<T>>(4);
         let parser = tokio::task::spawn_blocking(move || {
@@ -427,13 +447,19 @@ impl Importer {
             if n > 0 {
                 self.load_batch(&file, parsed.rows, &mut seen, &mut extra)
                     .await?;
-                pb.inc(n);
+                if let Some(p) = &progress {
+                    p.advance(T::STEM, n);
+                }
             }
         }
-        parser.await?;
+        parser
+            .await
+            .map_err(|e| AppError::Internal(format!("reading {file}: {e}")))?;
         // Parse errors and check errors of one batch arrive separately: report in line order.
         self.report.rejected[first_error..].sort_by_key(|e| e.line);
-        pb.finish_and_clear();
+        if let Some(p) = &progress {
+            p.finish(T::STEM);
+        }
         Ok(())
     }
 }
@@ -463,7 +489,7 @@ pub async fn import_dataset(
     files: &DatasetFiles,
     today: NaiveDate,
     opts: Options,
-) -> anyhow::Result<Report> {
+) -> AppResult<Report> {
     let skip_invalid = opts.skip_invalid;
     let mut session = store.begin_import(ctx).await?;
     let orgs = session.existing_organisations().await?;
@@ -504,18 +530,17 @@ pub async fn import_dataset(
     Ok(report)
 }
 
-async fn load_all(
-    imp: &mut Importer,
-    files: &DatasetFiles,
-    today: NaiveDate,
-) -> anyhow::Result<()> {
+async fn load_all(imp: &mut Importer, files: &DatasetFiles, today: NaiveDate) -> AppResult<()> {
     // Organisations first: every other file refers to them.
-    imp.load::<Organisation>(files.organisations(today)?, |imp, o| {
-        imp.orgs.insert(o.code.to_string());
-        Vec::new()
-    })
+    imp.load::<Organisation>(
+        files.organisations(today).map_err(dataset_error)?,
+        |imp, o| {
+            imp.orgs.insert(o.code.to_string());
+            Vec::new()
+        },
+    )
     .await?;
-    imp.load::<Person>(files.persons(today)?, |imp, p| {
+    imp.load::<Person>(files.persons(today).map_err(dataset_error)?, |imp, p| {
         imp.persons.insert(p.id);
         imp.new_persons.insert(p.id);
         imp.missing_persons.remove(&p.id);
@@ -523,23 +548,26 @@ async fn load_all(
     })
     .await?;
     let mut profile_versions: HashMap<String, u32> = HashMap::new();
-    imp.load::<PrefilledProfile>(files.profiles(today)?, move |_, p| {
-        let last = profile_versions.entry(p.id.to_string()).or_insert(0);
-        if p.version != *last + 1 {
-            return vec![FieldError::new(
-                "version",
-                format!(
-                    "is {} but the profile's next version is {}",
-                    p.version,
-                    *last + 1
-                ),
-            )];
-        }
-        *last = p.version;
-        Vec::new()
-    })
+    imp.load::<PrefilledProfile>(
+        files.profiles(today).map_err(dataset_error)?,
+        move |_, p| {
+            let last = profile_versions.entry(p.id.to_string()).or_insert(0);
+            if p.version != *last + 1 {
+                return vec![FieldError::new(
+                    "version",
+                    format!(
+                        "is {} but the profile's next version is {}",
+                        p.version,
+                        *last + 1
+                    ),
+                )];
+            }
+            *last = p.version;
+            Vec::new()
+        },
+    )
     .await?;
-    imp.load::<Incident>(files.incidents(today)?, |imp, i| {
+    imp.load::<Incident>(files.incidents(today).map_err(dataset_error)?, |imp, i| {
         let episodes = imp.episodes.entry(i.person_id).or_default();
         let this = (i.last_seen_at, i.ended_at());
         if let Some((other, ..)) = episodes
@@ -555,12 +583,19 @@ async fn load_all(
         Vec::new()
     })
     .await?;
-    imp.load::<NrmReferral>(files.referrals(today)?, |_, _| Vec::new())
-        .await?;
-    imp.load::<Placement>(files.placements(today)?, |_, _| Vec::new())
-        .await?;
-    imp.load::<FoundPerson>(files.found_persons(today)?, |_, _| Vec::new())
-        .await?;
+    imp.load::<NrmReferral>(files.referrals(today).map_err(dataset_error)?, |_, _| {
+        Vec::new()
+    })
+    .await?;
+    imp.load::<Placement>(files.placements(today).map_err(dataset_error)?, |_, _| {
+        Vec::new()
+    })
+    .await?;
+    imp.load::<FoundPerson>(
+        files.found_persons(today).map_err(dataset_error)?,
+        |_, _| Vec::new(),
+    )
+    .await?;
     if let Some(f) = files.get(nrmp_interchange::RecordKind::Truth) {
         imp.report.ignored.push(format!(
             "{}: evaluation truth for matching, not register data",
@@ -568,4 +603,9 @@ async fn load_all(
         ));
     }
     Ok(())
+}
+
+/// A dataset file that cannot be read as one: named, with its problem.
+fn dataset_error(e: nrmp_interchange::Error) -> AppError {
+    AppError::invalid("dataset", e.to_string())
 }
