@@ -13,6 +13,7 @@
 //! - [`api`]: the handlers, one module per domain noun;
 //! - [`error`]: RFC 9457 problem responses;
 //! - [`metrics`]: Prometheus metrics;
+//! - [`transport`]: the accept loop: connection limit, header-read and idle timeouts;
 //! - [`openapi`]: the OpenAPI 3 document;
 //! - [`ui`]: the web UI (HTML, CSS and JavaScript modules embedded in the binary) at `/`.
 #![deny(missing_docs)]
@@ -29,6 +30,7 @@ pub mod openapi;
 pub mod state;
 #[cfg(feature = "test-support")]
 pub mod test_support;
+pub mod transport;
 pub mod ui;
 
 pub use app::{App, BuildError, build, layered, router};

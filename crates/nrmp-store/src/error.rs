@@ -43,14 +43,19 @@ pub enum StoreError {
 
 impl StoreError {
     /// True if the database could not be reached (a pool time-out, a closed pool, a broken
-    /// connection): worth retrying later, unlike every other error.
+    /// connection, or PostgreSQL saying the connection failed or the server is shutting
+    /// down: SQLSTATE classes 08 and 57P, and 53300 too many connections): worth retrying
+    /// later, unlike every other error.
     pub fn is_unavailable(&self) -> bool {
-        matches!(
-            self,
+        match self {
             StoreError::Database(
-                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
-            )
-        )
+                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_),
+            ) => true,
+            StoreError::Database(sqlx::Error::Database(e)) => e
+                .code()
+                .is_some_and(|c| c.starts_with("08") || c.starts_with("57P") || c == "53300"),
+            _ => false,
+        }
     }
 
     /// A stored value that cannot be read back (`what` says which and why).

@@ -68,6 +68,9 @@ pub struct SqlStore {
 impl SqlStore {
     /// Connects to the database `url` names (see [`crate::open`]).
     pub async fn connect(url: &str) -> Result<Self> {
+        /// How long a request waits for a PostgreSQL connection before the database counts
+        /// as unavailable ([`crate::StoreError::is_unavailable`]).
+        const POSTGRES_ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
         sqlx::any::install_default_drivers();
         let backend = Backend::from_url(url)?;
         let pool = match backend {
@@ -91,8 +94,11 @@ impl SqlStore {
                     .await?
             }
             Backend::Postgres => {
+                // A database that cannot be reached is answered within seconds (a 503 the
+                // caller may retry), not after sqlx's default 30 s.
                 AnyPoolOptions::new()
                     .max_connections(10)
+                    .acquire_timeout(POSTGRES_ACQUIRE_TIMEOUT)
                     .connect(url)
                     .await?
             }
