@@ -563,6 +563,168 @@ nrmp_store::on_both_backends!(
     oversized_headers_are_problem_json,
 );
 
+/// A TCP relay to PostgreSQL that can be cut — every relayed connection closed, new ones
+/// closed at once — and restored, as a database restart or a network loss would.
+struct Relay {
+    addr: std::net::SocketAddr,
+    up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    cut: tokio::sync::watch::Sender<u64>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Relay {
+    async fn to(upstream: String) -> Self {
+        use std::sync::atomic::Ordering;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let (cut, cuts) = tokio::sync::watch::channel(0u64);
+        let flag = up.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((mut client, _)) = listener.accept().await else {
+                    continue;
+                };
+                if !flag.load(Ordering::SeqCst) {
+                    drop(client);
+                    continue;
+                }
+                let upstream = upstream.clone();
+                let mut cuts = cuts.clone();
+                let _ = cuts.borrow_and_update(); // only cuts after this one count
+                tokio::spawn(async move {
+                    let Ok(mut server) = TcpStream::connect(upstream).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        _ = cuts.changed() => {}
+                    }
+                });
+            }
+        });
+        Self {
+            addr,
+            up,
+            cut,
+            task,
+        }
+    }
+
+    fn cut(&self) {
+        self.up.store(false, std::sync::atomic::Ordering::SeqCst);
+        self.cut.send_modify(|n| *n += 1);
+    }
+
+    fn restore(&self) {
+        self.up.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Hole 7, the database: losing the database connection answered 500. Now it is a 503 with
+/// `Retry-After` (problem+json), and the server recovers by itself once the database is back.
+/// PostgreSQL only: the connection is cut by a relay between the server and the database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lost_database_is_503_with_retry_after() {
+    use nrmp_server::test_support::StaticAuthenticator;
+    use nrmp_store::{Ctx, SqlStore, Store};
+    let db = nrmp_store::test_support::TestDb::new(nrmp_store::Backend::Postgres)
+        .await
+        .unwrap();
+    let ctx = Ctx::new(
+        nrmp_store::test_support::actor("test-setup", "national:nmpu"),
+        "test set-up",
+        now(),
+    );
+    db.store
+        .put_organisations(&ctx, &crate::helpers::organisations())
+        .await
+        .unwrap();
+    // postgres://user@host:port/db → host:port
+    let authority = |url: &str| {
+        let rest = url.split_once("://").unwrap().1;
+        let rest = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
+        rest.split('/').next().unwrap().to_owned()
+    };
+    let upstream = authority(&db.url);
+    let relay = Relay::to(upstream.clone()).await;
+    let relayed_url = db.url.replacen(&upstream, &relay.addr.to_string(), 1);
+    let store: std::sync::Arc<dyn Store> =
+        std::sync::Arc::new(SqlStore::connect(&relayed_url).await.unwrap());
+    let auth = std::sync::Arc::new(StaticAuthenticator::new());
+    auth.insert(
+        "la-kent-lead",
+        crate::helpers::principal("la-kent-lead", vec![]),
+    );
+    let config = nrmp_server::Config {
+        bind: "127.0.0.1:0".into(),
+        database_url: relayed_url.clone(),
+        ..nrmp_server::Config::default()
+    };
+    let clock = std::sync::Arc::new(nrmp_domain::clock::FixedClock::new(now()));
+    let app = nrmp_server::build(config, store, clock, auth)
+        .await
+        .unwrap();
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let served = tokio::spawn(app.serve(async {
+        stopped.await.ok();
+    }));
+    let http = reqwest::Client::new();
+    let create = http
+        .post(format!("{base}/api/v1/persons"))
+        .bearer_auth("la-kent-lead")
+        .json(&person_body("Arben", "Hoxha"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(create.status(), StatusCode::CREATED);
+    let id = create.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let read = || {
+        http.get(format!("{base}/api/v1/persons/{id}"))
+            .bearer_auth("la-kent-lead")
+            .send()
+    };
+    assert_eq!(read().await.unwrap().status(), StatusCode::OK);
+
+    relay.cut();
+    let r = tokio::time::timeout(Duration::from_secs(15), read())
+        .await
+        .expect("answered while the database is away")
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(r.headers()["retry-after"], "5");
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/problem+json")
+    );
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["type"], "/api/problems/unavailable", "{body}");
+
+    relay.restore();
+    let mut recovered = false;
+    for _ in 0..40 {
+        if read().await.is_ok_and(|r| r.status() == StatusCode::OK) {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(
+        recovered,
+        "the server did not recover once the database was back"
+    );
+    let _ = stop.send(());
+    let _ = served.await;
+    relay.task.abort();
+    db.cleanup().await;
+}
+
 /// The transport tests need no second backend: the listener is the same whatever stores the
 /// register.
 mod transport {
