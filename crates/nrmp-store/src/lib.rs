@@ -21,6 +21,7 @@
 
 mod audit_log;
 mod error;
+mod migrations;
 pub mod query;
 pub mod records;
 mod retention;

@@ -22,7 +22,6 @@ use nrmp_domain::placement::Placement;
 use nrmp_domain::profile::PrefilledProfile;
 use nrmp_domain::retention::{RetentionPolicy, ReviewDecision, SubjectKind};
 use sqlx::any::{AnyArguments, AnyPoolOptions};
-use sqlx::migrate::Migrator;
 use sqlx::query::Query;
 use sqlx::{Any, AnyConnection, AnyPool, Row, Transaction};
 use std::collections::{BTreeMap, HashSet};
@@ -34,9 +33,6 @@ mod accounts;
 use crate::{AccountChange, AccountChangeFn};
 use chrono::{DateTime, Utc};
 use nrmp_domain::account::{Account, ApiToken, Session, TokenHash, TokenId, UserId, Username};
-
-static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
-static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// Settings applied to every SQLite connection: durability over speed, referential integrity.
 const SQLITE_PRAGMAS: &[&str] = &[
@@ -567,10 +563,7 @@ impl Store for SqlStore {
     }
 
     async fn migrate(&self) -> Result<usize> {
-        let migrator = match self.backend {
-            Backend::Sqlite => &SQLITE_MIGRATIONS,
-            Backend::Postgres => &POSTGRES_MIGRATIONS,
-        };
+        let migrator = crate::migrations::migrator(self.backend).await?;
         // Before the first migration the bookkeeping table does not exist: nothing applied.
         let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations")
             .fetch_one(&self.pool)
@@ -939,10 +932,7 @@ impl Store for SqlStore {
     }
 
     async fn migrations_pending(&self) -> Result<usize> {
-        let migrator = match self.backend {
-            Backend::Sqlite => &SQLITE_MIGRATIONS,
-            Backend::Postgres => &POSTGRES_MIGRATIONS,
-        };
+        let migrator = crate::migrations::migrator(self.backend).await?;
         let known: Vec<i64> = migrator.iter().map(|m| m.version).collect();
         query::migrations_pending(&self.pool, &known).await
     }

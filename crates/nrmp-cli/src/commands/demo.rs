@@ -96,7 +96,11 @@ async fn print_summary(store: &dyn Store, url: &str, clock: &dyn Clock) -> anyho
     let c = store.counts().await?;
     println!("nrmp demo register: {url}");
     println!("  organisations   {:>9}", c.organisations);
-    println!("  persons         {:>9}", c.persons);
+    println!(
+        "  persons         {:>9}  (some people deliberately recorded more than once, as different \
+         agencies would: duplicates for matching to find; truth.csv says which records are one person)",
+        c.persons
+    );
     println!(
         "  incidents       {:>9}  ({} open)",
         c.incidents, c.open_incidents
@@ -131,6 +135,9 @@ async fn print_summary(store: &dyn Store, url: &str, clock: &dyn Clock) -> anyho
     }
     println!("  open for more than 7 days: {long_open}");
     println!();
-    println!("Try: nrmp export --database {url} --out /tmp/nrmp-export --recipient demo");
+    println!(
+        "Try: {} export --database {url} --out /tmp/nrmp-export --recipient demo",
+        crate::invocation::program()
+    );
     Ok(())
 }

@@ -282,8 +282,9 @@ pub fn format_demo_sign_ins(sign_ins: &[DemoSignIn], database: &str) -> String {
     if sign_ins.iter().any(|d| d.totp_secret.is_some()) {
         out.push_str(&format!(
             "  \"+ code\": roles that read personal data need a second-factor code: \
-             `nrmp users totp-code --database {database} --user NAME` prints the current one \
-             (demo accounts only), or enrol the otpauth URI below in an authenticator app.\n"
+             `{nrmp} users totp-code --database {database} --user NAME` prints the current one \
+             (demo accounts only), or enrol the otpauth URI below in an authenticator app.\n",
+            nrmp = crate::invocation::program()
         ));
         for d in sign_ins {
             if let Some(uri) = &d.otpauth_uri {

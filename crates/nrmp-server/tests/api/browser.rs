@@ -3,7 +3,8 @@
 //! (an error named under its field first, then the candidates with their explanation and open
 //! incident), opens the person's history, finds the incident in the list of open high-risk
 //! incidents, records the child's return (a time in the future refused under its field first)
-//! and signs out.
+//! and signs out. Each action is given its own reason, and the audit log must hold each with
+//! that action only (an earlier reason is offered, never reused silently).
 //!
 //! Needs `chromium` and `chromedriver` (Debian: `apt-get install chromium chromium-driver`;
 //! `NRMP_CHROMEDRIVER` names another driver). Part of the normal suite: where no driver is
@@ -180,8 +181,31 @@ async fn a_coordinator_checks_a_child_and_records_their_return() {
     assert!(by(AuditAction::Read) >= 1);
     assert_eq!(by(AuditAction::Update), 1, "the return, once");
     assert_eq!(by(AuditAction::SignOut), 1);
+
+    // Each action is recorded with the reason given for it, and no other: the check's reason
+    // was not sent with the later search, reads or the return (hole 9 of docs/security.md).
+    let mine: Vec<_> = events
+        .iter()
+        .filter(|e| e.actor.user == "coord.kent")
+        .collect();
+    for (reason, action) in [
+        (CHECK_REASON, AuditAction::Search),
+        (SEARCH_REASON, AuditAction::Search),
+        (RETURN_REASON, AuditAction::Update),
+    ] {
+        let under: Vec<_> = mine.iter().filter(|e| e.reason == reason).collect();
+        assert!(!under.is_empty(), "{reason:?} recorded: {mine:#?}");
+        assert!(
+            under.iter().all(|e| e.action == action),
+            "{reason:?} only with its own action ({action:?}): {under:#?}"
+        );
+    }
     app.stop().await;
 }
+
+const CHECK_REASON: &str = "stopped at Dover, no ID";
+const SEARCH_REASON: &str = "daily review of high-risk cases";
+const RETURN_REASON: &str = "child found by Dover port officers";
 
 /// What a coordinator does in the browser (see the module comment).
 async fn steps(c: Client, base: String, code: String) {
@@ -203,7 +227,7 @@ async fn steps(c: Client, base: String, code: String) {
     type_into(&c, "input[name=given]", "Thi Lan").await;
     type_into(&c, "input[name=family]", "Nguyen").await;
     type_into(&c, "input[name=dob]", "20x9").await;
-    type_into(&c, "input[name=reason]", "stopped at Dover, no ID").await;
+    type_into(&c, "input[name=reason]", CHECK_REASON).await;
     click(&c, "form button[type=submit]").await;
     let err = wait_for(&c, "[data-field=dob] .field-error").await;
     let err = err.text().await.unwrap();
@@ -250,14 +274,15 @@ async fn steps(c: Client, base: String, code: String) {
         "the history lists the incident"
     );
 
-    // The incident in the list of open high- and medium-risk incidents (the reason is offered
-    // again from the check)…
+    // The incident in the list of open high- and medium-risk incidents. The search asks for its
+    // own reason: the check's is offered behind a button, never filled in or sent by itself.
     click(&c, "#nav a[href='#/incidents']").await;
     let reason = wait_for(&c, "main form input[name=reason]").await;
-    assert_eq!(
-        reason.prop("value").await.unwrap().as_deref(),
-        Some("stopped at Dover, no ID")
-    );
+    assert_eq!(reason.prop("value").await.unwrap().as_deref(), Some(""));
+    let reuse = wait_for(&c, "main form button.reuse-reason").await;
+    let offer = reuse.text().await.unwrap();
+    assert!(offer.contains("stopped at Dover, no ID"), "{offer}");
+    type_into(&c, "main form input[name=reason]", SEARCH_REASON).await;
     click(&c, "main form button[type=submit]").await;
     let row = wait_for(&c, "table.list tbody tr").await;
     let text = row.text().await.unwrap();
@@ -278,6 +303,9 @@ async fn steps(c: Client, base: String, code: String) {
     // which the API refuses under the field; an earlier time closes the incident.
     click(&c, "details[data-action=return] > summary").await;
     let form = "form[data-action=return]";
+    let reason = wait_for(&c, &format!("{form} input[name=reason]")).await;
+    assert_eq!(reason.prop("value").await.unwrap().as_deref(), Some(""));
+    type_into(&c, &format!("{form} input[name=reason]"), RETURN_REASON).await;
     type_into(
         &c,
         &format!("{form} [name='place.description']"),

@@ -28,14 +28,17 @@ export function setUnauthenticatedHandler(f) {
   onUnauthenticated = f;
 }
 
-// The reason last stated on any screen, offered again on the next (kept in memory only).
+// The reason last stated on any screen (kept in memory only). It is never sent by itself: a
+// reason field starts empty and offers it only behind an explicit "use the same reason" button,
+// so every audited action carries the reason its user gave for it (docs/ui.md).
 let lastReason = '';
 
 export function rememberReason(r) {
-  lastReason = (r || '').trim();
+  const t = (r || '').trim();
+  if (t) lastReason = t;
 }
 
-export function reason() {
+export function previousReason() {
   return lastReason;
 }
 

@@ -4,8 +4,8 @@
 // the per-field weights of evidence (a waterfall from the prior to the total) and the person's
 // open incidents — how urgently they are sought and which force to call.
 
-import { api, reason, rememberReason } from './api.js';
-import { busy, field, h, replace, s, showProblem, val } from './dom.js';
+import { api, rememberReason } from './api.js';
+import { busy, field, h, reasonField, replace, s, showProblem, val } from './dom.js';
 import * as fmt from './format.js';
 
 export function checkScreen() {
@@ -20,7 +20,7 @@ export function checkScreen() {
       field('Date of birth', 'dob', { hint: 'YYYY-MM-DD, YYYY-MM, YYYY or a range 2007..2009', autocomplete: 'off' }),
       field('Sex', 'sex', { input: 'select', options: fmt.SEXES }),
       field('Nationality', 'nationalities', { hint: 'ISO 3166 three-letter codes, comma-separated (AFG, ALB, VNM)', autocomplete: 'off' })),
-    field('Reason for the check', 'reason', { required: true, value: reason(), hint: 'Recorded in the audit log, e.g. "stopped at Dover, no ID".' }),
+    reasonField('Reason for the check', { required: true, hint: 'Recorded in the audit log with this check only, e.g. "stopped at Dover, no ID".' }),
     h('button', { type: 'submit', class: 'primary' }, 'Check'));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();

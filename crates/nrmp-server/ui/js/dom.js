@@ -1,6 +1,8 @@
 // Building the page without HTML strings (text always goes in as text, never as markup), form
 // fields with their labels, and showing an API problem next to the fields its `errors` name.
 
+import { previousReason } from './api.js';
+
 /**
  * h('p', {class: 'x'}, 'text', child…): an element. Attributes named on* are refused (no
  * handlers in markup); use `on: {click: f}` instead.
@@ -68,6 +70,26 @@ export function field(label, name, opts = {}) {
   return h('div', { class: 'field', 'data-field': name },
     h('label', { for: id }, label, required ? h('span', { class: 'req', 'aria-hidden': 'true' }, ' *') : null),
     hintEl, control);
+}
+
+/**
+ * The stated reason for one action (sent as X-NRMP-Reason and recorded in the audit log with
+ * that action only). It starts empty: a reason given earlier is offered behind a button that
+ * fills it in, never sent silently.
+ */
+export function reasonField(label, { required = false, hint } = {}) {
+  const f = field(label, 'reason', { required, hint: hint || 'Recorded in the audit log with this action only.' });
+  const before = previousReason();
+  if (before) {
+    const input = f.querySelector('input');
+    const reuse = h('button', { type: 'button', class: 'link reuse-reason' }, `Use the same reason as before: \u201c${before}\u201d`);
+    reuse.addEventListener('click', () => {
+      input.value = before;
+      input.focus();
+    });
+    f.append(reuse);
+  }
+  return f;
 }
 
 /** A fieldset of checkboxes sharing `name`. */

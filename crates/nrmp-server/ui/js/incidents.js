@@ -4,8 +4,8 @@
 // through (a new grade, a sighting, the return). What appears is what the API returned for the
 // caller's grant.
 
-import { api, organisations, reason, rememberReason } from './api.js';
-import { busy, checkboxes, checked, field, h, problemBox, replace, showProblem, val } from './dom.js';
+import { api, organisations, rememberReason } from './api.js';
+import { busy, checkboxes, checked, field, h, problemBox, reasonField, replace, showProblem, val } from './dom.js';
 import * as fmt from './format.js';
 
 async function forceOptions() {
@@ -29,7 +29,7 @@ export function incidentsScreen() {
       h('div', { class: 'field' }, h('span', { class: 'check' },
         h('input', { type: 'checkbox', id: 'open-only', name: 'open', checked: true }),
         h('label', { for: 'open-only' }, 'Open incidents only')))),
-    field('Reason for the search', 'reason', { required: true, value: reason(), hint: 'Recorded in the audit log, e.g. "daily review of high-risk cases".' }),
+    reasonField('Reason for the search', { required: true, hint: 'Recorded in the audit log with this search only, e.g. "daily review of high-risk cases".' }),
     h('button', { type: 'submit', class: 'primary' }, 'Search'));
   let next = null;
   let params = null;
@@ -96,15 +96,20 @@ function row(i) {
 }
 
 /**
- * Reads with `read(reason)` (an API call) under the last stated reason; if the API asks for
- * one, shows a small form to state it and tries again. `render` receives the answer.
+ * A page read with `read(reason)` (an API call): `open()` reads first without a reason; if the
+ * API asks for one, a small form asks for it (for this page) and the read is tried again.
+ * `reload()` reads again under the reason stated for this page, which the page shows, so
+ * nothing is recorded under a reason the user cannot see. `render(answer, reload)` draws it.
  */
 export function withReason(el, read, render) {
+  let stated = '';
   // `asked`: the reason came from the form below (so a refusal is shown there).
   const go = async (why, asked = false) => {
     replace(el, h('p', { class: 'muted' }, 'Loading…'));
     try {
-      render(await read(why));
+      render(await read(why), () => go(stated));
+      stated = why;
+      if (why) el.prepend(h('p', { class: 'muted stated-reason' }, `Opened for: \u201c${why}\u201d (recorded with each read of this page).`));
     } catch (e) {
       if (!e.reasonRequired) {
         replace(el, problemBox(e));
@@ -112,7 +117,7 @@ export function withReason(el, read, render) {
       }
       const form = h('form', { class: 'card narrow', novalidate: true },
         h('p', {}, 'Your organisation is not involved in this case: state why you consult it (recorded in the audit log).'),
-        field('Reason', 'reason', { required: true }),
+        reasonField('Reason', { required: true, hint: 'Recorded in the audit log with the reads of this page only.' }),
         h('button', { type: 'submit', class: 'primary' }, 'Open'));
       form.addEventListener('submit', (ev) => {
         ev.preventDefault();
@@ -125,13 +130,13 @@ export function withReason(el, read, render) {
       form.querySelector('input').focus();
     }
   };
-  return go(reason());
+  return { open: () => go(''), reload: () => go(stated) };
 }
 
 export function incidentScreen(id) {
   const el = h('div', {});
-  const load = () => withReason(el, (why) => api('GET', `/api/v1/incidents/${id}`, { reason: why }), (i) => replace(el, detail(i, load)));
-  return { title: 'Incident', el, load };
+  const page = withReason(el, (why) => api('GET', `/api/v1/incidents/${id}`, { reason: why }), (i, reload) => replace(el, detail(i, reload)));
+  return { title: 'Incident', el, load: page.open };
 }
 
 function section(title, ...body) {
@@ -206,7 +211,7 @@ export function nowLocal() {
 // A change to the incident: `action` names it (`risk`, `sighting`, `return`) for styling and tests.
 function writeForm(action, title, fields, submit, build) {
   const form = h('form', { class: 'sub', novalidate: true, 'data-action': action }, h('h3', {}, title), ...fields,
-    field('Reason', 'reason', { value: reason(), hint: 'Why you make this change (recorded in the audit log).' }),
+    reasonField('Reason', { hint: 'Why you make this change (recorded in the audit log with this change only).' }),
     h('button', { type: 'submit' }, submit));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();

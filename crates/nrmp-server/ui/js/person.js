@@ -10,8 +10,8 @@ import * as fmt from './format.js';
 
 export function personScreen(id) {
   const el = h('div', {});
-  const load = () => withReason(el, (why) => api('GET', `/api/v1/persons/${id}/history`, { reason: why }), (v) => replace(el, history(v)));
-  return { title: 'Person', el, load };
+  const page = withReason(el, (why) => api('GET', `/api/v1/persons/${id}/history`, { reason: why }), (v) => replace(el, history(v)));
+  return { title: 'Person', el, load: page.open };
 }
 
 function history(v) {

@@ -2,8 +2,8 @@
 // went missing, when and where last seen, the circumstances and the initial risk grade with its
 // rationale. The API owns the rules; its errors appear under the field they name.
 
-import { api, organisations, reason, rememberReason } from './api.js';
-import { busy, field, h, showProblem, val } from './dom.js';
+import { api, organisations, rememberReason } from './api.js';
+import { busy, field, h, reasonField, showProblem, val } from './dom.js';
 import * as fmt from './format.js';
 import { instant, nowLocal } from './incidents.js';
 
@@ -21,7 +21,7 @@ export function reportScreen(personId) {
     h('div', { class: 'grid' },
       field('Risk grade', 'risk.grade', { input: 'select', options: fmt.GRADES, value: 'medium' }),
       field('Rationale for the grade', 'risk.rationale', { input: 'textarea', required: true })),
-    field('Reason', 'reason', { value: reason(), hint: 'Why you make this report (recorded in the audit log).' }),
+    reasonField('Reason', { hint: 'Why you make this report (recorded in the audit log with this report only).' }),
     h('button', { type: 'submit', class: 'primary' }, 'Report missing'));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
