@@ -228,6 +228,7 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[allow(clippy::disallowed_methods)] // the sleep stands in for a hash, on a blocking thread
     async fn the_gate_runs_at_most_its_concurrency_and_refuses_past_its_queue() {
         let gate = Arc::new(HashGate::new(1, 2));
         let mut tasks = Vec::new();
