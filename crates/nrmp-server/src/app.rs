@@ -140,7 +140,9 @@ impl App {
         self
     }
 
-    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    /// Serves (through [`crate::transport`], with the connection limits of the settings) until
+    /// `shutdown` completes, then lets the requests in flight finish, waiting at most the
+    /// request timeout and 5 s.
     pub async fn serve(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,

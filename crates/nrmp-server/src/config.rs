@@ -423,4 +423,34 @@ mod tests {
             .to_string();
         assert!(e.contains("bind"), "{e}");
     }
+
+    #[test]
+    fn transport_and_sign_in_limits_are_checked_and_reach_the_accounts_service() {
+        let e = Config::load(None, env(&[("NRMP_IDLE_TIMEOUT_SECS", "10")]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("idle_timeout_secs"), "{e}");
+        let e = Config::load(None, env(&[("NRMP_MAX_HEADER_BYTES", "1000000")]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("max_header_bytes"), "{e}");
+        let e = Config::load(None, env(&[("NRMP_SIGN_IN_HASH_CONCURRENCY", "0")]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("sign_in_hash_concurrency"), "{e}");
+        let c = Config::load(
+            None,
+            env(&[
+                ("NRMP_SIGN_IN_THROTTLE_AFTER", "3"),
+                ("NRMP_SIGN_IN_THROTTLE_BASE_SECS", "10"),
+                ("NRMP_SIGN_IN_QUEUE", "7"),
+            ]),
+        )
+        .unwrap();
+        let a = c.account_settings();
+        assert_eq!(a.policy.max_failures, 3);
+        assert_eq!(a.policy.throttle_base, chrono::Duration::seconds(10));
+        assert_eq!(a.policy.throttle_max, chrono::Duration::seconds(900));
+        assert_eq!((a.hash_queue, a.hash_concurrency), (7, 2));
+    }
 }

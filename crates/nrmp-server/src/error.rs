@@ -85,7 +85,7 @@ pub enum ApiError {
     /// 401: sign-in refused; deliberately says nothing about why (the audit log does).
     #[error(
         "The user name, password or second-factor code is wrong, or the account cannot sign \
-         in now. After 5 failures an account is locked for 10 minutes."
+         in now. After 5 failures in a row, each further attempt must wait longer."
     )]
     SignInFailed,
     /// 404: no such record — or one the caller may not know exists.
