@@ -10,6 +10,7 @@
 
 pub mod accuracy;
 pub mod audit;
+pub mod crash;
 pub mod import;
 pub mod serve;
 pub mod speed;
@@ -53,6 +54,10 @@ pub enum Command {
     /// The HTTP API under a mixed read/write workload of concurrent clients signed in with API
     /// tokens: requests/s and p50/p99 latency by operation.
     Serve(serve::BenchServeArgs),
+    /// Crash safety: `nrmp serve` under concurrent writes, killed with SIGKILL at random
+    /// moments and restarted; every acknowledged write, the database's integrity and the audit
+    /// chain are checked after each kill.
+    Crash(crash::CrashArgs),
 }
 
 /// Runs a parsed command line.
@@ -71,6 +76,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::MatchAccuracy(a) => accuracy::run_accuracy(a),
             Command::Dedup(a) => speed::run_dedup_bench(a),
             Command::Audit(a) => audit::bench_audit(a, clock).await,
+            Command::Crash(a) => crash::run(a, shared.clone()).await,
         }
     })
 }

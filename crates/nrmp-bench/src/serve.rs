@@ -419,7 +419,7 @@ struct Work {
 }
 
 /// `n` written with letters (names may not contain digits): 0 → "A", 27 → "Bb".
-fn letters(mut n: u64) -> String {
+pub(crate) fn letters(mut n: u64) -> String {
     let mut out = Vec::new();
     loop {
         out.push(b'a' + (n % 26) as u8);
