@@ -214,6 +214,7 @@ pub fn layered(routes: Router, state: &AppState) -> Router {
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .fallback(|| async { ApiError::not_found("resource") })
         .route_layer(middleware::from_fn_with_state(state.metrics.clone(), track))
+        .route_layer(middleware::from_fn(crate::request_log::note_route))
         .layer(middleware::from_fn(move |mut req: Request, next: Next| {
             req.extensions_mut().insert(BodyLimit(limit));
             next.run(req)
@@ -237,6 +238,7 @@ pub fn layered(routes: Router, state: &AppState) -> Router {
         }))
         // Outermost, so that every answer gets them, errors and time-outs included.
         .layer(middleware::map_response(no_store_no_sniff))
+        .layer(middleware::from_fn(crate::request_log::request_id_and_log))
 }
 
 /// The limits on a request's head, answered as problems (414, 431).

@@ -67,7 +67,15 @@ impl FromRequestParts<AppState> for Caller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let cred = credential(&parts.headers).ok_or(ApiError::Unauthenticated)?;
         match state.authenticator.authenticate(&cred).await {
-            Ok(p) => Ok(Caller(p)),
+            Ok(p) => {
+                if let Some(notes) = parts
+                    .extensions
+                    .get::<std::sync::Arc<crate::request_log::RequestNotes>>()
+                {
+                    notes.caller(p.user(), p.org().as_str());
+                }
+                Ok(Caller(p))
+            }
             Err(crate::auth::AuthError::Unavailable(e)) => Err(ApiError::Unavailable(e)),
             Err(_) => Err(ApiError::Unauthenticated),
         }

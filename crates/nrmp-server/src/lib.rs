@@ -15,6 +15,7 @@
 //! - [`metrics`]: Prometheus metrics;
 //! - [`transport`]: the accept loop: connection limit, header-read and idle timeouts;
 //! - [`openapi`]: the OpenAPI 3 document;
+//! - [`request_log`]: a request id on every answer and one log line per request;
 //! - [`ui`]: the web UI (HTML, CSS and JavaScript modules embedded in the binary) at `/`.
 #![deny(missing_docs)]
 
@@ -27,6 +28,7 @@ pub mod error;
 pub mod extract;
 pub mod metrics;
 pub mod openapi;
+pub mod request_log;
 pub mod state;
 #[cfg(feature = "test-support")]
 pub mod test_support;
