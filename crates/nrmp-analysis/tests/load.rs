@@ -12,8 +12,9 @@ use nrmp_domain::incident::Incident;
 use nrmp_domain::nrm::NrmReferral;
 use nrmp_domain::person::Person;
 use nrmp_domain::placement::Placement;
+use nrmp_store::prelude::*;
 use nrmp_store::test_support::{TestDb, actor, at};
-use nrmp_store::{Backend, Ctx, Store, scan_all};
+use nrmp_store::{Backend, Ctx, scan_all};
 use nrmp_synth::{Config, Generator};
 
 async fn parallel_load_equals_full_decode(backend: Backend) {

@@ -7,7 +7,8 @@ use nrmp_domain::ids::PersonId;
 use nrmp_domain::person::Person;
 use nrmp_match::domain::match_record;
 use nrmp_match::{BlockingConfig, Candidate, Index, MatchRecord, Model};
-use nrmp_store::{Store, Stored};
+use nrmp_store::Stored;
+use nrmp_store::prelude::{OutboxStore, QueryStore};
 use std::collections::BTreeSet;
 use std::sync::RwLock;
 use std::time::Duration;
@@ -27,7 +28,7 @@ impl MatchIndex {
     }
 
     /// An index of every person in `store`.
-    pub async fn build(store: &dyn Store, model: Model) -> nrmp_store::Result<Self> {
+    pub async fn build(store: &dyn QueryStore, model: Model) -> nrmp_store::Result<Self> {
         let mut records: Vec<MatchRecord> = Vec::new();
         nrmp_store::scan_all::<Person>(store, 5_000, |page| {
             records.extend(page.iter().map(match_record));
@@ -111,8 +112,8 @@ impl ChangeCursor {
 ///
 /// # Errors
 /// Store errors (the cursor is left where it was, so the next call retries).
-pub async fn apply_changes(
-    store: &dyn Store,
+pub async fn apply_changes<S: OutboxStore + QueryStore + ?Sized>(
+    store: &S,
     index: &MatchIndex,
     cursor: &mut ChangeCursor,
 ) -> nrmp_store::Result<usize> {
@@ -161,8 +162,8 @@ pub async fn apply_changes(
 
 /// Follows the outbox every `every` until the task is dropped, applying person changes to the
 /// index (see [`apply_changes`]); a failed read is logged and retried at the next tick.
-pub async fn follow_changes(
-    store: std::sync::Arc<dyn Store>,
+pub async fn follow_changes<S: OutboxStore + QueryStore + ?Sized>(
+    store: std::sync::Arc<S>,
     index: std::sync::Arc<MatchIndex>,
     mut cursor: ChangeCursor,
     every: Duration,

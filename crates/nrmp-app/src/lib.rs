@@ -54,7 +54,7 @@ pub use input::{Created, Page};
 use nrmp_domain::access::Principal;
 use nrmp_domain::clock::Clock;
 use nrmp_domain::ids::IdGen;
-use nrmp_store::Store;
+use nrmp_store::prelude::*;
 use std::sync::Arc;
 
 /// The limits a deployment sets on what one request may ask for.

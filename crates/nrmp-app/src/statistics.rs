@@ -26,7 +26,7 @@ use nrmp_analysis::{ResearcherView, load_snapshot, load_spend, publish};
 use nrmp_domain::access::Principal;
 use nrmp_domain::access::{Action, ResourceKind, Role, Target};
 use nrmp_stats::disclosure::SuppressionRule;
-use nrmp_store::Store;
+use nrmp_store::prelude::*;
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
 use tokio::sync::{Mutex, RwLock};

@@ -4,8 +4,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
 
+use nrmp_store::Backend;
+use nrmp_store::prelude::*;
 use nrmp_store::test_support::TestDb;
-use nrmp_store::{Backend, Store};
 use std::process::Command;
 
 /// Runs `nrmp-bench ARGS`, asserts success, returns standard output.

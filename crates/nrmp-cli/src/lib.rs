@@ -51,6 +51,10 @@ pub enum Command {
     Import(commands::import::ImportArgs),
     /// Write the register to a dataset directory (CSV or JSON lines).
     Export(commands::export::ExportArgs),
+    /// Back up the whole register online (a consistent copy and its manifest).
+    Backup(commands::backup::BackupArgs),
+    /// Restore a backup into an empty database, refusing one whose audit chain does not verify.
+    Restore(commands::backup::RestoreArgs),
     /// Look a person up in the register (encounter check): ranked, explained candidates.
     Match(commands::matching::MatchArgs),
     /// Find duplicate person records in any CSV file; write scored pairs and clusters.
@@ -183,6 +187,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Synth(a) => commands::synth::run(a, &clock).await,
             Command::Import(a) => commands::import::run(a, &clock).await,
             Command::Export(a) => commands::export::run(a, &clock).await,
+            Command::Backup(a) => commands::backup::run_backup(a, &clock).await,
+            Command::Restore(a) => commands::backup::run_restore(a).await,
             Command::Match(a) => commands::matching::run_match(a, shared.clone()).await,
             Command::Dedup(a) => commands::matching::run_dedup(a),
             Command::Link(a) => commands::matching::run_link(a),

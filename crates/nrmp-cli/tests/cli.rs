@@ -7,8 +7,9 @@ use chrono::NaiveDate;
 use nrmp_cli::commands::synth::{generator, write_dataset};
 use nrmp_cli::import::{Options, import_dataset};
 use nrmp_interchange::{DatasetFiles, Format};
+use nrmp_store::prelude::*;
 use nrmp_store::test_support::{TestDb, actor, at};
-use nrmp_store::{Backend, Ctx, Store};
+use nrmp_store::{Backend, Ctx};
 use std::path::Path;
 use std::process::Command;
 

@@ -16,8 +16,9 @@ use nrmp_domain::nrm::NrmReferral;
 use nrmp_domain::person::{Person, Sex};
 use nrmp_domain::placement::Placement;
 use nrmp_stats::survival::KaplanMeier;
+use nrmp_store::prelude::*;
 use nrmp_store::test_support::{TestDb, actor, at};
-use nrmp_store::{Backend, Ctx, Store, scan_all};
+use nrmp_store::{Backend, Ctx, scan_all};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 

@@ -6,8 +6,9 @@
 
 use nrmp_domain::audit::AuditAction;
 use nrmp_domain::organisation::{OrgCode, OrgKind, Organisation};
+use nrmp_store::prelude::*;
 use nrmp_store::test_support::{TestDb, actor, at};
-use nrmp_store::{Backend, Ctx, Store};
+use nrmp_store::{Backend, Ctx};
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 

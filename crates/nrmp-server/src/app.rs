@@ -22,7 +22,7 @@ use nrmp_app::{Limits, MatchIndex, Register};
 use nrmp_domain::clock::Clock;
 use nrmp_domain::ids::RandomIds;
 use nrmp_match::Model;
-use nrmp_store::Store;
+use nrmp_store::prelude::*;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -16,8 +16,9 @@ use nrmp_server::accounts::{
     AccountError, AccountSettings, Accounts, NewUser, UserUpdate, create_demo_users, routes,
 };
 use nrmp_server::auth::{AuthError, Authenticator};
+use nrmp_store::prelude::*;
 use nrmp_store::test_support::{TestDb, actor};
-use nrmp_store::{Backend, Ctx, Store};
+use nrmp_store::{Backend, Ctx};
 use rand::SeedableRng;
 use serde_json::{Value, json};
 use std::sync::Arc;

@@ -2,7 +2,8 @@
 //! database on the server named by `NRMP_TEST_POSTGRES` (default
 //! `postgres://postgres@127.0.0.1:5432/test`), dropped again when the guard is dropped.
 
-use crate::{Backend, Result, SqlStore, Store};
+use crate::prelude::*;
+use crate::{Backend, Result, SqlStore};
 use chrono::{TimeZone, Utc};
 use nrmp_domain::audit::Actor;
 use nrmp_domain::organisation::OrgCode;
@@ -28,6 +29,13 @@ pub struct TestDb {
 impl TestDb {
     /// A fresh, migrated database on `backend`.
     pub async fn new(backend: Backend) -> Result<Self> {
+        let db = Self::empty(backend).await?;
+        db.store.migrate().await?;
+        Ok(db)
+    }
+
+    /// A fresh database on `backend` without any table (SQLite: an empty file).
+    pub async fn empty(backend: Backend) -> Result<Self> {
         let (url, dir, drop_db) = match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().map_err(sqlx::Error::Io)?;
@@ -47,7 +55,6 @@ impl TestDb {
             }
         };
         let store = Arc::new(SqlStore::connect(&url).await?);
-        store.migrate().await?;
         Ok(Self {
             store,
             url,

@@ -11,8 +11,9 @@ use nrmp_domain::account::{
 };
 use nrmp_domain::audit::{AuditAction, AuditEvent};
 use nrmp_domain::organisation::{OrgCode, OrgKind, Organisation};
+use nrmp_store::prelude::*;
 use nrmp_store::test_support::{TestDb, actor, at};
-use nrmp_store::{AccountChange, Backend, Ctx, Store, StoreError};
+use nrmp_store::{AccountChange, Backend, Ctx, StoreError};
 use rand::SeedableRng;
 use std::sync::Arc;
 use uuid::Uuid;

@@ -22,8 +22,9 @@ use nrmp_domain::person::{
 use nrmp_domain::placement::{Placement, PlacementType};
 use nrmp_domain::profile::PrefilledProfile;
 use nrmp_domain::retention::{ReviewDecision, SubjectKind};
+use nrmp_store::prelude::*;
 use nrmp_store::test_support::{TestDb, actor, at, audit_chars, rows_containing};
-use nrmp_store::{Backend, Ctx, Store, StoreError};
+use nrmp_store::{Backend, Ctx, StoreError};
 use sqlx::Row;
 use std::sync::Arc;
 use uuid::Uuid;

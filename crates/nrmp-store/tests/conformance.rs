@@ -18,8 +18,9 @@ use nrmp_domain::person::{
 };
 use nrmp_domain::placement::{Placement, PlacementType};
 use nrmp_domain::profile::PrefilledProfile;
+use nrmp_store::prelude::*;
 use nrmp_store::test_support::{TestDb, actor, at};
-use nrmp_store::{Backend, Ctx, RecordKind, ScanKey, Store, StoreError, scan_all};
+use nrmp_store::{Backend, Ctx, RecordKind, ScanKey, StoreError, scan_all};
 use std::collections::HashSet;
 use std::sync::Arc;
 use uuid::Uuid;

@@ -11,9 +11,10 @@ use nrmp_domain::incident::{
 use nrmp_domain::organisation::{OrgCode, OrgKind, Organisation};
 use nrmp_domain::person::{Description, NameKind, Person, PersonName, Sex};
 use nrmp_domain::placement::{Placement, PlacementType};
+use nrmp_store::prelude::*;
 use nrmp_store::test_support::{TestDb, actor, at};
 use nrmp_store::{
-    Backend, Ctx, FoundCursor, FoundFilter, IncidentCursor, IncidentFilter, PersonFilter, Store,
+    Backend, Ctx, FoundCursor, FoundFilter, IncidentCursor, IncidentFilter, PersonFilter,
 };
 use uuid::Uuid;
 

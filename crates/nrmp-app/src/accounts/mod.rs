@@ -48,7 +48,8 @@ use nrmp_domain::clock::Clock;
 use nrmp_domain::error::Collector;
 use nrmp_domain::ids::PersonId;
 use nrmp_domain::organisation::{OrgCode, OrgKind};
-use nrmp_store::{AccountChange, Ctx, Store};
+use nrmp_store::prelude::*;
+use nrmp_store::{AccountChange, Ctx};
 use rand::SeedableRng;
 use std::sync::{Arc, Mutex};
 

@@ -14,7 +14,8 @@ use nrmp_domain::person::Person;
 use nrmp_domain::placement::Placement;
 use nrmp_domain::profile::PrefilledProfile;
 use nrmp_interchange::DatasetWriter;
-use nrmp_store::{Store, Stored, scan_all};
+use nrmp_store::prelude::*;
+use nrmp_store::{Stored, scan_all};
 use std::path::PathBuf;
 
 /// Arguments of `nrmp export`.

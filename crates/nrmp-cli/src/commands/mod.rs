@@ -2,6 +2,7 @@
 //! are the separate `nrmp-bench` binary, crate `nrmp-bench`.)
 
 pub mod audit;
+pub mod backup;
 pub mod demo;
 pub mod export;
 pub mod import;
@@ -13,7 +14,8 @@ pub mod synth;
 pub mod users;
 
 use anyhow::Context;
-use nrmp_store::{Store, redact_url};
+use nrmp_store::prelude::*;
+use nrmp_store::redact_url;
 use std::sync::Arc;
 
 /// Opens the register at `url` and applies pending migrations.

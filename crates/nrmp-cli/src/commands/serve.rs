@@ -9,7 +9,8 @@ use nrmp_domain::clock::Clock;
 use nrmp_server::accounts::Accounts;
 use nrmp_server::auth::Authenticator;
 use nrmp_server::{App, Config};
-use nrmp_store::{Store, redact_url};
+use nrmp_store::prelude::*;
+use nrmp_store::redact_url;
 use std::path::PathBuf;
 use std::sync::Arc;
 

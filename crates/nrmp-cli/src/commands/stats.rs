@@ -23,7 +23,7 @@ pub use nrmp_analysis::{Grid, OutFormat, Report, Snapshot};
 use nrmp_domain::audit::AuditAction;
 use nrmp_domain::clock::Clock;
 use nrmp_stats::disclosure::SuppressionRule;
-use nrmp_store::Store;
+use nrmp_store::prelude::*;
 use std::path::{Path, PathBuf};
 
 /// The statistics subcommands.

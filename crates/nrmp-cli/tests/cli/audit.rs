@@ -9,8 +9,9 @@ use nrmp_domain::clock::{Clock, SystemClock};
 use nrmp_domain::ids::PersonId;
 use nrmp_domain::person::Person;
 use nrmp_interchange::Format;
+use nrmp_store::prelude::*;
 use nrmp_store::test_support::{TestDb, actor, at};
-use nrmp_store::{Backend, Ctx, Store, scan_all};
+use nrmp_store::{Backend, Ctx, scan_all};
 use std::process::{Command, Output};
 
 fn nrmp(args: &[&str]) -> Output {

@@ -1,7 +1,7 @@
 //! Health, readiness, metrics, OpenAPI, authentication and the error format.
 
 use crate::helpers::{person_body, spawn_app};
-use nrmp_store::Store;
+use nrmp_store::prelude::*;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 

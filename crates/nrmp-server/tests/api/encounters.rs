@@ -2,7 +2,7 @@
 
 use crate::helpers::{person_body, spawn_app};
 use nrmp_domain::audit::AuditAction;
-use nrmp_store::Store;
+use nrmp_store::prelude::*;
 use reqwest::StatusCode;
 use serde_json::json;
 

@@ -2,7 +2,7 @@
 //! filters coordinators use.
 
 use crate::helpers::{incident_body, now, spawn_app};
-use nrmp_store::Store;
+use nrmp_store::prelude::*;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 

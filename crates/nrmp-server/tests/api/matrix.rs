@@ -29,7 +29,7 @@ use nrmp_domain::access::{
     Action, Decision, Field, Principal, Relation, ResourceKind, Target, decide, redact,
 };
 use nrmp_domain::ids::PersonId;
-use nrmp_store::Store;
+use nrmp_store::prelude::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;

@@ -627,7 +627,8 @@ impl Relay {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lost_database_is_503_with_retry_after() {
     use nrmp_server::test_support::StaticAuthenticator;
-    use nrmp_store::{Ctx, SqlStore, Store};
+    use nrmp_store::prelude::*;
+    use nrmp_store::{Ctx, SqlStore};
     let db = nrmp_store::test_support::TestDb::new(nrmp_store::Backend::Postgres)
         .await
         .unwrap();

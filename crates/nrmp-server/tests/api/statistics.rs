@@ -4,7 +4,7 @@
 
 use crate::helpers::spawn_app;
 use nrmp_domain::organisation::AuthoritySpend;
-use nrmp_store::Store;
+use nrmp_store::prelude::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 

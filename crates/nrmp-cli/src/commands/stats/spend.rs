@@ -10,7 +10,7 @@ use clap::{Args, Subcommand};
 use nrmp_analysis::request::{SpendModelRequest, StatsRequest};
 pub use nrmp_analysis::spend::{SpendTable, parse_spend};
 use nrmp_domain::clock::Clock;
-use nrmp_store::Store;
+use nrmp_store::prelude::*;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 

@@ -9,37 +9,31 @@
 //! The event's seq comes from the head too, so seqs have no gaps. Callers append their event
 //! last in a transaction, after their other row locks, so the head is held only briefly and
 //! lock order is always rows first, head last.
+//!
+//! Uses only [`super::tx`] below it; the other SQL modules write their events through
+//! [`append`].
 
+use super::SqlStore;
+use super::tx::{begin_write, is_sqlite};
+use crate::prelude::*;
 use crate::records::ts;
-use crate::{Ctx, Result, StoreError};
-use nrmp_domain::ValidationErrors;
+use crate::{Backend, ChainReport, Result, StoreError};
+use async_trait::async_trait;
 use nrmp_domain::audit::bounds;
 use nrmp_domain::audit::chain::{BreakKind, ChainBreak, ChainHead, ChainedEvent, Verifier};
 use nrmp_domain::audit::search::SearchQuery;
-use nrmp_domain::audit::{AuditAction, AuditEvent};
+use nrmp_domain::audit::{Actor, AuditAction, AuditEvent};
+use nrmp_domain::error::ValidationErrors;
+use nrmp_domain::organisation::OrgCode;
 use sqlx::{AnyConnection, AnyPool, Row};
-use std::collections::{BTreeMap, BTreeSet};
-
-/// What verifying the audit chain found.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct ChainReport {
-    /// Events that verified (all of them when there is no break; those before it otherwise).
-    pub events: u64,
-    /// The head the log was verified against (last seq and hash when verification began).
-    pub head: ChainHead,
-    /// The first break, if any.
-    pub first_break: Option<ChainBreak>,
-}
+use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 
 /// Events read per page while verifying.
-const PAGE: i64 = 5_000;
-
-fn is_sqlite(conn: &AnyConnection) -> bool {
-    conn.backend_name() == "SQLite"
-}
+pub(super) const PAGE: i64 = 5_000;
 
 /// Record ids exactly as they read back from the `record_ids` column.
-fn split_ids(joined: &str) -> Vec<String> {
+pub(super) fn split_ids(joined: &str) -> Vec<String> {
     joined
         .split(',')
         .filter(|s| !s.is_empty())
@@ -50,7 +44,7 @@ fn split_ids(joined: &str) -> Vec<String> {
 /// Appends one event to the chain, in the caller's transaction: the one path by which events
 /// are stored. The event is [bounded](AuditEvent::bounded) first — every value cut to its limit,
 /// control characters made visible — and what is hashed is exactly what is stored.
-pub(crate) async fn append(
+pub(super) async fn append(
     conn: &mut AnyConnection,
     ctx: &Ctx,
     action: AuditAction,
@@ -121,7 +115,7 @@ pub(crate) async fn append(
 /// query that concerned no record is not kept (nothing could ever erase it); its event says so.
 /// Values of the query repeated in the stated reason are replaced by `[field]` in the chain
 /// ([`SearchQuery::redact`]); the reason as given is kept with the query.
-pub(crate) async fn append_search(
+pub(super) async fn append_search(
     conn: &mut AnyConnection,
     ctx: &Ctx,
     kind: &str,
@@ -191,7 +185,7 @@ pub(crate) async fn append_search(
 
 /// Deletes every stored search query that concerned any of `ids` (an erasure's records), with
 /// its links; returns how many queries were deleted. In the erasure's transaction.
-pub(crate) async fn forget_queries(conn: &mut AnyConnection, ids: &[String]) -> Result<u64> {
+pub(super) async fn forget_queries(conn: &mut AnyConnection, ids: &[String]) -> Result<u64> {
     let mut seqs = BTreeSet::new();
     for chunk in ids.chunks(500) {
         let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
@@ -221,7 +215,7 @@ pub(crate) async fn forget_queries(conn: &mut AnyConnection, ids: &[String]) -> 
 }
 
 /// The stored search queries of these events (those that still have one), by seq.
-pub(crate) async fn queries_of(pool: &AnyPool, seqs: &[i64]) -> Result<BTreeMap<i64, String>> {
+pub(super) async fn queries_of(pool: &AnyPool, seqs: &[i64]) -> Result<BTreeMap<i64, String>> {
     let mut out = BTreeMap::new();
     for chunk in seqs.chunks(500) {
         let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
@@ -241,7 +235,7 @@ pub(crate) async fn queries_of(pool: &AnyPool, seqs: &[i64]) -> Result<BTreeMap<
 }
 
 /// Writes the `audit_event_records` rows of one event.
-async fn index_records(
+pub(super) async fn index_records(
     conn: &mut AnyConnection,
     seq: i64,
     kind: &str,
@@ -272,16 +266,16 @@ async fn index_records(
     Ok(())
 }
 
-const COLUMNS: &str = "seq, at, actor_user, actor_org, action, record_kind, record_ids, reason, detail, prev_hash, hash";
+pub(super) const COLUMNS: &str = "seq, at, actor_user, actor_org, action, record_kind, record_ids, reason, detail, prev_hash, hash";
 
 /// One stored row, decoded; a row that cannot be decoded is reported as changed.
-fn chained_row(r: &sqlx::any::AnyRow) -> std::result::Result<ChainedEvent, ChainBreak> {
+pub(super) fn chained_row(r: &sqlx::any::AnyRow) -> std::result::Result<ChainedEvent, ChainBreak> {
     let seq: i64 = r.try_get("seq").unwrap_or(0);
     let changed = || ChainBreak {
         seq,
         kind: BreakKind::Changed,
     };
-    let event = crate::sql::parse_audit_row(r).map_err(|_| changed())?;
+    let event = parse_audit_row(r).map_err(|_| changed())?;
     let prev_hash: Option<String> = r.try_get("prev_hash").map_err(|_| changed())?;
     let hash: Option<String> = r.try_get("hash").map_err(|_| changed())?;
     Ok(ChainedEvent {
@@ -291,7 +285,7 @@ fn chained_row(r: &sqlx::any::AnyRow) -> std::result::Result<ChainedEvent, Chain
     })
 }
 
-async fn head(pool: &AnyPool) -> Result<(i64, Option<String>)> {
+pub(super) async fn head(pool: &AnyPool) -> Result<(i64, Option<String>)> {
     let row = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
         .fetch_one(pool)
         .await?;
@@ -300,7 +294,7 @@ async fn head(pool: &AnyPool) -> Result<(i64, Option<String>)> {
 
 /// Verifies the whole log against the head, `PAGE` events at a time; `progress` is told how
 /// many events have been read so far.
-pub(crate) async fn verify(
+pub(super) async fn verify(
     pool: &AnyPool,
     progress: &(dyn Fn(u64) + Send + Sync),
 ) -> Result<ChainReport> {
@@ -371,12 +365,12 @@ pub(crate) async fn verify(
 /// Chains events written before the chain existed (their hash is NULL), oldest first, and
 /// indexes their record ids. Runs once, right after the migration that adds the chain; a
 /// no-op afterwards.
-pub(crate) async fn chain_unchained(pool: &AnyPool, backend: crate::Backend) -> Result<u64> {
+pub(super) async fn chain_unchained(pool: &AnyPool, backend: Backend) -> Result<u64> {
     let (_, hash) = head(pool).await?;
     if hash.is_some() {
         return Ok(0);
     }
-    let mut tx = crate::sql::begin_write(pool, backend).await?;
+    let mut tx = begin_write(pool, backend).await?;
     let row = sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash")
         .fetch_one(&mut *tx)
         .await?;
@@ -397,7 +391,7 @@ pub(crate) async fn chain_unchained(pool: &AnyPool, backend: crate::Backend) -> 
         .fetch_all(&mut *tx)
         .await?;
         for r in &rows {
-            let event = crate::sql::parse_audit_row(r)?;
+            let event = parse_audit_row(r)?;
             after = event.seq;
             let chained = ChainedEvent::link(event, &prev)
                 .ok_or_else(|| StoreError::corrupt_value("bad previous hash"))?;
@@ -434,7 +428,7 @@ pub(crate) async fn chain_unchained(pool: &AnyPool, backend: crate::Backend) -> 
 }
 
 /// Events that name any of `ids`, oldest first.
-pub(crate) async fn events_naming(
+pub(super) async fn events_naming(
     pool: &AnyPool,
     ids: &BTreeSet<String>,
 ) -> Result<Vec<AuditEvent>> {
@@ -465,7 +459,7 @@ pub(crate) async fn events_naming(
             q = q.bind(*s);
         }
         for r in q.fetch_all(pool).await? {
-            out.push(crate::sql::parse_audit_row(&r)?);
+            out.push(parse_audit_row(&r)?);
         }
     }
     Ok(out)
@@ -473,7 +467,7 @@ pub(crate) async fn events_naming(
 
 /// Every record id an audit event may have used for `kind`/`id`: the record itself and, for a
 /// person, every record linked to them now, plus those listed by any erasure of them.
-pub(crate) async fn ids_about(pool: &AnyPool, kind: &str, id: &str) -> Result<BTreeSet<String>> {
+pub(super) async fn ids_about(pool: &AnyPool, kind: &str, id: &str) -> Result<BTreeSet<String>> {
     let mut ids = BTreeSet::from([id.to_owned()]);
     if kind != "person" {
         return Ok(ids);
@@ -505,4 +499,96 @@ pub(crate) async fn ids_about(pool: &AnyPool, kind: &str, id: &str) -> Result<BT
         ids.extend(split_ids(&joined));
     }
     Ok(ids)
+}
+
+pub(super) fn parse_audit_row(r: &sqlx::any::AnyRow) -> Result<AuditEvent> {
+    let at: String = r.try_get("at")?;
+    let org: String = r.try_get("actor_org")?;
+    let action: String = r.try_get("action")?;
+    let corrupt = |what: String| StoreError::corrupt_value(what);
+    let action = AuditAction::parse(&action)
+        .ok_or_else(|| corrupt(format!("unknown audit action {action}")))?;
+    let ids: String = r.try_get("record_ids")?;
+    Ok(AuditEvent {
+        seq: r.try_get("seq")?,
+        at: chrono::DateTime::parse_from_rfc3339(&at)
+            .map_err(|e| corrupt(format!("audit time {at}: {e}")))?
+            .to_utc(),
+        actor: Actor::new(
+            r.try_get::<String, _>("actor_user")?,
+            OrgCode::parse("actor_org", &org).map_err(|e| corrupt(e.to_string()))?,
+        ),
+        action,
+        record_kind: r.try_get("record_kind")?,
+        record_ids: ids
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        reason: r.try_get("reason")?,
+        detail: r.try_get("detail")?,
+    })
+}
+
+#[async_trait]
+impl AuditStore for SqlStore {
+    async fn record_audit(
+        &self,
+        ctx: &Ctx,
+        action: AuditAction,
+        record_kind: &str,
+        record_ids: &[String],
+        detail: &str,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        append(&mut tx, ctx, action, record_kind, record_ids, detail).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn record_search(
+        &self,
+        ctx: &Ctx,
+        record_kind: &str,
+        shown: &[String],
+        concerns: &[String],
+        query: &SearchQuery,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        append_search(&mut tx, ctx, record_kind, shown, concerns, query).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn search_queries(&self, seqs: &[i64]) -> Result<BTreeMap<i64, String>> {
+        queries_of(&self.pool, seqs).await
+    }
+
+    async fn audit_events(&self, after_seq: i64, limit: u32) -> Result<Vec<AuditEvent>> {
+        let rows = sqlx::query(
+            "SELECT seq, at, actor_user, actor_org, action, record_kind, record_ids, reason, detail \
+             FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(after_seq)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(parse_audit_row).collect()
+    }
+
+    async fn verify_audit_chain(
+        &self,
+        progress: &(dyn Fn(u64) + Send + Sync),
+    ) -> Result<ChainReport> {
+        verify(&self.pool, progress).await
+    }
+
+    async fn audit_events_for(
+        &self,
+        record_kind: &str,
+        record_id: &str,
+    ) -> Result<Vec<AuditEvent>> {
+        let ids = ids_about(&self.pool, record_kind, record_id).await?;
+        events_naming(&self.pool, &ids).await
+    }
 }

@@ -5,13 +5,19 @@
 //!
 //! Erasure deletes records, never audit events: events hold record ids, actors and reasons,
 //! not personal details, so the log stays complete and its chain stays valid.
+//!
+//! Uses [`super::audit`] and [`super::outbox`] (erasures are audited and announced) and
+//! [`super::tx`].
 
-use crate::audit_log;
+use super::tx::begin_write;
+use super::{SqlStore, audit, outbox};
+use crate::prelude::*;
 use crate::records::{Stored, decode, ts};
-use crate::{Backend, Ctx, RecordKind, Result, StoreError};
+use crate::{Backend, ErasureReport, RecordKind, Result, ReviewDue, StoreError};
+use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use nrmp_domain::ValidationErrors;
 use nrmp_domain::audit::AuditAction;
+use nrmp_domain::error::ValidationErrors;
 use nrmp_domain::found::FoundPerson;
 use nrmp_domain::ids::PersonId;
 use nrmp_domain::incident::Incident;
@@ -19,63 +25,10 @@ use nrmp_domain::nrm::NrmReferral;
 use nrmp_domain::person::Person;
 use nrmp_domain::placement::Placement;
 use nrmp_domain::profile::PrefilledProfile;
-use nrmp_domain::retention::{RetainedKind, RetentionPolicy, ReviewDecision, SubjectKind};
+use nrmp_domain::retention::RetainedKind;
+use nrmp_domain::retention::{RetentionPolicy, ReviewDecision, SubjectKind};
 use sqlx::{AnyConnection, AnyPool, Row};
 use std::collections::HashMap;
-
-/// A subject whose review is due (or coming up).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct ReviewDue {
-    /// Person or found person.
-    pub kind: SubjectKind,
-    /// Its id.
-    pub id: String,
-    /// When its records are due for review.
-    pub review_date: NaiveDate,
-    /// The last decision (`keep`), if it has been reviewed before.
-    pub last_decision: Option<String>,
-    /// When that decision was made.
-    pub decided_at: Option<String>,
-    /// Who made it (user).
-    pub decided_by: Option<String>,
-    /// Why.
-    pub reason: Option<String>,
-}
-
-/// What an erasure removed.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-pub struct ErasureReport {
-    /// Persons (1, or 0 for a found person).
-    pub persons: u64,
-    /// Incidents.
-    pub incidents: u64,
-    /// NRM referrals.
-    pub referrals: u64,
-    /// Placements.
-    pub placements: u64,
-    /// Profile versions.
-    pub profiles: u64,
-    /// Found-person records (identified as the person, or the found person itself).
-    pub found_persons: u64,
-    /// Stored search queries that concerned any of the erased records (deleted with them).
-    pub search_queries: u64,
-}
-
-impl ErasureReport {
-    /// A one-line summary (counts only).
-    pub fn summary(&self) -> String {
-        format!(
-            "{} person, {} incidents, {} referrals, {} placements, {} profile versions, {} found-person records, {} stored search queries",
-            self.persons,
-            self.incidents,
-            self.referrals,
-            self.placements,
-            self.profiles,
-            self.found_persons,
-            self.search_queries
-        )
-    }
-}
 
 /// Review dates asked for by records, latest per subject, waiting to be written.
 #[derive(Debug, Default)]
@@ -330,7 +283,7 @@ async fn backfill_kind<T: Stored + Retained>(
         }
         // Each page in its own short transaction: bumps only move dates later, so writers
         // running meanwhile lose nothing.
-        let mut tx = crate::sql::begin_write(pool, backend).await?;
+        let mut tx = begin_write(pool, backend).await?;
         b.flush(&mut tx).await?;
         tx.commit().await?;
         if (rows.len() as i64) < PAGE {
@@ -360,7 +313,7 @@ pub(crate) async fn backfill(
     backfill_kind::<Placement>(pool, backend, policy).await?;
     backfill_kind::<PrefilledProfile>(pool, backend, policy).await?;
     backfill_kind::<FoundPerson>(pool, backend, policy).await?;
-    let mut tx = crate::sql::begin_write(pool, backend).await?;
+    let mut tx = begin_write(pool, backend).await?;
     let done = sqlx::query("DELETE FROM pending_backfill WHERE task = 'retention'")
         .execute(&mut *tx)
         .await?;
@@ -410,7 +363,7 @@ pub(crate) async fn set_review_date(
     .bind(date.to_string())
     .execute(&mut *conn)
     .await?;
-    audit_log::append(
+    audit::append(
         conn,
         ctx,
         AuditAction::Update,
@@ -494,7 +447,7 @@ pub(crate) async fn decide(
             .bind(id.to_owned())
             .execute(&mut *conn)
             .await?;
-            audit_log::append(
+            audit::append(
                 conn,
                 &ctx,
                 AuditAction::RetentionReview,
@@ -513,7 +466,7 @@ pub(crate) async fn decide(
                 }
                 SubjectKind::FoundPerson => erase_found_rows(conn, id, ctx.at).await?,
             };
-            audit_log::append(
+            audit::append(
                 conn,
                 &ctx,
                 AuditAction::RetentionReview,
@@ -522,7 +475,7 @@ pub(crate) async fn decide(
                 "erase",
             )
             .await?;
-            audit_log::append(
+            audit::append(
                 conn,
                 &ctx,
                 AuditAction::Erase,
@@ -554,7 +507,7 @@ pub(crate) async fn erase_person(
         ..ctx.clone()
     };
     let (ids, report) = erase_person_rows(conn, person, ctx.at).await?;
-    audit_log::append(
+    audit::append(
         conn,
         &ctx,
         AuditAction::Erase,
@@ -575,17 +528,6 @@ async fn ids_where(conn: &mut AnyConnection, sql: &str, id: &str) -> Result<Vec<
 
 async fn delete_where(conn: &mut AnyConnection, sql: &str, id: &str) -> Result<()> {
     sqlx::query(sql)
-        .bind(id.to_owned())
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
-}
-
-async fn outbox(conn: &mut AnyConnection, kind: &str, id: &str, at: &str) -> Result<()> {
-    sqlx::query("INSERT INTO outbox (at, event, record_kind, record_id) VALUES ($1, $2, $3, $4)")
-        .bind(at.to_owned())
-        .bind(format!("{kind}.erase"))
-        .bind(kind.to_owned())
         .bind(id.to_owned())
         .execute(&mut *conn)
         .await?;
@@ -663,7 +605,7 @@ async fn erase_person_rows(
     .await?;
     delete_where(conn, "DELETE FROM persons WHERE id = $1", &pid).await?;
     // Consumers of the outbox (the matching index) forget the person.
-    outbox(conn, Person::KIND, &pid, &ts(at)).await?;
+    outbox::erased(conn, at, Person::KIND, &pid).await?;
     let mut report = ErasureReport {
         persons: 1,
         incidents: incidents.len() as u64,
@@ -681,7 +623,7 @@ async fn erase_person_rows(
         .chain(found)
         .collect();
     // What officers searched for that concerned the person goes with them.
-    report.search_queries = audit_log::forget_queries(conn, &ids).await?;
+    report.search_queries = audit::forget_queries(conn, &ids).await?;
     Ok((ids, report))
 }
 
@@ -703,9 +645,9 @@ async fn erase_found_rows(
         id,
     )
     .await?;
-    outbox(conn, FoundPerson::KIND, id, &ts(at)).await?;
+    outbox::erased(conn, at, FoundPerson::KIND, id).await?;
     let ids = vec![id.to_owned()];
-    let search_queries = audit_log::forget_queries(conn, &ids).await?;
+    let search_queries = audit::forget_queries(conn, &ids).await?;
     Ok((
         ids,
         ErasureReport {
@@ -714,4 +656,49 @@ async fn erase_found_rows(
             ..ErasureReport::default()
         },
     ))
+}
+
+#[async_trait]
+impl RetentionStore for SqlStore {
+    async fn set_review_date(
+        &self,
+        ctx: &Ctx,
+        kind: SubjectKind,
+        id: &str,
+        review_date: chrono::NaiveDate,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        set_review_date(&mut tx, ctx, kind, id, review_date).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn reviews_due(&self, as_of: chrono::NaiveDate, limit: u32) -> Result<Vec<ReviewDue>> {
+        due(&self.pool, as_of, limit).await
+    }
+
+    async fn decide_review(
+        &self,
+        ctx: &Ctx,
+        kind: SubjectKind,
+        id: &str,
+        decision: &ReviewDecision,
+    ) -> Result<Option<ErasureReport>> {
+        let mut tx = self.begin().await?;
+        let report = decide(&mut tx, &self.retention, ctx, kind, id, decision).await?;
+        tx.commit().await?;
+        Ok(report)
+    }
+
+    async fn erase_person(
+        &self,
+        ctx: &Ctx,
+        person: PersonId,
+        reason: &str,
+    ) -> Result<ErasureReport> {
+        let mut tx = self.begin().await?;
+        let report = erase_person(&mut tx, ctx, person, reason).await?;
+        tx.commit().await?;
+        Ok(report)
+    }
 }

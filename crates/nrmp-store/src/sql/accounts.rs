@@ -1,19 +1,21 @@
 //! Accounts in SQL: users, sessions and API tokens (tables from migration `0003_accounts`).
 //!
-//! The [`crate::Store`] methods for accounts forward here from `sql.rs`. Every change writes
-//! its audit event through the same `audit` helper as the rest of the store, in the same
-//! transaction. Secrets are stored only as hashes (see `nrmp_domain::account`).
+//! Implements [`AccountStore`]. Every change writes its audit event through
+//! [`super::audit::append`], as the rest of the store does, in the same transaction. Uses
+//! [`super::audit`] and [`super::rows`]. Secrets are stored only as hashes (see `nrmp_domain::account`).
 
-use super::{audit, invalid};
+use super::rows::invalid;
+use super::{SqlStore, audit};
+use crate::prelude::*;
 use crate::records::ts;
-use crate::{AccountChange, AccountChangeFn, Ctx, Result, StoreError};
+use crate::{AccountChange, AccountChangeFn, Result, StoreError};
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use nrmp_domain::ValidationErrors;
 use nrmp_domain::access::Role;
-use nrmp_domain::account::{
-    Account, ApiToken, PasswordHash, Session, TokenHash, TokenId, TotpSecret, UserId, Username,
-};
+use nrmp_domain::account::{Account, ApiToken, Session, TokenHash, TokenId, UserId, Username};
+use nrmp_domain::account::{PasswordHash, TotpSecret};
 use nrmp_domain::audit::AuditAction;
+use nrmp_domain::error::ValidationErrors;
 use nrmp_domain::ids::PersonId;
 use nrmp_domain::organisation::{OrgCode, OrgKind};
 use sqlx::any::AnyRow;
@@ -140,7 +142,7 @@ fn classify(e: sqlx::Error, what: &str) -> StoreError {
             _ => {}
         }
     }
-    StoreError::Database(e)
+    StoreError::from(e)
 }
 
 async fn org_kind(conn: &mut AnyConnection, org: &OrgCode) -> Result<OrgKind> {
@@ -157,7 +159,7 @@ async fn org_kind(conn: &mut AnyConnection, org: &OrgCode) -> Result<OrgKind> {
     }
 }
 
-pub(super) async fn create_user(pool: &AnyPool, ctx: &Ctx, account: &Account) -> Result<()> {
+async fn create_user(pool: &AnyPool, ctx: &Ctx, account: &Account) -> Result<()> {
     let mut tx = pool.begin().await?;
     if org_kind(&mut tx, &account.org).await? != account.org_kind {
         return Err(invalid(
@@ -188,7 +190,7 @@ pub(super) async fn create_user(pool: &AnyPool, ctx: &Ctx, account: &Account) ->
     .await
     .map_err(|e| classify(e, &format!("user name `{}`", account.username)))?;
     let roles: Vec<&str> = account.roles.iter().map(|r| r.as_str()).collect();
-    audit(
+    audit::append(
         &mut tx,
         ctx,
         AuditAction::PermissionChange,
@@ -221,12 +223,12 @@ async fn fetch_user(conn: &mut AnyConnection, id: UserId) -> Result<Account> {
     user_row(&row)
 }
 
-pub(super) async fn user(pool: &AnyPool, id: UserId) -> Result<Account> {
+async fn user(pool: &AnyPool, id: UserId) -> Result<Account> {
     let mut conn = pool.acquire().await?;
     fetch_user(&mut conn, id).await
 }
 
-pub(super) async fn user_by_name(pool: &AnyPool, username: &Username) -> Result<Option<Account>> {
+async fn user_by_name(pool: &AnyPool, username: &Username) -> Result<Option<Account>> {
     let sql = format!(
         "SELECT {USER_COLUMNS} FROM users u JOIN organisations o ON o.code = u.org \
          WHERE u.username = $1"
@@ -240,7 +242,7 @@ pub(super) async fn user_by_name(pool: &AnyPool, username: &Username) -> Result<
         .transpose()
 }
 
-pub(super) async fn users(pool: &AnyPool, org: Option<&OrgCode>) -> Result<Vec<Account>> {
+async fn users(pool: &AnyPool, org: Option<&OrgCode>) -> Result<Vec<Account>> {
     let base = format!("SELECT {USER_COLUMNS} FROM users u JOIN organisations o ON o.code = u.org");
     let rows = match org {
         Some(org) => {
@@ -258,7 +260,7 @@ pub(super) async fn users(pool: &AnyPool, org: Option<&OrgCode>) -> Result<Vec<A
     rows.iter().map(user_row).collect()
 }
 
-pub(super) async fn update_user(
+async fn update_user(
     pool: &AnyPool,
     ctx: &Ctx,
     id: UserId,
@@ -322,7 +324,7 @@ pub(super) async fn update_user(
         .execute(&mut *tx)
         .await?;
         if ended.rows_affected() > 0 {
-            audit(
+            audit::append(
                 &mut tx,
                 ctx,
                 AuditAction::SignOut,
@@ -354,13 +356,13 @@ pub(super) async fn update_user(
         .map_err(|e| classify(e, "session"))?;
     }
     for (action, detail) in &out.audit {
-        audit(&mut tx, ctx, *action, USER, &ids, detail).await?;
+        audit::append(&mut tx, ctx, *action, USER, &ids, detail).await?;
     }
     tx.commit().await?;
     Ok(out)
 }
 
-pub(super) async fn session(pool: &AnyPool, hash: &TokenHash) -> Result<Option<Session>> {
+async fn session(pool: &AnyPool, hash: &TokenHash) -> Result<Option<Session>> {
     sqlx::query(
         "SELECT token_hash, user_id, created_at, last_seen_at, ended_at FROM sessions \
          WHERE token_hash = $1",
@@ -373,11 +375,7 @@ pub(super) async fn session(pool: &AnyPool, hash: &TokenHash) -> Result<Option<S
     .transpose()
 }
 
-pub(super) async fn touch_session(
-    pool: &AnyPool,
-    hash: &TokenHash,
-    at: DateTime<Utc>,
-) -> Result<()> {
+async fn touch_session(pool: &AnyPool, hash: &TokenHash, at: DateTime<Utc>) -> Result<()> {
     sqlx::query(
         "UPDATE sessions SET last_seen_at = $1 \
          WHERE token_hash = $2 AND ended_at IS NULL AND last_seen_at < $1",
@@ -389,12 +387,7 @@ pub(super) async fn touch_session(
     Ok(())
 }
 
-pub(super) async fn end_session(
-    pool: &AnyPool,
-    ctx: &Ctx,
-    hash: &TokenHash,
-    detail: &str,
-) -> Result<bool> {
+async fn end_session(pool: &AnyPool, ctx: &Ctx, hash: &TokenHash, detail: &str) -> Result<bool> {
     let mut tx = pool.begin().await?;
     let user: Option<String> = sqlx::query_scalar(
         "UPDATE sessions SET ended_at = $1 WHERE token_hash = $2 AND ended_at IS NULL \
@@ -407,12 +400,12 @@ pub(super) async fn end_session(
     let Some(user) = user else {
         return Ok(false);
     };
-    audit(&mut tx, ctx, AuditAction::SignOut, USER, &[user], detail).await?;
+    audit::append(&mut tx, ctx, AuditAction::SignOut, USER, &[user], detail).await?;
     tx.commit().await?;
     Ok(true)
 }
 
-pub(super) async fn create_token(pool: &AnyPool, ctx: &Ctx, token: &ApiToken) -> Result<()> {
+async fn create_token(pool: &AnyPool, ctx: &Ctx, token: &ApiToken) -> Result<()> {
     let mut tx = pool.begin().await?;
     let owner = fetch_user(&mut tx, token.user).await?;
     if owner.org != token.org {
@@ -444,7 +437,7 @@ pub(super) async fn create_token(pool: &AnyPool, ctx: &Ctx, token: &ApiToken) ->
     .map_err(|e| classify(e, &format!("token {}", token.id)))?;
     let scopes: Vec<&str> = token.scopes.iter().map(|r| r.as_str()).collect();
     let expiry = token.expires_at.map_or_else(|| "never".to_owned(), ts);
-    audit(
+    audit::append(
         &mut tx,
         ctx,
         AuditAction::TokenIssued,
@@ -476,12 +469,12 @@ async fn fetch_token(conn: &mut AnyConnection, id: TokenId) -> Result<ApiToken> 
     token_row(&row)
 }
 
-pub(super) async fn token(pool: &AnyPool, id: TokenId) -> Result<ApiToken> {
+async fn token(pool: &AnyPool, id: TokenId) -> Result<ApiToken> {
     let mut conn = pool.acquire().await?;
     fetch_token(&mut conn, id).await
 }
 
-pub(super) async fn token_by_hash(pool: &AnyPool, hash: &TokenHash) -> Result<Option<ApiToken>> {
+async fn token_by_hash(pool: &AnyPool, hash: &TokenHash) -> Result<Option<ApiToken>> {
     sqlx::query(&format!(
         "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = $1"
     ))
@@ -493,7 +486,7 @@ pub(super) async fn token_by_hash(pool: &AnyPool, hash: &TokenHash) -> Result<Op
     .transpose()
 }
 
-pub(super) async fn tokens(
+async fn tokens(
     pool: &AnyPool,
     user: Option<UserId>,
     org: Option<&OrgCode>,
@@ -529,7 +522,7 @@ pub(super) async fn tokens(
     rows.iter().map(token_row).collect()
 }
 
-pub(super) async fn revoke_token(pool: &AnyPool, ctx: &Ctx, id: TokenId) -> Result<ApiToken> {
+async fn revoke_token(pool: &AnyPool, ctx: &Ctx, id: TokenId) -> Result<ApiToken> {
     let mut tx = pool.begin().await?;
     let done =
         sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
@@ -539,7 +532,7 @@ pub(super) async fn revoke_token(pool: &AnyPool, ctx: &Ctx, id: TokenId) -> Resu
             .await?;
     let token = fetch_token(&mut tx, id).await?;
     if done.rows_affected() > 0 {
-        audit(
+        audit::append(
             &mut tx,
             ctx,
             AuditAction::TokenRevoked,
@@ -551,4 +544,64 @@ pub(super) async fn revoke_token(pool: &AnyPool, ctx: &Ctx, id: TokenId) -> Resu
     }
     tx.commit().await?;
     Ok(token)
+}
+
+#[async_trait]
+impl AccountStore for SqlStore {
+    async fn create_user(&self, ctx: &Ctx, account: &Account) -> Result<()> {
+        create_user(&self.pool, ctx, account).await
+    }
+
+    async fn user(&self, id: UserId) -> Result<Account> {
+        user(&self.pool, id).await
+    }
+
+    async fn user_by_name(&self, username: &Username) -> Result<Option<Account>> {
+        user_by_name(&self.pool, username).await
+    }
+
+    async fn users(&self, org: Option<&OrgCode>) -> Result<Vec<Account>> {
+        users(&self.pool, org).await
+    }
+
+    async fn update_user(
+        &self,
+        ctx: &Ctx,
+        id: UserId,
+        change: &AccountChangeFn<'_>,
+    ) -> Result<AccountChange> {
+        update_user(&self.pool, ctx, id, change).await
+    }
+
+    async fn session(&self, hash: &TokenHash) -> Result<Option<Session>> {
+        session(&self.pool, hash).await
+    }
+
+    async fn touch_session(&self, hash: &TokenHash, at: DateTime<Utc>) -> Result<()> {
+        touch_session(&self.pool, hash, at).await
+    }
+
+    async fn end_session(&self, ctx: &Ctx, hash: &TokenHash, detail: &str) -> Result<bool> {
+        end_session(&self.pool, ctx, hash, detail).await
+    }
+
+    async fn create_token(&self, ctx: &Ctx, token: &ApiToken) -> Result<()> {
+        create_token(&self.pool, ctx, token).await
+    }
+
+    async fn token(&self, id: TokenId) -> Result<ApiToken> {
+        token(&self.pool, id).await
+    }
+
+    async fn token_by_hash(&self, hash: &TokenHash) -> Result<Option<ApiToken>> {
+        token_by_hash(&self.pool, hash).await
+    }
+
+    async fn tokens(&self, user: Option<UserId>, org: Option<&OrgCode>) -> Result<Vec<ApiToken>> {
+        tokens(&self.pool, user, org).await
+    }
+
+    async fn revoke_token(&self, ctx: &Ctx, id: TokenId) -> Result<ApiToken> {
+        revoke_token(&self.pool, ctx, id).await
+    }
 }
