@@ -347,7 +347,11 @@ impl TestApp {
             .unwrap_or("")
             .to_owned();
         let text = res.text().await.unwrap();
-        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        let mut body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        // each answer's own request id (checked in basics) would make equal problems differ
+        if let Some(m) = body.as_object_mut() {
+            m.remove("request_id");
+        }
         Res {
             status,
             content_type,
