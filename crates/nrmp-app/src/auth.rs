@@ -20,8 +20,8 @@ pub enum AuthError {
     /// The session was idle too long, or the token is past its expiry.
     #[error("session or token expired")]
     Expired,
-    /// The account is disabled or locked.
-    #[error("account disabled or locked")]
+    /// The account is disabled.
+    #[error("account disabled")]
     AccountUnavailable,
     /// The credential could not be checked (storage failure).
     #[error("credential could not be checked: {0}")]

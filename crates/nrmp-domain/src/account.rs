@@ -6,8 +6,9 @@
 //!   data, with replayed codes refused;
 //! - [`token`]: session tokens and API tokens, random and stored only as SHA-256 hashes; API
 //!   tokens are scoped to a subset of their owner's roles, may expire and can be revoked;
-//! - here: user names, the [`Account`] as stored, the lock-out rule (5 failures lock the
-//!   account for 10 minutes), the session rule (30 minutes idle, 12 hours at most) and
+//! - here: user names, the [`Account`] as stored, the throttle rule (from the 5th consecutive
+//!   failure on, sign-in waits 30 s, doubling to at most 15 minutes; sessions and tokens are
+//!   untouched), the session rule (30 minutes idle, 12 hours at most) and
 //!   [`decide_sign_in`], which turns an attempt into its outcome and the account's new state.
 //!
 //! Time comes from the caller (an injected clock); randomness from an injected [`SecureRng`].
@@ -121,10 +122,13 @@ impl fmt::Display for Username {
 /// The sign-in policy's numbers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AccountPolicy {
-    /// Consecutive failed sign-ins that lock an account.
+    /// Consecutive failed sign-ins of an account before each further failure makes the next
+    /// attempt wait ([`throttle_wait`]).
     pub max_failures: u32,
-    /// How long a lock-out lasts.
-    pub lockout: Duration,
+    /// The first wait; it doubles with each further consecutive failure.
+    pub throttle_base: Duration,
+    /// The longest wait.
+    pub throttle_max: Duration,
     /// A session ends after this long without use.
     pub idle_timeout: Duration,
     /// A session ends this long after sign-in, however busy.
@@ -137,12 +141,26 @@ impl Default for AccountPolicy {
     fn default() -> Self {
         Self {
             max_failures: 5,
-            lockout: Duration::minutes(10),
+            throttle_base: Duration::seconds(30),
+            throttle_max: Duration::minutes(15),
             idle_timeout: Duration::minutes(30),
             absolute_timeout: Duration::hours(12),
             hash: HashParams::OWASP,
         }
     }
+}
+
+/// How long sign-in must wait after `failures` consecutive failures: nothing before `after`
+/// of them, then `base`, doubling with each further failure, at most `max`. The same growing
+/// delay throttles an account (its failures are stored) and a client address (counted in
+/// memory by the accounts service).
+pub fn throttle_wait(failures: u32, after: u32, base: Duration, max: Duration) -> Option<Duration> {
+    if failures < after.max(1) {
+        return None;
+    }
+    let doublings = (failures - after.max(1)).min(30);
+    let wait = base.checked_mul(1_i32 << doublings).unwrap_or(max).min(max);
+    Some(wait)
 }
 
 /// A user account as stored.
@@ -168,9 +186,10 @@ pub struct Account {
     pub totp: Option<TotpSecret>,
     /// The TOTP step of the last code accepted (codes from it or earlier are refused).
     pub totp_last_step: Option<i64>,
-    /// Consecutive failed sign-ins since the last success or lock-out.
+    /// Consecutive failed sign-ins since the last success (or an administrator's unlock).
     pub failed_attempts: u32,
-    /// Locked until then, if locked.
+    /// Sign-in is throttled until then: attempts before it are refused unchecked. Sessions
+    /// and API tokens are not affected.
     pub locked_until: Option<DateTime<Utc>>,
     /// Created at.
     pub created_at: DateTime<Utc>,
@@ -205,29 +224,33 @@ impl Account {
         roles_need_totp(&self.roles)
     }
 
-    /// True if locked at `now`.
+    /// True if sign-in is throttled at `now` (attempts are refused until [`Self::locked_until`]).
     pub fn is_locked(&self, now: DateTime<Utc>) -> bool {
         self.locked_until.is_some_and(|u| now < u)
     }
 
     /// Counts a failed attempt to prove who one is (a sign-in, or the current password when
-    /// changing it); the `max_failures`-th in a row locks the account for `lockout`. Returns
-    /// true if this failure locked it.
-    pub fn record_failure(&mut self, now: DateTime<Utc>, policy: &AccountPolicy) -> bool {
-        if self.locked_until.is_some_and(|u| now >= u) {
-            self.locked_until = None;
-        }
-        self.failed_attempts += 1;
-        let locked_now = self.failed_attempts >= policy.max_failures;
-        if locked_now {
-            self.failed_attempts = 0;
-            self.locked_until = Some(now + policy.lockout);
-        }
+    /// changing it). From the `max_failures`-th consecutive one on, each makes sign-in wait
+    /// (30 s, 1 min, 2 min, … at most 15 min by default). Returns the wait if this failure
+    /// started one. Nothing else changes: the account's sessions and API tokens go on working.
+    pub fn record_failure(
+        &mut self,
+        now: DateTime<Utc>,
+        policy: &AccountPolicy,
+    ) -> Option<Duration> {
+        self.failed_attempts = self.failed_attempts.saturating_add(1);
+        let wait = throttle_wait(
+            self.failed_attempts,
+            policy.max_failures,
+            policy.throttle_base,
+            policy.throttle_max,
+        );
+        self.locked_until = wait.map(|w| now + w);
         self.updated_at = now;
-        locked_now
+        wait
     }
 
-    /// Clears a lock-out and the failure count (an administrator's reset).
+    /// Clears a throttle and the failure count (an administrator's reset).
     pub fn unlock(&mut self) {
         self.failed_attempts = 0;
         self.locked_until = None;
@@ -265,8 +288,8 @@ pub enum SignInFailure {
     UnknownUser,
     /// The account is disabled.
     Disabled,
-    /// The account is locked after repeated failures.
-    Locked,
+    /// Sign-in is throttled after repeated failures (the attempt was not checked).
+    Throttled,
     /// Wrong password.
     WrongPassword,
     /// A second factor is required and none was given.
@@ -285,7 +308,7 @@ impl SignInFailure {
         match self {
             Self::UnknownUser => "unknown user",
             Self::Disabled => "account disabled",
-            Self::Locked => "account locked",
+            Self::Throttled => "sign-in throttled",
             Self::WrongPassword => "wrong password",
             Self::TotpMissing => "second factor missing",
             Self::TotpWrong => "wrong second factor",
@@ -305,12 +328,12 @@ pub enum SignInOutcome {
     },
     /// Refused.
     Failure {
-        /// The account to store (failure counted, perhaps locked).
+        /// The account to store (failure counted, perhaps throttled).
         account: Account,
         /// Why.
         reason: SignInFailure,
-        /// True if this failure locked the account.
-        locked_now: bool,
+        /// The wait this failure started, if it started one.
+        throttled_for: Option<Duration>,
     },
 }
 
@@ -318,10 +341,10 @@ pub enum SignInOutcome {
 /// the password against the account's hash (done by the caller, outside any transaction,
 /// because Argon2id is deliberately slow).
 ///
-/// Disabled and locked accounts are refused without counting; every other failure — wrong
-/// password, missing, wrong or replayed second factor — counts towards the lock-out, and the
-/// `max_failures`-th consecutive one locks the account for `lockout`. A lock-out that has run
-/// out is lifted by the next attempt. Success clears the count.
+/// Disabled accounts, and attempts while sign-in is throttled, are refused without counting;
+/// every other failure — wrong password, missing, wrong or replayed second factor — is
+/// counted, and from the `max_failures`-th consecutive one on each makes the next attempt
+/// wait ([`Account::record_failure`]). Success clears the count.
 pub fn decide_sign_in(
     account: &Account,
     password_ok: bool,
@@ -334,18 +357,15 @@ pub fn decide_sign_in(
         return SignInOutcome::Failure {
             account: next,
             reason: SignInFailure::Disabled,
-            locked_now: false,
+            throttled_for: None,
         };
     }
     if next.is_locked(now) {
         return SignInOutcome::Failure {
             account: next,
-            reason: SignInFailure::Locked,
-            locked_now: false,
+            reason: SignInFailure::Throttled,
+            throttled_for: None,
         };
-    }
-    if next.locked_until.is_some() {
-        next.locked_until = None; // the lock-out ran out
     }
     let totp_code = totp_code.map(str::trim).filter(|c| !c.is_empty());
     let failure = if !password_ok {
@@ -369,15 +389,16 @@ pub fn decide_sign_in(
     match failure {
         None => {
             next.failed_attempts = 0;
+            next.locked_until = None;
             next.updated_at = now;
             SignInOutcome::Success { account: next }
         }
         Some(reason) => {
-            let locked_now = next.record_failure(now, policy);
+            let throttled_for = next.record_failure(now, policy);
             SignInOutcome::Failure {
                 account: next,
                 reason,
-                locked_now,
+                throttled_for,
             }
         }
     }

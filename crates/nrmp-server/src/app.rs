@@ -144,7 +144,9 @@ impl App {
         self
     }
 
-    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    /// Serves (through [`crate::transport`], with the connection limits of the settings) until
+    /// `shutdown` completes, then lets the requests in flight finish, waiting at most the
+    /// request timeout and 5 s.
     pub async fn serve(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -158,9 +160,18 @@ impl App {
             Duration::from_millis(self.state.config.index_follow_ms.max(10)),
         ));
         let alerts = tokio::spawn(alert_worker(self.state.clone()));
-        let served = axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let config = &self.state.config;
+        let fd_limit = crate::transport::raise_fd_limit();
+        let limits = crate::transport::TransportLimits {
+            max_connections: crate::transport::connection_limit(config.max_connections, fd_limit),
+            header_read_timeout: Duration::from_secs(config.header_read_timeout_secs),
+            idle_timeout: Duration::from_secs(config.idle_timeout_secs),
+            max_head_buffer: 2 * crate::config::MAX_HEAD_BYTES,
+            max_head_headers: 1000,
+            shutdown_grace: Duration::from_secs(config.request_timeout_secs + 5),
+        };
+        tracing::info!(?limits, ?fd_limit, "listening");
+        let served = crate::transport::serve(self.listener, app, limits, shutdown).await;
         follower.abort();
         alerts.abort();
         served
@@ -275,20 +286,33 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Adds what every route shares: problem+json for unknown paths and methods, the body limit
-/// (413), the request timeout (408), and request metrics.
+/// Adds what every route shares: problem+json for unknown paths and methods, the limits on
+/// the request target (414) and head (431), the body read whole within its size (413) and
+/// time (408) limits, the request timeout (408), and request metrics.
 pub fn layered(routes: Router, state: &AppState) -> Router {
     let limit = state.config.body_limit_bytes;
     let timeout = Duration::from_secs(state.config.request_timeout_secs);
+    let head = HeadLimits {
+        max_uri_bytes: state.config.max_uri_bytes,
+        max_header_bytes: state.config.max_header_bytes,
+        max_headers: state.config.max_headers,
+    };
+    let body = BodyRead {
+        limit,
+        timeout: Duration::from_secs(state.config.body_read_timeout_secs),
+    };
     routes
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .fallback(|| async { ApiError::not_found("resource") })
         .route_layer(middleware::from_fn_with_state(state.metrics.clone(), track))
+        .route_layer(middleware::from_fn(crate::request_log::note_route))
         .layer(middleware::from_fn(move |mut req: Request, next: Next| {
             req.extensions_mut().insert(BodyLimit(limit));
             next.run(req)
         }))
         .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn_with_state(body, read_body))
+        .layer(middleware::from_fn_with_state(head, check_head))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             timeout,
@@ -305,6 +329,82 @@ pub fn layered(routes: Router, state: &AppState) -> Router {
         }))
         // Outermost, so that every answer gets them, errors and time-outs included.
         .layer(middleware::map_response(no_store_no_sniff))
+        .layer(middleware::from_fn(crate::request_log::request_id_and_log))
+}
+
+/// The limits on a request's head, answered as problems (414, 431).
+#[derive(Debug, Clone, Copy)]
+struct HeadLimits {
+    max_uri_bytes: usize,
+    max_header_bytes: usize,
+    max_headers: usize,
+}
+
+/// Refuses a request whose target or head is larger than configured: 414 or 431 problems
+/// (hyper's own, bodiless answers come only past twice the largest configurable head).
+async fn check_head(State(lim): State<HeadLimits>, req: Request, next: Next) -> Response {
+    let target = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    if target > lim.max_uri_bytes {
+        return ApiError::UriTooLong(lim.max_uri_bytes).into_response();
+    }
+    let count = req.headers().len();
+    let bytes: usize = req
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    if count > lim.max_headers {
+        return ApiError::HeadersTooLarge(format!(
+            "the request has {count} header lines; at most {} are accepted",
+            lim.max_headers
+        ))
+        .into_response();
+    }
+    if bytes > lim.max_header_bytes {
+        return ApiError::HeadersTooLarge(format!(
+            "the request's header lines are larger than {} bytes",
+            lim.max_header_bytes
+        ))
+        .into_response();
+    }
+    next.run(req).await
+}
+
+/// How a request body is read: at most `limit` bytes, all of it within `timeout`.
+#[derive(Debug, Clone, Copy)]
+struct BodyRead {
+    limit: usize,
+    timeout: Duration,
+}
+
+/// Reads the whole body before the route sees it, so that a body too large (413), too slow
+/// (408) or broken (400) is one problem for every route, and a client sending its body a
+/// byte at a time cannot hold a handler.
+async fn read_body(State(lim): State<BodyRead>, req: Request, next: Next) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > lim.limit as u64) {
+        return ApiError::TooLarge(lim.limit).into_response();
+    }
+    let (parts, body) = req.into_parts();
+    let limited = http_body_util::Limited::new(body, lim.limit);
+    let read = tokio::time::timeout(lim.timeout, http_body_util::BodyExt::collect(limited)).await;
+    match read {
+        Err(_) => ApiError::BodyTimeout(lim.timeout.as_secs()).into_response(),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
+            ApiError::TooLarge(lim.limit).into_response()
+        }
+        Ok(Err(e)) => {
+            ApiError::Malformed(format!("the request body could not be read: {e}")).into_response()
+        }
+        Ok(Ok(collected)) => {
+            let body = axum::body::Body::from(collected.to_bytes());
+            next.run(Request::from_parts(parts, body)).await
+        }
+    }
 }
 
 /// Every response: `X-Content-Type-Options: nosniff`; API responses (which may carry personal

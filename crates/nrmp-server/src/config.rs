@@ -20,6 +20,11 @@ pub const NOT_CONFIG_ENV: &[&str] = &[
     "CHROMEDRIVER",
 ];
 
+/// The largest request head (and so URI) the router can be configured to accept; hyper's own
+/// buffer is twice this, so a head up to the configured limit reaches the router and is
+/// answered as a problem.
+pub const MAX_HEAD_BYTES: usize = 64 * 1024;
+
 /// The service's settings.
 #[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -50,6 +55,37 @@ pub struct Config {
     pub alert_follow_ms: u64,
     /// The alert rules' thresholds and times (table `[alerts]`, docs/alerts.md).
     pub alerts: nrmp_domain::alert::AlertRules,
+    /// Most connections served at once; more are answered 503 with `Retry-After` and closed.
+    /// Lowered at start if needed to stay below the open-files limit.
+    pub max_connections: usize,
+    /// Seconds a client has to send a whole request head, from the start of the connection
+    /// or (kept alive) the end of the previous answer; so also the keep-alive idle time.
+    /// Longer: the connection is closed.
+    pub header_read_timeout_secs: u64,
+    /// Seconds a client has to send a whole request body once its head arrived (longer: 408).
+    pub body_read_timeout_secs: u64,
+    /// Seconds without a byte moving either way before a connection is closed (a client that
+    /// stops reading its answer); must be longer than `request_timeout_secs`.
+    pub idle_timeout_secs: u64,
+    /// Longest request target (path and query) accepted, in bytes (longer: 414).
+    pub max_uri_bytes: usize,
+    /// Largest request head (all header lines) accepted, in bytes (larger: 431).
+    pub max_header_bytes: usize,
+    /// Most header lines accepted in one request (more: 431).
+    pub max_headers: usize,
+    /// Password hashes (sign-in, password changes) computed at once.
+    pub sign_in_hash_concurrency: usize,
+    /// Sign-ins that may wait for a hashing slot; more are answered 503 with `Retry-After`.
+    pub sign_in_queue: usize,
+    /// Consecutive failed sign-ins of one user name before each further one makes it wait.
+    pub sign_in_throttle_after: u32,
+    /// Failed sign-ins from one client address (any user name) within
+    /// `sign_in_throttle_max_secs` before each further one makes the address wait.
+    pub sign_in_address_throttle_after: u32,
+    /// The first wait, in seconds; it doubles with each further failure.
+    pub sign_in_throttle_base_secs: u64,
+    /// The longest wait, in seconds.
+    pub sign_in_throttle_max_secs: u64,
 }
 
 impl Default for Config {
@@ -67,6 +103,19 @@ impl Default for Config {
             index_follow_ms: 1_000,
             alert_follow_ms: 1_000,
             alerts: nrmp_domain::alert::AlertRules::default(),
+            max_connections: 4096,
+            header_read_timeout_secs: 10,
+            body_read_timeout_secs: 10,
+            idle_timeout_secs: 60,
+            max_uri_bytes: 8 * 1024,
+            max_header_bytes: 16 * 1024,
+            max_headers: 100,
+            sign_in_hash_concurrency: 2,
+            sign_in_queue: 32,
+            sign_in_throttle_after: 5,
+            sign_in_address_throttle_after: 20,
+            sign_in_throttle_base_secs: 30,
+            sign_in_throttle_max_secs: 900,
         }
     }
 }
@@ -86,6 +135,25 @@ impl fmt::Debug for Config {
             .field("index_follow_ms", &self.index_follow_ms)
             .field("alert_follow_ms", &self.alert_follow_ms)
             .field("alerts", &self.alerts)
+            .field("max_connections", &self.max_connections)
+            .field("header_read_timeout_secs", &self.header_read_timeout_secs)
+            .field("body_read_timeout_secs", &self.body_read_timeout_secs)
+            .field("idle_timeout_secs", &self.idle_timeout_secs)
+            .field("max_uri_bytes", &self.max_uri_bytes)
+            .field("max_header_bytes", &self.max_header_bytes)
+            .field("max_headers", &self.max_headers)
+            .field("sign_in_hash_concurrency", &self.sign_in_hash_concurrency)
+            .field("sign_in_queue", &self.sign_in_queue)
+            .field("sign_in_throttle_after", &self.sign_in_throttle_after)
+            .field(
+                "sign_in_address_throttle_after",
+                &self.sign_in_address_throttle_after,
+            )
+            .field(
+                "sign_in_throttle_base_secs",
+                &self.sign_in_throttle_base_secs,
+            )
+            .field("sign_in_throttle_max_secs", &self.sign_in_throttle_max_secs)
             .finish()
     }
 }
@@ -197,7 +265,78 @@ impl Config {
                     .join("; "),
             ));
         }
+        if !(1..=1_000_000).contains(&self.max_connections) {
+            return bad("max_connections", "must be between 1 and 1000000");
+        }
+        if !(1..=3600).contains(&self.header_read_timeout_secs) {
+            return bad("header_read_timeout_secs", "must be between 1 and 3600");
+        }
+        if !(1..=3600).contains(&self.body_read_timeout_secs) {
+            return bad("body_read_timeout_secs", "must be between 1 and 3600");
+        }
+        if self.idle_timeout_secs <= self.request_timeout_secs || self.idle_timeout_secs > 86_400 {
+            return bad(
+                "idle_timeout_secs",
+                "must be longer than request_timeout_secs and at most 86400",
+            );
+        }
+        if !(256..=MAX_HEAD_BYTES).contains(&self.max_uri_bytes) {
+            return bad("max_uri_bytes", "must be between 256 and 65536");
+        }
+        if !(1024..=MAX_HEAD_BYTES).contains(&self.max_header_bytes) {
+            return bad("max_header_bytes", "must be between 1024 and 65536");
+        }
+        if !(8..=500).contains(&self.max_headers) {
+            return bad("max_headers", "must be between 8 and 500");
+        }
+        if !(1..=256).contains(&self.sign_in_hash_concurrency) {
+            return bad("sign_in_hash_concurrency", "must be between 1 and 256");
+        }
+        if self.sign_in_queue > 100_000 {
+            return bad("sign_in_queue", "must be at most 100000");
+        }
+        if !(1..=1000).contains(&self.sign_in_throttle_after) {
+            return bad("sign_in_throttle_after", "must be between 1 and 1000");
+        }
+        if !(1..=100_000).contains(&self.sign_in_address_throttle_after) {
+            return bad(
+                "sign_in_address_throttle_after",
+                "must be between 1 and 100000",
+            );
+        }
+        if !(1..=86_400).contains(&self.sign_in_throttle_base_secs) {
+            return bad("sign_in_throttle_base_secs", "must be between 1 and 86400");
+        }
+        if self.sign_in_throttle_max_secs < self.sign_in_throttle_base_secs
+            || self.sign_in_throttle_max_secs > 86_400
+        {
+            return bad(
+                "sign_in_throttle_max_secs",
+                "must be at least sign_in_throttle_base_secs and at most 86400",
+            );
+        }
         Ok(())
+    }
+}
+
+impl Config {
+    /// The accounts service's settings from these: the hashing gate and the sign-in
+    /// throttles; the rest as [`nrmp_app::accounts::AccountSettings::default`].
+    pub fn account_settings(&self) -> nrmp_app::accounts::AccountSettings {
+        let d = nrmp_app::accounts::AccountSettings::default();
+        let secs = |s: u64| chrono::Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX));
+        nrmp_app::accounts::AccountSettings {
+            policy: nrmp_domain::account::AccountPolicy {
+                max_failures: self.sign_in_throttle_after,
+                throttle_base: secs(self.sign_in_throttle_base_secs),
+                throttle_max: secs(self.sign_in_throttle_max_secs),
+                ..d.policy
+            },
+            hash_concurrency: self.sign_in_hash_concurrency,
+            hash_queue: self.sign_in_queue,
+            address_throttle_after: self.sign_in_address_throttle_after,
+            ..d
+        }
     }
 }
 
@@ -303,5 +442,35 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("bind"), "{e}");
+    }
+
+    #[test]
+    fn transport_and_sign_in_limits_are_checked_and_reach_the_accounts_service() {
+        let e = Config::load(None, env(&[("NRMP_IDLE_TIMEOUT_SECS", "10")]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("idle_timeout_secs"), "{e}");
+        let e = Config::load(None, env(&[("NRMP_MAX_HEADER_BYTES", "1000000")]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("max_header_bytes"), "{e}");
+        let e = Config::load(None, env(&[("NRMP_SIGN_IN_HASH_CONCURRENCY", "0")]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("sign_in_hash_concurrency"), "{e}");
+        let c = Config::load(
+            None,
+            env(&[
+                ("NRMP_SIGN_IN_THROTTLE_AFTER", "3"),
+                ("NRMP_SIGN_IN_THROTTLE_BASE_SECS", "10"),
+                ("NRMP_SIGN_IN_QUEUE", "7"),
+            ]),
+        )
+        .unwrap();
+        let a = c.account_settings();
+        assert_eq!(a.policy.max_failures, 3);
+        assert_eq!(a.policy.throttle_base, chrono::Duration::seconds(10));
+        assert_eq!(a.policy.throttle_max, chrono::Duration::seconds(900));
+        assert_eq!((a.hash_queue, a.hash_concurrency), (7, 2));
     }
 }

@@ -11,6 +11,10 @@ use nrmp_app::auth::AuthError;
 use nrmp_domain::access::DenyReason;
 use nrmp_domain::error::{FieldError, ValidationErrors};
 
+/// `Retry-After` of a 503 when the database cannot be reached: the pool reconnects on its own
+/// once it is back.
+pub const UNAVAILABLE_RETRY_SECS: u64 = 5;
+
 /// Base of the problem `type` URIs (relative; documented in docs/api.md).
 pub const PROBLEM_BASE: &str = "/api/problems/";
 
@@ -30,6 +34,9 @@ pub struct Problem {
     /// For bad input: each field and its problem.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// Seconds after which a retry may succeed (429, 503): sent as `Retry-After`.
+    #[serde(skip)]
+    pub retry_after: Option<u64>,
 }
 
 impl Problem {
@@ -41,6 +48,7 @@ impl Problem {
             status: status.as_u16(),
             detail: detail.into(),
             errors: Vec::new(),
+            retry_after: None,
         }
     }
 }
@@ -54,6 +62,10 @@ impl IntoResponse for Problem {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if let Some(secs) = self.retry_after {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         if status == StatusCode::UNAUTHORIZED {
             res.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -73,7 +85,7 @@ pub enum ApiError {
     /// 401: sign-in refused; deliberately says nothing about why (the audit log does).
     #[error(
         "The user name, password or second-factor code is wrong, or the account cannot sign \
-         in now. After 5 failures an account is locked for 10 minutes."
+         in now. After 5 failures in a row, each further attempt must wait longer."
     )]
     SignInFailed,
     /// 404: no such record — or one the caller may not know exists.
@@ -103,6 +115,22 @@ pub enum ApiError {
     /// 408: the request took longer than the configured timeout.
     #[error("the request took longer than {0} s and was abandoned")]
     Timeout(u64),
+    /// 408: the request body did not arrive within the configured time.
+    #[error("the request body did not arrive within {0} s")]
+    BodyTimeout(u64),
+    /// 414: the request target (path and query) is longer than the configured limit.
+    #[error("the request target is longer than {0} bytes")]
+    UriTooLong(usize),
+    /// 431: too many or too large header lines.
+    #[error("{0}")]
+    HeadersTooLarge(String),
+    /// 429: too many failed sign-ins for this user name or from this address; retry after
+    /// the given number of seconds.
+    #[error("too many failed sign-ins for this user name or from this address; try again in {0} s")]
+    Throttled(u64),
+    /// 503: too many sign-ins are waiting for a password check; retry shortly.
+    #[error("too many sign-ins at once; try again in a moment")]
+    Busy,
     /// 405: the path exists but not with this method.
     #[error("method not allowed")]
     MethodNotAllowed,
@@ -145,8 +173,11 @@ impl ApiError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Timeout(_) | Self::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            Self::UriTooLong(_) => StatusCode::URI_TOO_LONG,
+            Self::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            Self::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::Busy | Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -166,6 +197,11 @@ impl ApiError {
             Self::TooLarge(_) => "body-too-large",
             Self::MethodNotAllowed => "method-not-allowed",
             Self::Timeout(_) => "timeout",
+            Self::BodyTimeout(_) => "body-timeout",
+            Self::UriTooLong(_) => "uri-too-long",
+            Self::HeadersTooLarge(_) => "headers-too-large",
+            Self::Throttled(_) => "sign-in-throttled",
+            Self::Busy => "busy",
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
         }
@@ -183,9 +219,22 @@ impl ApiError {
             Self::Conflict(_) => "Conflict",
             Self::TooLarge(_) => "Request body too large",
             Self::MethodNotAllowed => "Method not allowed",
-            Self::Timeout(_) => "Request timeout",
-            Self::Unavailable(_) => "Service unavailable",
+            Self::Timeout(_) | Self::BodyTimeout(_) => "Request timeout",
+            Self::UriTooLong(_) => "Request target too long",
+            Self::HeadersTooLarge(_) => "Request header fields too large",
+            Self::Throttled(_) => "Too many failed sign-ins",
+            Self::Busy | Self::Unavailable(_) => "Service unavailable",
             Self::Internal(_) => "Internal error",
+        }
+    }
+
+    /// Seconds after which the same request may succeed (429 and 503 answers).
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::Throttled(secs) => Some((*secs).max(1)),
+            Self::Busy => Some(1),
+            Self::Unavailable(_) => Some(UNAVAILABLE_RETRY_SECS),
+            _ => None,
         }
     }
 
@@ -202,6 +251,7 @@ impl ApiError {
         };
         Problem {
             errors,
+            retry_after: self.retry_after(),
             ..Problem::new(self.status(), self.slug(), self.title(), self.to_string())
         }
     }
@@ -268,6 +318,8 @@ impl From<AccountError> for ApiError {
             AccountError::Conflict(m) => Self::Conflict(m),
             AccountError::Store(e) => AppError::from(e).into(),
             AccountError::Internal(m) => Self::Internal(m),
+            AccountError::Throttled(secs) => Self::Throttled(secs),
+            AccountError::Busy => Self::Busy,
         }
     }
 }

@@ -67,7 +67,15 @@ impl FromRequestParts<AppState> for Caller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let cred = credential(&parts.headers).ok_or(ApiError::Unauthenticated)?;
         match state.authenticator.authenticate(&cred).await {
-            Ok(p) => Ok(Caller(p)),
+            Ok(p) => {
+                if let Some(notes) = parts
+                    .extensions
+                    .get::<std::sync::Arc<crate::request_log::RequestNotes>>()
+                {
+                    notes.caller(p.user(), p.org().as_str());
+                }
+                Ok(Caller(p))
+            }
             Err(crate::auth::AuthError::Unavailable(e)) => Err(ApiError::Unavailable(e)),
             Err(_) => Err(ApiError::Unauthenticated),
         }
@@ -82,6 +90,25 @@ fn same_origin(origin: Option<&str>, host: Option<&axum::http::HeaderValue>) -> 
     origin
         .split_once("://")
         .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host))
+}
+
+/// The client's address: the peer of the TCP connection (set by [`crate::transport`]); none
+/// when the router is driven without a listener (tests). Behind a reverse proxy this is the
+/// proxy's address.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
 }
 
 /// The reason stated in the `X-NRMP-Reason` header, if any (UTF-8; blank counts as none).

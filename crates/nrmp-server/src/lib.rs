@@ -13,7 +13,9 @@
 //! - [`api`]: the handlers, one module per domain noun;
 //! - [`error`]: RFC 9457 problem responses;
 //! - [`metrics`]: Prometheus metrics;
+//! - [`transport`]: the accept loop: connection limit, header-read and idle timeouts;
 //! - [`openapi`]: the OpenAPI 3 document;
+//! - [`request_log`]: a request id on every answer and one log line per request;
 //! - [`ui`]: the web UI (HTML, CSS and JavaScript modules embedded in the binary) at `/`.
 #![deny(missing_docs)]
 
@@ -26,9 +28,11 @@ pub mod error;
 pub mod extract;
 pub mod metrics;
 pub mod openapi;
+pub mod request_log;
 pub mod state;
 #[cfg(feature = "test-support")]
 pub mod test_support;
+pub mod transport;
 pub mod ui;
 
 pub use app::{App, BuildError, build, layered, router};

@@ -144,7 +144,7 @@ fn start() -> chrono::DateTime<Utc> {
 
 nrmp_store::on_both_backends!(
     every_sign_in_outcome_is_audited_and_looks_the_same_to_the_caller,
-    lock_out_after_five_failures_for_ten_minutes,
+    throttle_after_five_failures_refuses_unchecked_with_growing_waits,
     sessions_end_after_thirty_idle_minutes,
     api_tokens_are_scoped_revocable_and_expire,
     disabled_users_are_refused_everywhere,
@@ -231,17 +231,16 @@ async fn every_sign_in_outcome_is_audited_and_looks_the_same_to_the_caller(backe
     e.db.cleanup().await;
 }
 
-async fn lock_out_after_five_failures_for_ten_minutes(backend: Backend) {
+async fn throttle_after_five_failures_refuses_unchecked_with_growing_waits(backend: Backend) {
     let e = env(backend).await;
     let (id, totp) = e.add("kent.handler", "force:kent", &["call_handler"]).await;
     let totp = totp.unwrap();
     let a = &e.accounts;
     for _ in 0..4 {
-        assert!(
-            a.sign_in("kent.handler", "not it at all", None, "t")
-                .await
-                .is_err()
-        );
+        assert!(matches!(
+            a.sign_in("kent.handler", "not it at all", None, "t").await,
+            Err(AccountError::SignInFailed)
+        ));
         e.clock.advance(Duration::seconds(30));
     }
     assert!(!e.actions().await.contains(&AuditAction::LockOut));
@@ -250,37 +249,56 @@ async fn lock_out_after_five_failures_for_ten_minutes(backend: Backend) {
             .await
             .is_err()
     );
-    let locked_at = e.clock.now();
-    let tail = e.actions().await;
-    assert_eq!(
-        tail[tail.len() - 2..],
-        [AuditAction::SignInFailed, AuditAction::LockOut]
+    let throttled_at = e.clock.now();
+    let tail = e.events().await;
+    let n = tail.len();
+    assert_eq!(tail[n - 2].action, AuditAction::SignInFailed);
+    assert_eq!(tail[n - 1].action, AuditAction::LockOut);
+    assert!(
+        tail[n - 1].detail.contains("throttled for 30 s"),
+        "{}",
+        tail[n - 1].detail
     );
     assert_eq!(
         e.store().user(id).await.unwrap().locked_until,
-        Some(locked_at + Duration::minutes(10))
+        Some(throttled_at + Duration::seconds(30))
     );
-    // the right password and code are refused while locked, and audited as such
-    e.clock.set(locked_at + Duration::minutes(9));
+    // the right password and code are refused unchecked while it waits, and nothing is written
+    e.clock.set(throttled_at + Duration::seconds(20));
     let err = a
         .sign_in("kent.handler", PASSWORD, Some(&e.code(&totp)), "t")
         .await
         .unwrap_err();
-    assert!(matches!(err, AccountError::SignInFailed));
+    assert!(matches!(err, AccountError::Throttled(10)), "{err:?}");
+    assert_eq!(e.events().await.len(), n);
+    // once the wait is over, another failure makes it twice as long
+    e.clock.set(throttled_at + Duration::seconds(30));
     assert!(
-        e.events()
+        a.sign_in("kent.handler", "not it at all", None, "t")
             .await
-            .pop()
-            .unwrap()
-            .detail
-            .starts_with("account locked")
+            .is_err()
     );
-    // ten minutes after the lock-out, it is lifted
-    e.clock.set(locked_at + Duration::minutes(10));
+    assert_eq!(
+        e.store().user(id).await.unwrap().locked_until,
+        Some(throttled_at + Duration::seconds(90))
+    );
+    e.clock.set(throttled_at + Duration::seconds(90));
     a.sign_in("kent.handler", PASSWORD, Some(&e.code(&totp)), "t")
         .await
         .unwrap();
-    assert_eq!(e.store().user(id).await.unwrap().failed_attempts, 0);
+    let after = e.store().user(id).await.unwrap();
+    assert_eq!((after.failed_attempts, after.locked_until), (0, None));
+    // a user name without an account is throttled exactly alike: a 429 tells nothing
+    for _ in 0..5 {
+        assert!(matches!(
+            a.sign_in("no.such.user", "not it at all", None, "t").await,
+            Err(AccountError::SignInFailed)
+        ));
+    }
+    assert!(matches!(
+        a.sign_in("No.Such.User", "not it at all", None, "t").await,
+        Err(AccountError::Throttled(30))
+    ));
     e.db.cleanup().await;
 }
 
@@ -612,7 +630,7 @@ async fn new_roles_that_read_personal_data_enrol_a_second_factor_and_end_session
         pc.detail
     );
     assert_eq!(pc.reason, "now also coordinates");
-    // a reset clears a lock-out and ends sessions
+    // a reset clears a sign-in throttle and ends sessions
     for _ in 0..5 {
         let _ = a
             .sign_in("kent.admin", "wrong wrong wrong", None, "t")
@@ -867,7 +885,7 @@ async fn http_errors_are_problem_details_naming_the_field(backend: Backend) {
     let (status, _, body) = send(&app, raw).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["errors"][0]["field"], "body");
-    // unknown user, wrong password and locked account look exactly the same
+    // unknown user and wrong password look exactly the same
     let unknown = send(
         &app,
         post(
@@ -897,7 +915,8 @@ async fn http_errors_are_problem_details_naming_the_field(backend: Backend) {
         )
         .await;
     }
-    let locked = send(
+    // after five failures even the right password waits: 429 with Retry-After, no cookie
+    let throttled = send(
         &app,
         post(
             "/api/v1/session",
@@ -908,10 +927,11 @@ async fn http_errors_are_problem_details_naming_the_field(backend: Backend) {
     .await;
     assert_eq!(unknown.0, StatusCode::UNAUTHORIZED);
     assert_eq!(unknown.0, wrong.0);
-    assert_eq!(unknown.0, locked.0);
     assert_eq!(unknown.2, wrong.2);
-    assert_eq!(unknown.2, locked.2);
-    assert!(locked.1.get(header::SET_COOKIE).is_none());
+    assert_eq!(throttled.0, StatusCode::TOO_MANY_REQUESTS, "{throttled:?}");
+    assert_eq!(throttled.1[header::RETRY_AFTER], "30");
+    assert_eq!(throttled.2["type"], "/api/problems/sign-in-throttled");
+    assert!(throttled.1.get(header::SET_COOKIE).is_none());
     // …but are audited distinctly
     let details: Vec<String> = e
         .events()
@@ -922,8 +942,9 @@ async fn http_errors_are_problem_details_naming_the_field(backend: Backend) {
         .collect();
     assert!(details[0].starts_with("unknown user"), "{details:?}");
     assert!(details[1].starts_with("wrong password"), "{details:?}");
+    assert_eq!(details.len(), 6, "{details:?}"); // the throttled attempt wrote nothing
     assert!(
-        details.last().unwrap().starts_with("account locked"),
+        details.last().unwrap().starts_with("wrong password"),
         "{details:?}"
     );
     assert!(e.actions().await.contains(&AuditAction::LockOut));

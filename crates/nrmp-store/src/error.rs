@@ -54,7 +54,8 @@ pub struct DatabaseError {
 
 impl DatabaseError {
     /// True if the database could not be reached (a pool time-out, a closed pool, a broken
-    /// connection).
+    /// connection, or PostgreSQL saying the connection failed or the server is shutting
+    /// down: SQLSTATE classes 08 and 57P, and 53300 too many connections).
     pub fn is_unavailable(&self) -> bool {
         self.unavailable
     }
@@ -63,10 +64,15 @@ impl DatabaseError {
 #[doc(hidden)]
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
-        let unavailable = matches!(
-            e,
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
-        );
+        let unavailable = match &e {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
+            // PostgreSQL: connection exception, operator intervention (shutting down),
+            // too many connections
+            sqlx::Error::Database(d) => d
+                .code()
+                .is_some_and(|c| c.starts_with("08") || c.starts_with("57P") || c == "53300"),
+            _ => false,
+        };
         StoreError::Database(DatabaseError {
             unavailable,
             source: Box::new(e),
@@ -86,7 +92,9 @@ impl From<sqlx::migrate::MigrateError> for StoreError {
 
 impl StoreError {
     /// True if the database could not be reached (a pool time-out, a closed pool, a broken
-    /// connection): worth retrying later, unlike every other error.
+    /// connection, or PostgreSQL saying the connection failed or the server is shutting
+    /// down: SQLSTATE classes 08 and 57P, and 53300 too many connections): worth retrying
+    /// later, unlike every other error.
     pub fn is_unavailable(&self) -> bool {
         matches!(self, StoreError::Database(e) if e.is_unavailable())
     }

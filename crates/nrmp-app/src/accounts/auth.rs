@@ -3,7 +3,8 @@
 //! A session token is accepted while its session is open, used within the idle timeout and
 //! younger than the absolute timeout; each use renews the idle timer. An API token is accepted
 //! until it is revoked or expires, and acts with its scopes (the roles its owner still holds).
-//! Either way the owner must be enabled and not locked. A session found idle or too old is
+//! Either way the owner must be enabled. Failed sign-ins (a throttled account) do not touch
+//! sessions or API tokens: an attacker guessing passwords cannot cut a user or a system off. A session found idle or too old is
 //! ended and the end audited as a sign-out.
 
 use super::Accounts;
@@ -114,8 +115,8 @@ impl Accounts {
     }
 }
 
-fn usable(account: &Account, now: chrono::DateTime<chrono::Utc>) -> Result<(), AuthError> {
-    if account.disabled || account.is_locked(now) {
+fn usable(account: &Account, _now: chrono::DateTime<chrono::Utc>) -> Result<(), AuthError> {
+    if account.disabled {
         Err(AuthError::AccountUnavailable)
     } else {
         Ok(())

@@ -30,6 +30,13 @@ pub enum AccountError {
     /// Conflicts with what is stored, e.g. a user name that is taken. HTTP 409.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// Too many failed sign-ins for this user name or from this address: retry after this
+    /// many seconds. Nothing was checked. HTTP 429 with `Retry-After`.
+    #[error("sign-in throttled for {0} s")]
+    Throttled(u64),
+    /// Too many password checks waiting already. HTTP 503 with `Retry-After`.
+    #[error("too many sign-ins at once")]
+    Busy,
     /// Storage failed. HTTP 500 (the detail is logged, not shown).
     #[error("storage: {0}")]
     Store(StoreError),

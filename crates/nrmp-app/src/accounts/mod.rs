@@ -9,15 +9,19 @@
 //! |---|---|
 //! | sign-in succeeds | `sign_in` |
 //! | sign-in fails (unknown user, wrong password, disabled, locked, second factor missing, wrong or replayed) | `sign_in_failed`, with the reason |
-//! | the 5th consecutive failure locks the account for 10 minutes | `lock_out` |
+//! | the 5th (and each further) consecutive failure of an account makes its sign-in wait 30 s, doubling to 15 minutes; the 20th failure from one client address does the same for that address | `lock_out` |
 //! | sign-out, idle timeout (30 minutes), session lifetime (12 hours), sessions ended by an account change | `sign_out` |
 //! | user created, roles/clients changed, disabled, enabled, password reset, second factor (re-)enrolled | `permission_change` |
 //! | API token issued / revoked | `token_issued` / `token_revoked` |
 //! | users listed | `read` |
 //!
 //! The caller of a failed sign-in learns only that it failed: an unknown user, a wrong
-//! password and a locked account look the same (and take the same time: an unknown user's
-//! password is checked against a dummy hash).
+//! password and a disabled account look the same (and take the same time: an unknown user's
+//! password is checked against a dummy hash). A throttled attempt is refused before any
+//! password is checked ([`AccountError::Throttled`], 429 with `Retry-After`); user names
+//! without an account are throttled exactly like real ones ([`throttle`]). A failed password
+//! never touches the account's sessions or API tokens. Password hashes run under a bounded
+//! concurrency ([`throttle::HashGate`]).
 //!
 //! Administration is decided by the need-to-know policy: `Administer` on `User` for the
 //! target's organisation — administrators manage their own organisation's users; the national
@@ -26,6 +30,7 @@
 mod auth;
 mod demo;
 mod error;
+pub mod throttle;
 
 pub use auth::Caller;
 pub use demo::{DEMO_PREFIX, DemoSignIn, create_demo_users};
@@ -35,8 +40,8 @@ use chrono::{DateTime, Utc};
 use nrmp_domain::access::{Action, Principal, ResourceKind, Role, Target, authorize};
 use nrmp_domain::account::{
     Account, AccountPolicy, ApiToken, BearerSecret, Password, PasswordHash, SecretKind, SecureRng,
-    Session, SignInOutcome, TokenHash, TokenId, TotpSecret, UserId, Username, decide_sign_in,
-    roles_need_totp, token,
+    Session, SignInFailure, SignInOutcome, TokenHash, TokenId, TotpSecret, UserId, Username,
+    decide_sign_in, roles_need_totp, token,
 };
 use nrmp_domain::audit::{Actor, AuditAction};
 use nrmp_domain::clock::Clock;
@@ -58,6 +63,13 @@ pub struct AccountSettings {
     /// Whether the session cookie carries the `Secure` flag (true unless serving plain HTTP
     /// on a developer's machine).
     pub secure_cookie: bool,
+    /// Password hashes computed at once.
+    pub hash_concurrency: usize,
+    /// Sign-ins that may wait for a hashing slot (more: [`AccountError::Busy`]).
+    pub hash_queue: usize,
+    /// Failed sign-ins from one client address (any user names) before each further one
+    /// makes the address wait (with the policy's growing wait).
+    pub address_throttle_after: u32,
 }
 
 impl Default for AccountSettings {
@@ -66,6 +78,9 @@ impl Default for AccountSettings {
             policy: AccountPolicy::default(),
             totp_issuer: "nrmp".to_owned(),
             secure_cookie: true,
+            hash_concurrency: 2,
+            hash_queue: 32,
+            address_throttle_after: 20,
         }
     }
 }
@@ -105,7 +120,7 @@ pub struct UserView {
     pub clients: Vec<PersonId>,
     /// Disabled?
     pub disabled: bool,
-    /// Locked until, if locked now.
+    /// Sign-in throttled until, if throttled now (after repeated failures).
     pub locked_until: Option<DateTime<Utc>>,
     /// Second factor enrolled?
     pub totp_enrolled: bool,
@@ -268,6 +283,12 @@ pub struct Accounts {
     rng: Mutex<Box<dyn SecureRng>>,
     /// Checked against when the user is unknown, so that takes as long as a wrong password.
     dummy_hash: PasswordHash,
+    /// Bounds the password hashes computed at once.
+    gate: throttle::HashGate,
+    /// Failures of user names without an account (throttled like accounts).
+    unknown_names: throttle::Throttle,
+    /// Failures by client address.
+    addresses: throttle::Throttle,
 }
 
 impl std::fmt::Debug for Accounts {
@@ -300,7 +321,17 @@ impl Accounts {
     ) -> Result<Self, AccountError> {
         let dummy = Password::parse("password", "no such user: a dummy to check against", None)?;
         let dummy_hash = PasswordHash::new(&dummy, settings.policy.hash, rng.as_mut())?;
+        let p = settings.policy;
+        let rule = |after, forget_after_quiet| throttle::ThrottleRule {
+            after,
+            base: p.throttle_base,
+            max: p.throttle_max,
+            forget_after_quiet,
+        };
         Ok(Self {
+            gate: throttle::HashGate::new(settings.hash_concurrency, settings.hash_queue),
+            unknown_names: throttle::Throttle::new(rule(p.max_failures, false)),
+            addresses: throttle::Throttle::new(rule(settings.address_throttle_after, true)),
             store,
             clock,
             settings,
@@ -312,6 +343,11 @@ impl Accounts {
     /// The settings.
     pub fn settings(&self) -> &AccountSettings {
         &self.settings
+    }
+
+    /// The gate password hashes pass through (to observe it).
+    pub fn hash_gate(&self) -> &throttle::HashGate {
+        &self.gate
     }
 
     /// The store.
@@ -344,14 +380,20 @@ impl Accounts {
         Ctx::new(by.actor(), reason, self.now())
     }
 
-    /// Hashes a password off the async runtime.
+    /// Hashes a password off the async runtime, through the gate.
     async fn hash(&self, password: Password) -> Result<PasswordHash, AccountError> {
         let params = self.settings.policy.hash;
         let mut rng = self.fork_rng();
-        tokio::task::spawn_blocking(move || PasswordHash::new(&password, params, &mut rng))
-            .await
-            .map_err(|e| AccountError::Internal(e.to_string()))?
+        self.gate
+            .run(move || PasswordHash::new(&password, params, &mut rng))
+            .await?
             .map_err(AccountError::from)
+    }
+
+    /// Checks `password` against `hash` off the async runtime, through the gate.
+    async fn verify(&self, hash: PasswordHash, password: &str) -> Result<bool, AccountError> {
+        let pw = password.to_owned();
+        self.gate.run(move || hash.verify(&pw)).await
     }
 
     fn new_totp(&self, username: &Username) -> (TotpSecret, TotpEnrolment) {
@@ -613,7 +655,7 @@ impl Accounts {
             }
             if update.unlock && (cur.locked_until.is_some() || cur.failed_attempts > 0) {
                 next.unlock();
-                notes.push("lock-out cleared".to_owned());
+                notes.push("sign-in throttle cleared".to_owned());
             }
             if notes.is_empty() {
                 return Err(nrmp_store::StoreError::Invalid(
@@ -716,9 +758,8 @@ impl Accounts {
             .ok_or_else(|| AccountError::Internal("no second factor was enrolled".into()))
     }
 
-    /// Signs a user in. Every outcome is audited (success, each kind of failure, lock-out);
-    /// the caller learns only success or [`AccountError::SignInFailed`]. `via` says where the
-    /// attempt came from, for the audit log (e.g. `http 203.0.113.9`).
+    /// Signs a user in, from no known address (the command line; tests). See
+    /// [`Self::sign_in_from`].
     pub async fn sign_in(
         &self,
         username: &str,
@@ -726,24 +767,58 @@ impl Accounts {
         totp_code: Option<&str>,
         via: &str,
     ) -> Result<SignedIn, AccountError> {
+        self.sign_in_from(username, password, totp_code, via, None)
+            .await
+    }
+
+    /// Signs a user in. Every outcome is audited (success, each kind of failure, each start
+    /// of a throttle); the caller learns only success, [`AccountError::SignInFailed`], or
+    /// [`AccountError::Throttled`] while the user name or the client `address` must wait —
+    /// then no password is checked and nothing is written. `via` says where the attempt came
+    /// from, for the audit log (e.g. `http 203.0.113.9`).
+    pub async fn sign_in_from(
+        &self,
+        username: &str,
+        password: &str,
+        totp_code: Option<&str>,
+        via: &str,
+        address: Option<std::net::IpAddr>,
+    ) -> Result<SignedIn, AccountError> {
         let now = self.now();
+        let address = address.map(|a| a.to_string());
+        if let Some(secs) = address
+            .as_deref()
+            .and_then(|a| self.addresses.waiting(a, now))
+        {
+            return Err(AccountError::Throttled(secs));
+        }
         let account = match Username::parse("username", username) {
             Ok(name) => self.store.user_by_name(&name).await?,
             Err(_) => None,
         };
         let Some(account) = account else {
-            let dummy = self.dummy_hash.clone();
-            let pw = password.to_owned();
-            let _ = tokio::task::spawn_blocking(move || dummy.verify(&pw)).await;
-            self.audit_unknown(username, now, via).await?;
+            let key = unknown_key(username);
+            if let Some(secs) = self.unknown_names.waiting(&key, now) {
+                return Err(AccountError::Throttled(secs));
+            }
+            let _ = self.verify(self.dummy_hash.clone(), password).await?;
+            let mut detail = format!("unknown user (via {via})");
+            if let Some(wait) = self.unknown_names.fail(&key, now) {
+                detail.push_str(&format!(
+                    "; sign-in for this name throttled for {} s after {} consecutive failures",
+                    wait.num_seconds(),
+                    self.settings.policy.max_failures
+                ));
+            }
+            self.audit_unknown(username, now, &detail).await?;
+            self.address_failed(address.as_deref(), now).await?;
             return Err(AccountError::SignInFailed);
         };
+        if let Some(until) = account.locked_until.filter(|_| account.is_locked(now)) {
+            return Err(AccountError::Throttled(throttle::seconds_until(now, until)));
+        }
         let checked = account.password.clone();
-        let pw = password.to_owned();
-        let hash = checked.clone();
-        let password_ok = tokio::task::spawn_blocking(move || hash.verify(&pw))
-            .await
-            .map_err(|e| AccountError::Internal(e.to_string()))?;
+        let password_ok = self.verify(checked.clone(), password).await?;
         let secret = BearerSecret::generate(SecretKind::Session, &mut self.fork_rng());
         let session_hash = secret.hash();
         let policy = self.settings.policy;
@@ -772,23 +847,20 @@ impl Accounts {
                 SignInOutcome::Failure {
                     account,
                     reason,
-                    locked_now,
+                    throttled_for,
                 } => {
                     let mut c = AccountChange::new(
                         account.clone(),
                         AuditAction::SignInFailed,
                         format!("{} (via {via})", reason.as_str()),
                     );
-                    if *locked_now {
+                    if let Some(wait) = throttled_for {
                         c.audit.push((
                             AuditAction::LockOut,
                             format!(
-                                "locked after {} consecutive failures, until {}",
-                                policy.max_failures,
-                                account
-                                    .locked_until
-                                    .map(|t| t.to_rfc3339())
-                                    .unwrap_or_default()
+                                "sign-in throttled for {} s after {} consecutive failures",
+                                wait.num_seconds(),
+                                account.failed_attempts
                             ),
                         ));
                     }
@@ -817,16 +889,53 @@ impl Accounts {
                 user: UserView::of(&account, now),
                 expires_at: now + policy.absolute_timeout,
             }),
-            Some(SignInOutcome::Failure { .. }) => Err(AccountError::SignInFailed),
+            Some(SignInOutcome::Failure {
+                reason: SignInFailure::Throttled,
+                account,
+                ..
+            }) => Err(AccountError::Throttled(
+                account
+                    .locked_until
+                    .map_or(1, |u| throttle::seconds_until(now, u)),
+            )),
+            Some(SignInOutcome::Failure { .. }) => {
+                self.address_failed(address.as_deref(), now).await?;
+                Err(AccountError::SignInFailed)
+            }
             None => Err(AccountError::Internal("sign-in decided nothing".into())),
         }
+    }
+
+    /// Counts a failed sign-in from `address`; audits the start of a wait for it.
+    async fn address_failed(
+        &self,
+        address: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), AccountError> {
+        let Some(address) = address else {
+            return Ok(());
+        };
+        let Some(wait) = self.addresses.fail(address, now) else {
+            return Ok(());
+        };
+        let org = OrgCode::parse("org", UNKNOWN_ORG)?;
+        let ctx = Ctx::new(Actor::new("(client address)", org), "sign-in", now);
+        let detail = format!(
+            "sign-ins from {address} throttled for {} s after {} failures",
+            wait.num_seconds(),
+            self.addresses.failures(address)
+        );
+        self.store
+            .record_audit(&ctx, AuditAction::LockOut, UserId::KIND, &[], &detail)
+            .await?;
+        Ok(())
     }
 
     async fn audit_unknown(
         &self,
         username: &str,
         now: DateTime<Utc>,
-        via: &str,
+        detail: &str,
     ) -> Result<(), AccountError> {
         // What was typed, made safe to log: no control characters, bounded length.
         let mut typed: String = username
@@ -840,13 +949,7 @@ impl Accounts {
         let org = OrgCode::parse("org", UNKNOWN_ORG)?;
         let ctx = Ctx::new(Actor::new(typed, org), "sign-in", now);
         self.store
-            .record_audit(
-                &ctx,
-                AuditAction::SignInFailed,
-                UserId::KIND,
-                &[],
-                &format!("unknown user (via {via})"),
-            )
+            .record_audit(&ctx, AuditAction::SignInFailed, UserId::KIND, &[], detail)
             .await?;
         Ok(())
     }
@@ -868,25 +971,24 @@ impl Accounts {
         }
         let account = self.store.user(caller.user).await?;
         let new = Password::parse("new_password", new, Some(account.username.as_str()))?;
+        let now = self.now();
+        if let Some(until) = account.locked_until.filter(|_| account.is_locked(now)) {
+            return Err(AccountError::Throttled(throttle::seconds_until(now, until)));
+        }
         let checked = account.password.clone();
-        let hash = checked.clone();
-        let pw = current.to_owned();
-        let ok = tokio::task::spawn_blocking(move || hash.verify(&pw))
-            .await
-            .map_err(|e| AccountError::Internal(e.to_string()))?;
+        let ok = self.verify(checked.clone(), current).await?;
         let new_hash = if ok {
             Some(self.hash(new).await?)
         } else {
             None
         };
-        let now = self.now();
         let policy = self.settings.policy;
         let change = |cur: &Account| {
             let mut next = cur.clone();
             match &new_hash {
                 Some(h) if cur.password == checked && !cur.disabled && !cur.is_locked(now) => {
                     next.password = h.clone();
-                    next.failed_attempts = 0;
+                    next.unlock();
                     next.updated_at = now;
                     Ok(AccountChange {
                         end_sessions: true,
@@ -898,16 +1000,20 @@ impl Accounts {
                     })
                 }
                 _ => {
-                    let locked_now = next.record_failure(now, &policy);
+                    let throttled_for = next.record_failure(now, &policy);
+                    let failures = next.failed_attempts;
                     let mut c = AccountChange::new(
                         next,
                         AuditAction::SignInFailed,
                         "wrong password (changing the password)",
                     );
-                    if locked_now {
+                    if let Some(wait) = throttled_for {
                         c.audit.push((
                             AuditAction::LockOut,
-                            format!("locked after {} consecutive failures", policy.max_failures),
+                            format!(
+                                "sign-in throttled for {} s after {failures} consecutive failures",
+                                wait.num_seconds()
+                            ),
                         ));
                     }
                     Ok(c)
@@ -1071,4 +1177,16 @@ fn parse_clients(c: &mut Collector, ids: &[String]) -> Vec<PersonId> {
         .enumerate()
         .filter_map(|(i, s)| c.take(PersonId::parse(&format!("clients[{i}]"), s)))
         .collect()
+}
+
+/// The key under which a user name without an account is throttled: as an account's would
+/// be (trimmed, lower-case), bounded.
+fn unknown_key(typed: &str) -> String {
+    typed
+        .trim()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(64)
+        .collect::<String>()
+        .to_lowercase()
 }

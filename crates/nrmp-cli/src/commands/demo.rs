@@ -50,7 +50,7 @@ pub async fn run(args: DemoArgs, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
     };
     config.check()?;
     let store = super::open_migrated(&config.database_url).await?;
-    let sign_in = demo_sign_ins(&store, &clock, &config.database_url).await?;
+    let sign_in = demo_sign_ins(&store, &clock, &config).await?;
     super::serve::serve(config, store, clock, sign_in).await
 }
 
@@ -59,9 +59,10 @@ pub async fn run(args: DemoArgs, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
 pub async fn demo_sign_ins(
     store: &Arc<dyn nrmp_store::Store>,
     clock: &Arc<dyn Clock>,
-    database: &str,
+    config: &nrmp_server::Config,
 ) -> anyhow::Result<super::serve::SignIn> {
-    let mut sign_in = super::serve::sign_in(store, clock)?;
+    let database = config.database_url.as_str();
+    let mut sign_in = super::serve::sign_in(store, clock, config)?;
     let demo = super::users::demo_accounts(store.clone(), clock.clone()).await?;
     sign_in.banner = super::users::format_demo_sign_ins(&demo, database)
         .lines()

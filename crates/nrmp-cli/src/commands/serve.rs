@@ -6,7 +6,7 @@
 use anyhow::Context;
 use clap::Args;
 use nrmp_domain::clock::Clock;
-use nrmp_server::accounts::{AccountSettings, Accounts};
+use nrmp_server::accounts::Accounts;
 use nrmp_server::auth::Authenticator;
 use nrmp_server::{App, Config};
 use nrmp_store::prelude::*;
@@ -48,11 +48,16 @@ impl std::fmt::Debug for SignIn {
 }
 
 /// The sign-in of this build for `store`: the accounts service (Argon2id passwords, TOTP,
-/// lock-out, idle sessions, API tokens — docs/accounts.md) as the authenticator, and its
-/// session, token and user routes beside the API.
-pub fn sign_in(store: &Arc<dyn Store>, clock: &Arc<dyn Clock>) -> anyhow::Result<SignIn> {
+/// sign-in throttling, idle sessions, API tokens — docs/accounts.md) as the authenticator,
+/// with the hashing and throttle limits of `config`, and its session, token and user routes
+/// beside the API.
+pub fn sign_in(
+    store: &Arc<dyn Store>,
+    clock: &Arc<dyn Clock>,
+    config: &Config,
+) -> anyhow::Result<SignIn> {
     let accounts = Arc::new(
-        Accounts::new(store.clone(), clock.clone(), AccountSettings::default())
+        Accounts::new(store.clone(), clock.clone(), config.account_settings())
             .context("starting the accounts service")?,
     );
     Ok(SignIn {
@@ -87,7 +92,7 @@ pub async fn run(args: ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
         args.bind.as_deref(),
     )?;
     let store = super::open_migrated(&config.database_url).await?;
-    let sign_in = sign_in(&store, &clock)?;
+    let sign_in = sign_in(&store, &clock, &config)?;
     serve(config, store, clock, sign_in).await
 }
 

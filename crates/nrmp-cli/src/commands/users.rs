@@ -228,7 +228,10 @@ fn print_user(u: &UserView) {
         flags.push("disabled".to_owned());
     }
     if let Some(t) = u.locked_until {
-        flags.push(format!("locked until {}", t.format("%Y-%m-%d %H:%M UTC")));
+        flags.push(format!(
+            "sign-in throttled until {}",
+            t.format("%Y-%m-%d %H:%M UTC")
+        ));
     }
     if u.totp_required && !u.totp_enrolled {
         flags.push("second factor not enrolled".to_owned());

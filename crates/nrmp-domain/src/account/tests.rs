@@ -1,4 +1,4 @@
-//! Tests of the sign-in rules: lock-out, second factor, sessions, user names.
+//! Tests of the sign-in rules: throttling, second factor, sessions, user names.
 
 use super::*;
 use crate::clock::{Clock, FixedClock};
@@ -46,8 +46,10 @@ fn failure(o: &SignInOutcome) -> Option<(SignInFailure, bool)> {
     match o {
         SignInOutcome::Success { .. } => None,
         SignInOutcome::Failure {
-            reason, locked_now, ..
-        } => Some((*reason, *locked_now)),
+            reason,
+            throttled_for,
+            ..
+        } => Some((*reason, throttled_for.is_some())),
     }
 }
 
@@ -66,7 +68,7 @@ fn user_names_are_normalised_and_checked() {
 }
 
 #[test]
-fn lock_out_after_exactly_five_failures_for_ten_minutes_then_release() {
+fn from_the_fifth_failure_sign_in_waits_longer_each_time_but_is_never_locked_for_good() {
     let policy = AccountPolicy::default();
     let clock = FixedClock::new(start());
     let mut a = handler();
@@ -83,28 +85,44 @@ fn lock_out_after_exactly_five_failures_for_ten_minutes_then_release() {
         assert!(!a.is_locked(clock.now()));
         clock.advance(Duration::seconds(10));
     }
-    let o = decide_sign_in(&a, false, None, clock.now(), &policy);
-    assert_eq!(failure(&o), Some((SignInFailure::WrongPassword, true)));
-    apply(&mut a, &o);
-    let locked_at = clock.now();
-    assert_eq!(a.locked_until, Some(locked_at + Duration::minutes(10)));
-
-    // while locked, even the right password and code are refused, and the lock is not extended
-    clock.set(locked_at + Duration::minutes(10) - Duration::seconds(1));
-    let code = secret.code_at(clock.now());
-    let o = decide_sign_in(&a, true, Some(&code), clock.now(), &policy);
-    assert_eq!(failure(&o), Some((SignInFailure::Locked, false)));
-    apply(&mut a, &o);
-    assert_eq!(a.locked_until, Some(locked_at + Duration::minutes(10)));
-
-    // ten minutes on, it is released
-    clock.set(locked_at + Duration::minutes(10));
+    // the 5th, 6th, 7th … failures make the next attempt wait 30 s, 60 s, 120 s …
+    for (n, wait) in [(5, 30), (6, 60), (7, 120), (8, 240)] {
+        let o = decide_sign_in(&a, false, None, clock.now(), &policy);
+        assert_eq!(
+            failure(&o),
+            Some((SignInFailure::WrongPassword, true)),
+            "{n}"
+        );
+        apply(&mut a, &o);
+        let at = clock.now();
+        assert_eq!(a.locked_until, Some(at + Duration::seconds(wait)), "{n}");
+        // an attempt during the wait is refused unchecked, not counted, the wait not extended
+        clock.set(at + Duration::seconds(wait) - Duration::seconds(1));
+        let code = secret.code_at(clock.now());
+        let o = decide_sign_in(&a, true, Some(&code), clock.now(), &policy);
+        assert_eq!(failure(&o), Some((SignInFailure::Throttled, false)));
+        apply(&mut a, &o);
+        assert_eq!(a.failed_attempts, n);
+        assert_eq!(a.locked_until, Some(at + Duration::seconds(wait)));
+        clock.set(at + Duration::seconds(wait));
+    }
+    // once the wait is over, the right password and code sign in and clear the count
     let code = secret.code_at(clock.now());
     let o = decide_sign_in(&a, true, Some(&code), clock.now(), &policy);
     assert!(failure(&o).is_none(), "{o:?}");
     apply(&mut a, &o);
     assert_eq!(a.failed_attempts, 0);
     assert_eq!(a.locked_until, None);
+}
+
+#[test]
+fn the_wait_doubles_up_to_its_maximum() {
+    let (base, max) = (Duration::seconds(30), Duration::minutes(15));
+    assert_eq!(throttle_wait(4, 5, base, max), None);
+    assert_eq!(throttle_wait(5, 5, base, max), Some(base));
+    assert_eq!(throttle_wait(9, 5, base, max), Some(Duration::seconds(480)));
+    assert_eq!(throttle_wait(10, 5, base, max), Some(max));
+    assert_eq!(throttle_wait(u32::MAX, 5, base, max), Some(max));
 }
 
 #[test]

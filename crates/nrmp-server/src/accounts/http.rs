@@ -20,7 +20,7 @@
 
 use super::{AccountError, Accounts, Caller, NewUser, UserUpdate};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{SESSION_COOKIE, credential};
+use crate::extract::{ClientAddr, SESSION_COOKIE, credential};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -58,11 +58,11 @@ async fn caller(accounts: &Accounts, headers: &HeaderMap) -> ApiResult<(Caller, 
     let cred = credential(headers).ok_or(AccountError::Unauthenticated(
         crate::auth::AuthError::Missing,
     ))?;
-    let c = accounts.resolve(&cred).await.map_err(|e| match e {
-        // the credential could not be checked: a server fault, not the caller's
-        crate::auth::AuthError::Unavailable(why) => AccountError::Internal(why),
-        other => AccountError::Unauthenticated(other),
-    })?;
+    // a credential that could not be checked (the database is away) is a 503, not a 401
+    let c = accounts
+        .resolve(&cred)
+        .await
+        .map_err(AccountError::Unauthenticated)?;
     Ok((c, cred))
 }
 
@@ -190,20 +190,29 @@ fn org_param(q: &HashMap<String, String>) -> Result<Option<OrgCode>, AccountErro
     request_body(content = Object, content_type = "application/json", description = "a JSON object `{username, password, totp?}`: `username` and `password` (strings) are required; `totp` is the current six-digit code from the authenticator app, required when the user has a second factor. Unknown fields are refused."),
     responses(
         (status = 201, description = "signed in: `{token, token_type: \"Bearer\", expires_at, idle_timeout_seconds, user}` where `user` is a user: `{id, username, org, org_kind, roles, clients, disabled, locked_until, totp_enrolled, totp_required, created_at, updated_at}` (no secrets); also sets the `nrmp_session` cookie (HttpOnly, SameSite=Strict). `token` is the session secret, SECRET SHOWN ONCE (the response is `Cache-Control: no-store`); only its hash is kept", body = Object),
-        (status = 401, description = "sign-in refused: wrong user name, password or code, a disabled or locked account; deliberately says nothing about which (problem+json)", content_type = "application/problem+json"),
+        (status = 401, description = "sign-in refused: wrong user name, password or code, or a disabled account; deliberately says nothing about which (problem+json)", content_type = "application/problem+json"),
+        (status = 413, description = "the body is larger than the configured limit (problem+json)", content_type = "application/problem+json"),
+        (status = 429, description = "too many failed sign-ins for this user name or from this address: nothing was checked; `Retry-After` says when to try again (problem+json)", content_type = "application/problem+json"),
+        (status = 503, description = "too many sign-ins are waiting for a password check, or the database cannot be reached; `Retry-After` says when to try again (problem+json)", content_type = "application/problem+json"),
         (status = 422, description = "invalid input; `errors` lists each field with its problem, e.g. a body that is not a JSON object or names an unknown field (problem+json)", content_type = "application/problem+json"),
         (status = 500, description = "the accounts store failed; the detail is logged, not shown (problem+json)", content_type = "application/problem+json"),
     )
 )]
-async fn sign_in(State(a): Shared, headers: HeaderMap, bytes: Bytes) -> ApiResult<Response> {
+async fn sign_in(
+    State(a): Shared,
+    ClientAddr(from): ClientAddr,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> ApiResult<Response> {
     let body = Body::parse(&headers, &bytes, &["username", "password", "totp"])?;
     let mut c = Collector::new();
     let username = c.take(body.required("username"));
     let password = c.take(body.required("password"));
     let totp = c.take(body.string("totp")).flatten();
     let (username, password) = c.finish(|| Some((username?, password?)))?;
+    let via = from.map_or_else(|| "http".to_owned(), |ip| format!("http {ip}"));
     let signed = a
-        .sign_in(&username, &password, totp.as_deref(), "http")
+        .sign_in_from(&username, &password, totp.as_deref(), &via, from)
         .await?;
     let policy = a.settings().policy;
     let body = json!({

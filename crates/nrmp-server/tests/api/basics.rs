@@ -323,7 +323,60 @@ async fn a_request_that_takes_too_long_is_a_408_problem(backend: nrmp_store::Bac
     db.cleanup().await;
 }
 
+/// Issue 18: every answer carries a request id (the client's, if plausible, else a fresh
+/// one), and every problem body names it, so an error report leads to the request's log line.
+async fn every_answer_has_a_request_id_and_problems_name_it(backend: nrmp_store::Backend) {
+    let app = spawn_app(backend).await;
+    let url = format!(
+        "{}/api/v1/persons/0193a3c0-0000-7000-8000-000000000001",
+        app.base
+    );
+    // the client's id is kept, in the header and the problem
+    let r = app
+        .http
+        .get(&url)
+        .bearer_auth("la-kent-lead")
+        .header("x-request-id", "case-review-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_eq!(r.headers()["x-request-id"], "case-review-42");
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["request_id"], "case-review-42", "{body}");
+    assert_eq!(body["type"], "/api/problems/not-found");
+    // none, or an implausible one: a fresh UUID, the same in header and body
+    for sent in [None, Some("two words and far too long ".repeat(4))] {
+        let mut req = app.http.get(&url);
+        if let Some(s) = &sent {
+            req = req.header("x-request-id", s.as_str());
+        }
+        let r = req.send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        let id = r.headers()["x-request-id"].to_str().unwrap().to_owned();
+        assert!(uuid::Uuid::parse_str(&id).is_ok(), "{id}");
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(body["request_id"], id.as_str());
+    }
+    // answers that are not problems carry it too, and two requests get two ids
+    let a = app
+        .http
+        .get(format!("{}/health", app.base))
+        .send()
+        .await
+        .unwrap();
+    let b = app
+        .http
+        .get(format!("{}/health", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(a.headers()["x-request-id"], b.headers()["x-request-id"]);
+    app.stop().await;
+}
+
 crate::on_both!(
+    every_answer_has_a_request_id_and_problems_name_it,
     a_request_that_takes_too_long_is_a_408_problem,
     health_ready_metrics_and_openapi,
     credentials_are_required,

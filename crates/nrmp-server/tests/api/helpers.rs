@@ -3,10 +3,10 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use nrmp_domain::access::{Principal, Role};
-use nrmp_domain::account::{AccountPolicy, HashParams, TotpSecret};
+use nrmp_domain::account::{HashParams, TotpSecret};
 use nrmp_domain::clock::FixedClock;
 use nrmp_domain::organisation::{OrgCode, OrgKind};
-use nrmp_server::accounts::{AccountSettings, Accounts, NewUser};
+use nrmp_server::accounts::{Accounts, NewUser};
 use nrmp_server::auth::{AuthError, Authenticator};
 use nrmp_server::test_support::StaticAuthenticator;
 use nrmp_server::{Config, build};
@@ -42,7 +42,31 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         auth.insert(*token, principal(token, vec![]));
     }
     let clock = Arc::new(FixedClock::new(now()));
-    start(backend, clock, auth.clone(), auth, |_| Vec::new()).await
+    start(
+        backend,
+        clock,
+        auth.clone(),
+        auth,
+        |_| {},
+        |_, _| Vec::new(),
+    )
+    .await
+}
+
+/// [`spawn_app`] with settings changed by `configure` (limits, timeouts).
+pub async fn spawn_app_configured(
+    backend: Backend,
+    configure: impl FnOnce(&mut Config),
+) -> TestApp {
+    let auth = Arc::new(StaticAuthenticator::new());
+    for (token, ..) in PRINCIPALS {
+        auth.insert(*token, principal(token, vec![]));
+    }
+    let clock = Arc::new(FixedClock::new(now()));
+    start(backend, clock, auth.clone(), auth, configure, |_, _| {
+        Vec::new()
+    })
+    .await
 }
 
 /// As [`spawn_app`], and the clock the app reads (tests move it).
@@ -52,7 +76,15 @@ pub async fn spawn_app_with_clock(backend: Backend) -> (TestApp, Arc<FixedClock>
         auth.insert(*token, principal(token, vec![]));
     }
     let clock = Arc::new(FixedClock::new(now()));
-    let app = start(backend, clock.clone(), auth.clone(), auth, |_| Vec::new()).await;
+    let app = start(
+        backend,
+        clock.clone(),
+        auth.clone(),
+        auth,
+        |_| {},
+        |_, _| Vec::new(),
+    )
+    .await;
     (app, clock)
 }
 
@@ -104,15 +136,17 @@ impl Node {
 pub async fn spawn_app_with_accounts(
     backend: Backend,
 ) -> (TestApp, Arc<Accounts>, Arc<FixedClock>) {
+    spawn_app_with_accounts_configured(backend, HashParams::FAST_INSECURE_FOR_TESTS, |_| {}).await
+}
+
+/// [`spawn_app_with_accounts`] hashing with `hash` and with settings changed by `configure`
+/// (the accounts service takes its hashing and throttle limits from them).
+pub async fn spawn_app_with_accounts_configured(
+    backend: Backend,
+    hash: HashParams,
+    configure: impl FnOnce(&mut Config),
+) -> (TestApp, Arc<Accounts>, Arc<FixedClock>) {
     let clock = Arc::new(FixedClock::new(now()));
-    let settings = AccountSettings {
-        policy: AccountPolicy {
-            hash: HashParams::FAST_INSECURE_FOR_TESTS,
-            ..AccountPolicy::default()
-        },
-        secure_cookie: false,
-        ..AccountSettings::default()
-    };
     let accounts = Arc::new(OnceAccounts::default());
     let slot = accounts.clone();
     let clock_for = clock.clone();
@@ -122,7 +156,11 @@ pub async fn spawn_app_with_accounts(
         clock.clone(),
         accounts.clone(),
         unused,
-        move |store| {
+        configure,
+        move |store, config| {
+            let mut settings = config.account_settings();
+            settings.policy.hash = hash;
+            settings.secure_cookie = false;
             let acc = Arc::new(Accounts::new(store, clock_for, settings).unwrap());
             slot.0.set(acc.clone()).ok().unwrap();
             vec![nrmp_server::accounts::routes(acc)]
@@ -152,7 +190,8 @@ async fn start(
     clock: Arc<FixedClock>,
     auth: Arc<dyn Authenticator>,
     tokens: Arc<StaticAuthenticator>,
-    routes: impl FnOnce(Arc<dyn Store>) -> Vec<axum::Router>,
+    configure: impl FnOnce(&mut Config),
+    routes: impl FnOnce(Arc<dyn Store>, &Config) -> Vec<axum::Router>,
 ) -> TestApp {
     let db = TestDb::new(backend).await.unwrap();
     let store: Arc<dyn Store> = db.store.clone();
@@ -161,14 +200,16 @@ async fn start(
         .put_organisations(&ctx, &organisations())
         .await
         .unwrap();
-    let config = Config {
+    let mut config = Config {
         bind: "127.0.0.1:0".into(),
         database_url: db.url.clone(),
         index_follow_ms: 50,
         alert_follow_ms: 50,
         ..Config::default()
     };
-    let extra = routes(store.clone());
+    configure(&mut config);
+    config.check().unwrap();
+    let extra = routes(store.clone(), &config);
     let mut app = build(config, store, clock, auth).await.unwrap();
     for r in extra {
         app = app.merge(r);
@@ -239,7 +280,11 @@ impl TestApp {
             .unwrap_or("")
             .to_owned();
         let text = res.text().await.unwrap();
-        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        let mut body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        // each answer's own request id (checked in basics) would make equal problems differ
+        if let Some(m) = body.as_object_mut() {
+            m.remove("request_id");
+        }
         Res {
             status,
             content_type,

@@ -71,6 +71,10 @@ pub(super) fn is_sqlite(conn: &AnyConnection) -> bool {
     conn.backend_name() == "SQLite"
 }
 
+/// How long a request waits for a PostgreSQL connection before the database counts as
+/// unavailable ([`crate::StoreError::is_unavailable`]).
+const POSTGRES_ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// A pool of connections to `url` on `backend`: on SQLite every connection gets
 /// [`SQLITE_PRAGMAS`] and the file is created if missing.
 pub(super) async fn connect_pool(url: &str, backend: Backend) -> Result<AnyPool> {
@@ -94,9 +98,12 @@ pub(super) async fn connect_pool(url: &str, backend: Backend) -> Result<AnyPool>
                 .connect(&url)
                 .await?
         }
+        // A database that cannot be reached is answered within seconds (a 503 the caller
+        // may retry), not after sqlx's default 30 s.
         Backend::Postgres => {
             AnyPoolOptions::new()
                 .max_connections(10)
+                .acquire_timeout(POSTGRES_ACQUIRE_TIMEOUT)
                 .connect(url)
                 .await?
         }
