@@ -250,7 +250,10 @@ async fn steps(c: Client, base: String, code: String) {
     let text = first.text().await.unwrap();
     assert!(text.starts_with("1. Thi Lan Nguyen"), "{text}");
     assert!(text.contains("Reported missing: 1 open incident"), "{text}");
-    assert!(text.contains('%'), "{text}");
+    assert!(
+        text.contains("(weight "),
+        "strength band and weight on the main view: {text}"
+    );
     assert!(
         c.find(Locator::Css("[data-field=dob] .field-error"))
             .await

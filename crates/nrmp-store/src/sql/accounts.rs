@@ -160,7 +160,7 @@ async fn org_kind(conn: &mut AnyConnection, org: &OrgCode) -> Result<OrgKind> {
 }
 
 async fn create_user(pool: &AnyPool, ctx: &Ctx, account: &Account) -> Result<()> {
-    let mut tx = pool.begin().await?;
+    let mut tx = super::tx::begin_write_on(pool).await?;
     if org_kind(&mut tx, &account.org).await? != account.org_kind {
         return Err(invalid(
             "org",
@@ -266,7 +266,7 @@ async fn update_user(
     id: UserId,
     change: &AccountChangeFn<'_>,
 ) -> Result<AccountChange> {
-    let mut tx = pool.begin().await?;
+    let mut tx = super::tx::begin_write_on(pool).await?;
     // A no-op write takes the row lock (PostgreSQL) or the write lock (SQLite) first, so two
     // concurrent sign-in failures cannot both read the same failure count.
     let locked = sqlx::query("UPDATE users SET updated_at = updated_at WHERE id = $1")
@@ -388,7 +388,7 @@ async fn touch_session(pool: &AnyPool, hash: &TokenHash, at: DateTime<Utc>) -> R
 }
 
 async fn end_session(pool: &AnyPool, ctx: &Ctx, hash: &TokenHash, detail: &str) -> Result<bool> {
-    let mut tx = pool.begin().await?;
+    let mut tx = super::tx::begin_write_on(pool).await?;
     let user: Option<String> = sqlx::query_scalar(
         "UPDATE sessions SET ended_at = $1 WHERE token_hash = $2 AND ended_at IS NULL \
          RETURNING user_id",
@@ -406,7 +406,7 @@ async fn end_session(pool: &AnyPool, ctx: &Ctx, hash: &TokenHash, detail: &str) 
 }
 
 async fn create_token(pool: &AnyPool, ctx: &Ctx, token: &ApiToken) -> Result<()> {
-    let mut tx = pool.begin().await?;
+    let mut tx = super::tx::begin_write_on(pool).await?;
     let owner = fetch_user(&mut tx, token.user).await?;
     if owner.org != token.org {
         return Err(invalid(
@@ -523,7 +523,7 @@ async fn tokens(
 }
 
 async fn revoke_token(pool: &AnyPool, ctx: &Ctx, id: TokenId) -> Result<ApiToken> {
-    let mut tx = pool.begin().await?;
+    let mut tx = super::tx::begin_write_on(pool).await?;
     let done =
         sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
             .bind(ts(ctx.at))

@@ -61,6 +61,16 @@ pub(super) async fn begin_write(
     })
 }
 
+/// [`begin_write`] on whichever backend `pool` connects to.
+pub(super) async fn begin_write_on(pool: &AnyPool) -> Result<Transaction<'static, Any>> {
+    let backend = if pool.connect_options().database_url.scheme() == "sqlite" {
+        Backend::Sqlite
+    } else {
+        Backend::Postgres
+    };
+    begin_write(pool, backend).await
+}
+
 pub(super) async fn count(pool: &AnyPool, sql: &str) -> Result<u64> {
     let n: i64 = sqlx::query_scalar(sql).fetch_one(pool).await?;
     Ok(u64::try_from(n).unwrap_or(0))
