@@ -285,9 +285,14 @@ pub(super) fn chained_row(r: &sqlx::any::AnyRow) -> std::result::Result<ChainedE
     })
 }
 
-pub(super) async fn head(pool: &AnyPool) -> Result<(i64, Option<String>)> {
+/// The chain's head (last sequence number and hash) as `conn` (a pool or one connection, say
+/// inside a snapshot) sees it.
+pub(super) async fn head<'c, E>(conn: E) -> Result<(i64, Option<String>)>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
     let row = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
-        .fetch_one(pool)
+        .fetch_one(conn)
         .await?;
     Ok((row.try_get(0)?, row.try_get(1)?))
 }

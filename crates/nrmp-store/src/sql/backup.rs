@@ -12,7 +12,8 @@
 //!   first event and compares the head and every table with the manifest; on any difference
 //!   it removes what it restored and fails.
 //!
-//! Uses `audit` (chain verification) and the store's connections; used by nothing else.
+//! Uses `audit` (the chain head and its verification) and the store's connections; used by
+//! nothing else.
 
 use super::{SqlStore, audit};
 use crate::{Backend, Result, StoreError, redact_url};
@@ -303,11 +304,7 @@ where
             },
         );
     }
-    let row = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
-        .fetch_one(&mut *conn)
-        .await?;
-    let (chain_seq, chain_hash): (i64, Option<String>) =
-        (sqlx::Row::try_get(&row, 0)?, sqlx::Row::try_get(&row, 1)?);
+    let (chain_seq, chain_hash) = audit::head(&mut *conn).await?;
     Ok(Manifest {
         backend: backend.name().to_owned(),
         chain_seq,
